@@ -1,0 +1,18 @@
+// Command nniescope is the workstation CLI: run, evaluate, compare,
+// calibrate, splice and search mixed precision for YOLOv8 on HiSilicon NPUs.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+
+	"github.com/nniescope/nniescope/tools/internal/cli"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := cli.Main(ctx, cli.Env{Stdout: os.Stdout, Stderr: os.Stderr}, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
