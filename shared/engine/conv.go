@@ -1,0 +1,402 @@
+package engine
+
+import (
+	"fmt"
+
+	"github.com/nniescope/nniescope/shared/engine/internal/gemm"
+	"github.com/nniescope/nniescope/shared/onnx"
+	"github.com/nniescope/nniescope/shared/tensor"
+)
+
+// convGeom is the geometry of a 2-D convolution or pooling window.
+type convGeom struct {
+	c, h, w      int // input channels, height, width (per image)
+	kh, kw       int
+	sh, sw       int
+	dh, dw       int
+	pt, pl       int // top and left padding
+	oh, ow       int
+	pads         [4]int
+	hasExplicitP bool
+}
+
+func windowGeom(n *onnx.Node, in []int, kh, kw int, dilations bool) (convGeom, error) {
+	if len(in) != 4 {
+		return convGeom{}, fmt.Errorf("input rank %d, want 4 (NCHW)", len(in))
+	}
+	g := convGeom{c: in[1], h: in[2], w: in[3], kh: kh, kw: kw, sh: 1, sw: 1, dh: 1, dw: 1}
+	if s := n.Ints("strides", nil); len(s) == 2 {
+		g.sh, g.sw = int(s[0]), int(s[1])
+	}
+	if d := n.Ints("dilations", nil); dilations && len(d) == 2 {
+		g.dh, g.dw = int(d[0]), int(d[1])
+	}
+	if g.sh <= 0 || g.sw <= 0 || g.dh <= 0 || g.dw <= 0 {
+		return g, fmt.Errorf("strides %d,%d and dilations %d,%d must be positive", g.sh, g.sw, g.dh, g.dw)
+	}
+	var pads [4]int // top, left, bottom, right
+	if p := n.Ints("pads", nil); len(p) == 4 {
+		for i := range 4 {
+			pads[i] = int(p[i])
+		}
+	}
+	ekh, ekw := (kh-1)*g.dh+1, (kw-1)*g.dw+1
+	switch ap := n.String("auto_pad", "NOTSET"); ap {
+	case "NOTSET", "VALID":
+		if ap == "VALID" {
+			pads = [4]int{}
+		}
+	case "SAME_UPPER", "SAME_LOWER":
+		for i, dim := range []int{g.h, g.w} {
+			s, ek := g.sh, ekh
+			if i == 1 {
+				s, ek = g.sw, ekw
+			}
+			out := (dim + s - 1) / s
+			total := max(0, (out-1)*s+ek-dim)
+			lo := total / 2
+			if ap == "SAME_LOWER" {
+				lo = total - lo
+			}
+			pads[i], pads[i+2] = lo, total-lo
+		}
+	default:
+		return g, fmt.Errorf("auto_pad %q is not supported", ap)
+	}
+	g.pads = pads
+	g.pt, g.pl = pads[0], pads[1]
+	g.oh = (g.h+pads[0]+pads[2]-ekh)/g.sh + 1
+	g.ow = (g.w+pads[1]+pads[3]-ekw)/g.sw + 1
+	if n.Int("ceil_mode", 0) != 0 {
+		g.oh = (g.h+pads[0]+pads[2]-ekh+g.sh-1)/g.sh + 1
+		g.ow = (g.w+pads[1]+pads[3]-ekw+g.sw-1)/g.sw + 1
+	}
+	if g.oh <= 0 || g.ow <= 0 {
+		return g, fmt.Errorf("window %dx%d does not fit input %dx%d", kh, kw, g.h, g.w)
+	}
+	return g, nil
+}
+
+func bindConv(n *onnx.Node, in []*value, bc bindCtx) ([]meta, kernel, error) {
+	if in[1].konst == nil || in[1].konst.DType != tensor.Float32 {
+		return nil, nil, fmt.Errorf("weight %q: %w", n.Inputs[1], errConstInput)
+	}
+	w := in[1].konst
+	if len(w.Shape) != 4 {
+		return nil, nil, fmt.Errorf("weight shape %v: only 2-D convolutions are supported", w.Shape)
+	}
+	groups := int(n.Int("group", 1))
+	m, cg, kh, kw := w.Shape[0], w.Shape[1], w.Shape[2], w.Shape[3]
+	g, err := windowGeom(n, in[0].shape, kh, kw, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	if groups <= 0 || g.c != cg*groups || m%groups != 0 {
+		return nil, nil, fmt.Errorf("input has %d channels, weight %v with group %d expects %d", g.c, w.Shape, groups, cg*groups)
+	}
+	var bias []float32
+	if len(in) > 2 && in[2] != nil {
+		if in[2].konst == nil || in[2].konst.Len() != m {
+			return nil, nil, fmt.Errorf("bias %q must be a constant of %d values", n.Inputs[2], m)
+		}
+		bias = in[2].konst.F
+	}
+	batch := in[0].shape[0]
+	mg := m / groups
+	k := cg * kh * kw
+	packed := make([][]float32, groups)
+	for gi := range groups {
+		packed[gi] = gemm.PackA(w.F[gi*mg*k:], mg, k, k)
+	}
+	c := &convKernel{g: g, groups: groups, m: m, mg: mg, k: k, packed: packed, bias: bias, weight: w}
+	return []meta{{tensor.Float32, []int{batch, m, g.oh, g.ow}}}, c.run, nil
+}
+
+type convKernel struct {
+	g        convGeom
+	groups   int
+	m, mg, k int
+	packed   [][]float32 // per group, gemm.PackA panels
+	bias     []float32
+	weight   *tensor.Tensor // to notice a hook's replacement
+}
+
+func (c *convKernel) run(x *exec, in, out []*tensor.Tensor) error {
+	packed := c.packed
+	if in[1] != c.weight {
+		// A hook replaced the weights for this run: pack them now.
+		packed = make([][]float32, c.groups)
+		for gi := range c.groups {
+			packed[gi] = gemm.PackA(in[1].F[gi*c.mg*c.k:], c.mg, c.k, c.k)
+		}
+	}
+	g := c.g
+	npix := g.oh * g.ow
+	cgIn := g.c / c.groups
+	panels := (npix + gemm.NR - 1) / gemm.NR
+	batch := in[0].Shape[0]
+	src, dst := in[0].F, out[0].F
+	// Bias first: the micro-kernel accumulates into C.
+	for b := range batch {
+		for o := range c.m {
+			row := dst[(b*c.m+o)*npix : (b*c.m+o+1)*npix]
+			v := float32(0)
+			if c.bias != nil {
+				v = c.bias[o]
+			}
+			for i := range row {
+				row[i] = v
+			}
+		}
+	}
+	panelSize := c.k * gemm.NR
+	scratch := x.buf(x.threads * panelSize)
+	for b := range batch {
+		for gi := range c.groups {
+			img := src[(b*g.c+gi*cgIn)*g.h*g.w:]
+			cOut := dst[(b*c.m+gi*c.mg)*npix:]
+			pa := packed[gi]
+			x.parallelW(panels, 1, func(w, lo, hi int) {
+				pb := scratch[w*panelSize : (w+1)*panelSize]
+				for p := lo; p < hi; p++ {
+					col0 := p * gemm.NR
+					cols := min(gemm.NR, npix-col0)
+					im2colPanel(pb, img, &g, cgIn, col0, cols)
+					for i0 := 0; i0 < c.mg; i0 += gemm.MR {
+						ap := pa[(i0/gemm.MR)*c.k*gemm.MR:]
+						rows := min(gemm.MR, c.mg-i0)
+						cp := cOut[i0*npix+col0:]
+						if rows == gemm.MR && cols == gemm.NR {
+							gemm.Kernel(c.k, ap, pb, cp, npix)
+						} else {
+							gemm.KernelEdge(c.k, ap, pb, cp, npix, rows, cols)
+						}
+					}
+				}
+			})
+		}
+	}
+	return nil
+}
+
+// im2colPanel writes the K×NR panel of output pixels [col0, col0+cols)
+// into pb, k = (channel, ky, kx), zero outside the image and past cols.
+func im2colPanel(pb, img []float32, g *convGeom, channels, col0, cols int) {
+	const nr = gemm.NR
+	var oy, ox [nr]int
+	for j := range cols {
+		p := col0 + j
+		oy[j], ox[j] = p/g.ow, p%g.ow
+	}
+	// One output row and a unit stride make each (c, ky, kx) run contiguous.
+	sameRow := cols == nr && oy[0] == oy[nr-1] && g.sw == 1
+	hw := g.h * g.w
+	kk := 0
+	for ch := range channels {
+		plane := img[ch*hw : (ch+1)*hw]
+		for ky := range g.kh {
+			for kx := range g.kw {
+				row := pb[kk*nr : kk*nr+nr]
+				kk++
+				if sameRow {
+					iy := oy[0]*g.sh - g.pt + ky*g.dh
+					ix0 := ox[0] - g.pl + kx*g.dw
+					if iy >= 0 && iy < g.h && ix0 >= 0 && ix0+nr <= g.w {
+						copy(row, plane[iy*g.w+ix0:iy*g.w+ix0+nr])
+						continue
+					}
+				}
+				for j := range nr {
+					v := float32(0)
+					if j < cols {
+						iy := oy[j]*g.sh - g.pt + ky*g.dh
+						ix := ox[j]*g.sw - g.pl + kx*g.dw
+						if iy >= 0 && iy < g.h && ix >= 0 && ix < g.w {
+							v = plane[iy*g.w+ix]
+						}
+					}
+					row[j] = v
+				}
+			}
+		}
+	}
+}
+
+func bindMaxPool(n *onnx.Node, in []*value, _ bindCtx) ([]meta, kernel, error) {
+	ks := n.Ints("kernel_shape", nil)
+	if len(ks) != 2 {
+		return nil, nil, fmt.Errorf("kernel_shape %v: only 2-D pooling is supported", ks)
+	}
+	if len(n.Outputs) > 1 && n.Outputs[1] != "" {
+		return nil, nil, fmt.Errorf("the Indices output is not supported")
+	}
+	g, err := windowGeom(n, in[0].shape, int(ks[0]), int(ks[1]), true)
+	if err != nil {
+		return nil, nil, err
+	}
+	batch := in[0].shape[0]
+	planes := batch * g.c
+	return []meta{{tensor.Float32, []int{batch, g.c, g.oh, g.ow}}}, func(x *exec, in, out []*tensor.Tensor) error {
+		src, dst := in[0].F, out[0].F
+		x.parallel(planes, 1, func(lo, hi int) {
+			for pl := lo; pl < hi; pl++ {
+				s := src[pl*g.h*g.w : (pl+1)*g.h*g.w]
+				d := dst[pl*g.oh*g.ow : (pl+1)*g.oh*g.ow]
+				for oy := range g.oh {
+					for ox := range g.ow {
+						m := float32(-3.4028235e38)
+						for ky := range g.kh {
+							iy := oy*g.sh - g.pt + ky*g.dh
+							if iy < 0 || iy >= g.h {
+								continue
+							}
+							for kx := range g.kw {
+								ix := ox*g.sw - g.pl + kx*g.dw
+								if ix >= 0 && ix < g.w {
+									m = max(m, s[iy*g.w+ix])
+								}
+							}
+						}
+						d[oy*g.ow+ox] = m
+					}
+				}
+			}
+		})
+		return nil
+	}, nil
+}
+
+// bindResize supports what YOLOv8 exports use: nearest-neighbour scaling of
+// H and W by constant scales or sizes.
+func bindResize(n *onnx.Node, in []*value, bc bindCtx) ([]meta, kernel, error) {
+	if mode := n.String("mode", "nearest"); mode != "nearest" {
+		return nil, nil, fmt.Errorf("mode %q is not supported (only nearest)", mode)
+	}
+	r := len(in[0].shape)
+	if r != 4 {
+		return nil, nil, fmt.Errorf("input rank %d, want 4", r)
+	}
+	var scales, sizes []float32
+	// opset 10: (X, scales); opset 11+: (X, roi, scales, sizes).
+	si, zi := 2, 3
+	if bc.opset < 11 {
+		si, zi = 1, -1
+	}
+	if si < len(in) && in[si] != nil && in[si].konst != nil && in[si].konst.Len() > 0 {
+		if in[si].konst.DType != tensor.Float32 {
+			return nil, nil, fmt.Errorf("scales must be float")
+		}
+		scales = in[si].konst.F
+	}
+	if zi > 0 && zi < len(in) && in[zi] != nil {
+		v, err := constInts(in[zi], "sizes")
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, s := range v {
+			sizes = append(sizes, float32(s))
+		}
+	}
+	shape := append([]int(nil), in[0].shape...)
+	switch {
+	case len(sizes) == r:
+		for i := range r {
+			shape[i] = int(sizes[i])
+		}
+	case len(scales) == r:
+		for i := range r {
+			shape[i] = int(float32(in[0].shape[i]) * scales[i])
+		}
+	default:
+		return nil, nil, fmt.Errorf("needs constant scales or sizes of %d values", r)
+	}
+	if shape[0] != in[0].shape[0] || shape[1] != in[0].shape[1] {
+		return nil, nil, fmt.Errorf("resizing batch or channels (%v -> %v) is not supported", in[0].shape, shape)
+	}
+	ctm := n.String("coordinate_transformation_mode", "half_pixel")
+	nm := n.String("nearest_mode", "round_prefer_floor")
+	h, w, oh, ow := in[0].shape[2], in[0].shape[3], shape[2], shape[3]
+	mapIdx := func(o, inDim, outDim int) (int, error) {
+		scale := float64(outDim) / float64(inDim)
+		if len(scales) == r && len(sizes) != r {
+			scale = float64(scales[2])
+			if inDim == w && outDim == ow {
+				scale = float64(scales[3])
+			}
+		}
+		var xf float64
+		switch ctm {
+		case "asymmetric":
+			xf = float64(o) / scale
+		case "half_pixel", "pytorch_half_pixel":
+			xf = (float64(o)+0.5)/scale - 0.5
+			if ctm == "pytorch_half_pixel" && outDim <= 1 {
+				xf = 0
+			}
+		case "align_corners":
+			if outDim > 1 {
+				xf = float64(o) * float64(inDim-1) / float64(outDim-1)
+			}
+		case "tf_half_pixel_for_nn":
+			xf = (float64(o) + 0.5) / scale
+		default:
+			return 0, fmt.Errorf("coordinate_transformation_mode %q is not supported", ctm)
+		}
+		var i int
+		switch nm {
+		case "floor":
+			i = int(floorF(xf))
+		case "ceil":
+			i = int(-floorF(-xf))
+		case "round_prefer_ceil":
+			i = int(floorF(xf + 0.5))
+		case "round_prefer_floor":
+			i = int(-floorF(-(xf - 0.5)))
+		default:
+			return 0, fmt.Errorf("nearest_mode %q is not supported", nm)
+		}
+		return max(0, min(i, inDim-1)), nil
+	}
+	ys := make([]int, oh)
+	xs := make([]int, ow)
+	for i := range ys {
+		v, err := mapIdx(i, h, oh)
+		if err != nil {
+			return nil, nil, err
+		}
+		ys[i] = v
+	}
+	for i := range xs {
+		v, err := mapIdx(i, w, ow)
+		if err != nil {
+			return nil, nil, err
+		}
+		xs[i] = v
+	}
+	planes := shape[0] * shape[1]
+	return []meta{{tensor.Float32, shape}}, func(x *exec, in, out []*tensor.Tensor) error {
+		src, dst := in[0].F, out[0].F
+		x.parallel(planes, 1, func(lo, hi int) {
+			for p := lo; p < hi; p++ {
+				s := src[p*h*w : (p+1)*h*w]
+				d := dst[p*oh*ow : (p+1)*oh*ow]
+				for oy, iy := range ys {
+					row := s[iy*w : (iy+1)*w]
+					drow := d[oy*ow : (oy+1)*ow]
+					for ox, ix := range xs {
+						drow[ox] = row[ix]
+					}
+				}
+			}
+		})
+		return nil
+	}, nil
+}
+
+func floorF(v float64) float64 {
+	i := float64(int64(v))
+	if i > v {
+		i--
+	}
+	return i
+}

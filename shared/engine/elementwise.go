@@ -1,0 +1,365 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/nniescope/nniescope/shared/onnx"
+	"github.com/nniescope/nniescope/shared/tensor"
+)
+
+type binOp uint8
+
+const (
+	opAdd binOp = iota
+	opSub
+	opMul
+	opDiv
+)
+
+// broadcastShape applies numpy broadcasting rules.
+func broadcastShape(a, b []int) ([]int, error) {
+	r := max(len(a), len(b))
+	out := make([]int, r)
+	for i := range r {
+		da, db := 1, 1
+		if j := len(a) - r + i; j >= 0 {
+			da = a[j]
+		}
+		if j := len(b) - r + i; j >= 0 {
+			db = b[j]
+		}
+		switch {
+		case da == db, db == 1:
+			out[i] = da
+		case da == 1:
+			out[i] = db
+		default:
+			return nil, fmt.Errorf("shapes %v and %v do not broadcast", a, b)
+		}
+	}
+	return out, nil
+}
+
+// bcastStrides returns the strides of shape s viewed as the broadcast shape
+// out (0 on broadcast axes).
+func bcastStrides(s, out []int) []int {
+	st := make([]int, len(out))
+	rs := rowStrides(s)
+	off := len(out) - len(s)
+	for i := range s {
+		if s[i] != 1 {
+			st[off+i] = rs[i]
+		}
+	}
+	return st
+}
+
+func bindBinary(op binOp) func(*onnx.Node, []*value, bindCtx) ([]meta, kernel, error) {
+	return func(_ *onnx.Node, in []*value, _ bindCtx) ([]meta, kernel, error) {
+		if in[0].dtype != in[1].dtype {
+			return nil, nil, fmt.Errorf("input types differ: %s and %s", in[0].dtype, in[1].dtype)
+		}
+		shape, err := broadcastShape(in[0].shape, in[1].shape)
+		if err != nil {
+			return nil, nil, err
+		}
+		sa, sb := bcastStrides(in[0].shape, shape), bcastStrides(in[1].shape, shape)
+		// Collapse to (outer, inner) where, over the inner run, each operand
+		// is either contiguous or one broadcast value: the YOLOv8 cases (same
+		// shape, scalar, per-anchor strides) all reduce to tight loops.
+		r := len(shape)
+		al, bl := alignShape(in[0].shape, r), alignShape(in[1].shape, r)
+		k, inner := r, 1
+		aInner, bInner := -1, -1 // -1 undecided, 1 contiguous, 0 broadcast
+		fits := func(mode *int, dim, full int) bool {
+			m := 1
+			if dim == 1 {
+				m = 0
+			}
+			if *mode < 0 {
+				*mode = m
+			}
+			return *mode == m
+		}
+		for k > 0 {
+			d := k - 1
+			if shape[d] != 1 && (!fits(&aInner, al[d], shape[d]) || !fits(&bInner, bl[d], shape[d])) {
+				break
+			}
+			inner *= shape[d]
+			k--
+		}
+		aInner, bInner = max(aInner, 0)|boolInt(aInner < 0), max(bInner, 0)|boolInt(bInner < 0)
+		outer := tensor.Volume(shape[:k])
+		outShape := shape[:k]
+		oa, ob := sa[:k], sb[:k]
+		return []meta{{in[0].dtype, shape}}, func(x *exec, in, out []*tensor.Tensor) error {
+			if in[0].DType == tensor.Int64 {
+				binaryInt(op, in[0].I, in[1].I, out[0].I, outShape, oa, ob, inner, aInner, bInner)
+				return nil
+			}
+			a, b, o := in[0].F, in[1].F, out[0].F
+			rowOff := func(i int) (int, int) {
+				ia, ib := 0, 0
+				for d := len(outShape) - 1; d >= 0; d-- {
+					c := i % outShape[d]
+					i /= outShape[d]
+					ia += c * oa[d]
+					ib += c * ob[d]
+				}
+				return ia, ib
+			}
+			x.parallel(outer*inner, 1<<15, func(lo, hi int) {
+				for i := lo; i < hi; {
+					row := i / inner
+					j := i - row*inner
+					n := min(inner-j, hi-i)
+					ia, ib := rowOff(row)
+					av := a[ia+j*aInner:]
+					bv := b[ib+j*bInner:]
+					ov := o[i : i+n]
+					binaryRun(op, av, bv, ov, aInner, bInner)
+					i += n
+				}
+			})
+			return nil
+		}, nil
+	}
+}
+
+// binaryRun applies op over len(o) elements; aStep/bStep are 1 for a
+// contiguous operand and 0 for a broadcast scalar.
+func binaryRun(op binOp, a, b, o []float32, aStep, bStep int) {
+	n := len(o)
+	switch {
+	case aStep == 1 && bStep == 1:
+		a, b = a[:n], b[:n]
+		switch op {
+		case opAdd:
+			for i := range o {
+				o[i] = a[i] + b[i]
+			}
+		case opSub:
+			for i := range o {
+				o[i] = a[i] - b[i]
+			}
+		case opMul:
+			for i := range o {
+				o[i] = a[i] * b[i]
+			}
+		case opDiv:
+			for i := range o {
+				o[i] = a[i] / b[i]
+			}
+		}
+	case aStep == 1:
+		a = a[:n]
+		s := b[0]
+		switch op {
+		case opAdd:
+			for i := range o {
+				o[i] = a[i] + s
+			}
+		case opSub:
+			for i := range o {
+				o[i] = a[i] - s
+			}
+		case opMul:
+			for i := range o {
+				o[i] = a[i] * s
+			}
+		case opDiv:
+			for i := range o {
+				o[i] = a[i] / s
+			}
+		}
+	case bStep == 1:
+		b = b[:n]
+		s := a[0]
+		switch op {
+		case opAdd:
+			for i := range o {
+				o[i] = s + b[i]
+			}
+		case opSub:
+			for i := range o {
+				o[i] = s - b[i]
+			}
+		case opMul:
+			for i := range o {
+				o[i] = s * b[i]
+			}
+		case opDiv:
+			for i := range o {
+				o[i] = s / b[i]
+			}
+		}
+	default:
+		v := applyBin(op, a[0], b[0])
+		for i := range o {
+			o[i] = v
+		}
+	}
+}
+
+func alignShape(s []int, r int) []int {
+	out := make([]int, r)
+	for i := range out {
+		out[i] = 1
+	}
+	copy(out[r-len(s):], s)
+	return out
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func applyBin(op binOp, a, b float32) float32 {
+	switch op {
+	case opAdd:
+		return a + b
+	case opSub:
+		return a - b
+	case opMul:
+		return a * b
+	}
+	return a / b
+}
+
+func binaryInt(op binOp, a, b, o []int64, shape, sa, sb []int, inner, aStep, bStep int) {
+	outer := tensor.Volume(shape)
+	for row := 0; row < outer; row++ {
+		ia, ib, i := 0, 0, row
+		for d := len(shape) - 1; d >= 0; d-- {
+			c := i % shape[d]
+			i /= shape[d]
+			ia += c * sa[d]
+			ib += c * sb[d]
+		}
+		for j := 0; j < inner; j++ {
+			x, y := a[ia+j*aStep], b[ib+j*bStep]
+			var v int64
+			switch op {
+			case opAdd:
+				v = x + y
+			case opSub:
+				v = x - y
+			case opMul:
+				v = x * y
+			case opDiv:
+				if y != 0 {
+					v = x / y
+				}
+			}
+			o[row*inner+j] = v
+		}
+	}
+}
+
+func bindUnary(f func(dst, src []float32)) func(*onnx.Node, []*value, bindCtx) ([]meta, kernel, error) {
+	return func(_ *onnx.Node, in []*value, _ bindCtx) ([]meta, kernel, error) {
+		if in[0].dtype != tensor.Float32 {
+			return nil, nil, fmt.Errorf("input is %s, want float32", in[0].dtype)
+		}
+		return []meta{{tensor.Float32, in[0].shape}}, func(x *exec, in, out []*tensor.Tensor) error {
+			src, dst := in[0].F, out[0].F
+			x.parallel(len(dst), 1<<14, func(lo, hi int) { f(dst[lo:hi], src[lo:hi]) })
+			return nil
+		}, nil
+	}
+}
+
+func sigmoidSlice(dst, src []float32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] = sigmoid32(v)
+	}
+}
+
+// sigmoid32 is 1/(1+e^-x) with a float32 exp accurate to ~2 ulp.
+func sigmoid32(x float32) float32 {
+	return 1 / (1 + exp32(-x))
+}
+
+// exp32 computes e^x in float32: x = k·ln2 + r with |r| ≤ ln2/2, e^r by a
+// degree-6 polynomial, scaled by 2^k through the exponent bits. math.Exp in
+// float64 is several times slower and this runs for every activation.
+func exp32(x float32) float32 {
+	const (
+		log2e = 1.44269504088896341
+		ln2hi = 0.693359375
+		ln2lo = -2.12194440e-4
+	)
+	if x > 88.3762626647949 {
+		return float32(math.Inf(1))
+	}
+	if x < -103.972084045410 {
+		return 0
+	}
+	k := float32(math.Floor(float64(x*log2e + 0.5)))
+	r := x - k*ln2hi - k*ln2lo
+	p := float32(1.9875691500e-4)
+	p = p*r + 1.3981999507e-3
+	p = p*r + 8.3334519073e-3
+	p = p*r + 4.1665795894e-2
+	p = p*r + 1.6666665459e-1
+	p = p*r + 5.0000001201e-1
+	p = p*r*r + r + 1
+	ki := int32(k)
+	if ki < -126 { // subnormal result: scale in two steps
+		return p * math.Float32frombits(uint32(ki+127+64)<<23) * math.Float32frombits(uint32(127-64)<<23)
+	}
+	if ki > 127 {
+		return p * 2 * math.Float32frombits(uint32(ki-1+127)<<23)
+	}
+	return p * math.Float32frombits(uint32(ki+127)<<23)
+}
+
+func bindSoftmax(n *onnx.Node, in []*value, bc bindCtx) ([]meta, kernel, error) {
+	r := len(in[0].shape)
+	def := int64(-1)
+	if bc.opset < 13 {
+		def = 1
+	}
+	axis, err := normAxis(n.Int("axis", def), r)
+	if err != nil {
+		return nil, nil, err
+	}
+	outer := tensor.Volume(in[0].shape[:axis])
+	dim := in[0].shape[axis]
+	inner := tensor.Volume(in[0].shape[axis+1:])
+	if bc.opset < 13 {
+		// Before opset 13 Softmax works on the input coerced to 2-D at axis.
+		dim, inner = dim*inner, 1
+	}
+	return []meta{{tensor.Float32, in[0].shape}}, func(x *exec, in, out []*tensor.Tensor) error {
+		src, dst := in[0].F, out[0].F
+		for o := 0; o < outer; o++ {
+			base := o * dim * inner
+			x.parallel(inner, 4096, func(lo, hi int) {
+				for j := lo; j < hi; j++ {
+					m := float32(math.Inf(-1))
+					for d := 0; d < dim; d++ {
+						m = max(m, src[base+d*inner+j])
+					}
+					var sum float32
+					for d := 0; d < dim; d++ {
+						e := exp32(src[base+d*inner+j] - m)
+						dst[base+d*inner+j] = e
+						sum += e
+					}
+					inv := 1 / sum
+					for d := 0; d < dim; d++ {
+						dst[base+d*inner+j] *= inv
+					}
+				}
+			})
+		}
+		return nil
+	}, nil
+}

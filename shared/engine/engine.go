@@ -1,0 +1,483 @@
+// Package engine executes a loaded ONNX graph in float32, with every
+// intermediate tensor observable (and replaceable) by node through Hooks.
+//
+// A Program is compiled once from an onnx.Model: operators are checked and
+// bound, shapes inferred, constant subgraphs (shape arithmetic of
+// unsimplified exports) folded, weights pre-packed, and activation buffers
+// planned by liveness. A Session owns those buffers and runs the Program
+// without allocating per frame. Programs are immutable and safe to share;
+// a Session is used by one goroutine at a time.
+package engine
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sort"
+	"strings"
+
+	"github.com/nniescope/nniescope/shared/onnx"
+	"github.com/nniescope/nniescope/shared/tensor"
+)
+
+// Options configure compilation. The zero value is usable.
+type Options struct {
+	// Threads used by a Session's kernels; 0 means GOMAXPROCS.
+	Threads int
+	// Initializers replace the model's constant tensors by name (same shape),
+	// e.g. quantized weights from the quantization simulator.
+	Initializers map[string]*tensor.Tensor
+	// StopAt, when non-empty, names values that become the program's outputs
+	// instead of the graph's; nodes not needed for them are dropped. It is
+	// how a graph is cut before a custom post-process tail.
+	StopAt []string
+}
+
+// Hooks observe and may alter a run. Tensors handed to a hook are valid only
+// during the call: buffers are reused later in the run. Copy what you keep.
+type Hooks struct {
+	// BeforeNode sees the node's inputs and may replace entries of in with
+	// tensors of the same shape; the replacement feeds this node only.
+	BeforeNode func(n *onnx.Node, in []*tensor.Tensor)
+	// AfterNode sees the node's outputs and may change their data in place;
+	// the change is what downstream nodes consume.
+	AfterNode func(n *onnx.Node, out []*tensor.Tensor)
+}
+
+// Program is a compiled, immutable executable graph.
+type Program struct {
+	model   *onnx.Model
+	threads int
+	values  []value
+	steps   []step
+	inputs  []int // value ids of graph inputs
+	outputs []int // value ids of program outputs
+	buffers []int // float32 capacity of each planned buffer
+	byName  map[string]int
+}
+
+type value struct {
+	name     string
+	dtype    tensor.DType
+	shape    []int
+	konst    *tensor.Tensor // non-nil for initializers and folded values
+	buffer   int            // planned buffer, -1 for constants and inputs
+	producer int            // step index, -1 for inputs and constants
+}
+
+type step struct {
+	node *onnx.Node
+	in   []int
+	out  []int
+	run  kernel
+}
+
+// kernel computes out from in; out tensors are preallocated with their
+// inferred shapes. It must not retain the tensors.
+type kernel func(x *exec, in, out []*tensor.Tensor) error
+
+// Inputs returns the program's input names and shapes.
+func (p *Program) Inputs() []onnx.ValueInfo { return p.infos(p.inputs) }
+
+// Outputs returns the program's output names and shapes.
+func (p *Program) Outputs() []onnx.ValueInfo { return p.infos(p.outputs) }
+
+// Model returns the model the program was compiled from.
+func (p *Program) Model() *onnx.Model { return p.model }
+
+// Shape returns the inferred shape of a named value.
+func (p *Program) Shape(name string) ([]int, bool) {
+	id, ok := p.byName[name]
+	if !ok {
+		return nil, false
+	}
+	return append([]int(nil), p.values[id].shape...), true
+}
+
+// Nodes returns the nodes the program runs, in execution order.
+func (p *Program) Nodes() []*onnx.Node {
+	ns := make([]*onnx.Node, len(p.steps))
+	for i, s := range p.steps {
+		ns[i] = s.node
+	}
+	return ns
+}
+
+func (p *Program) infos(ids []int) []onnx.ValueInfo {
+	vs := make([]onnx.ValueInfo, len(ids))
+	for i, id := range ids {
+		v := p.values[id]
+		vs[i] = onnx.ValueInfo{Name: v.name, DType: v.dtype, Shape: append([]int(nil), v.shape...)}
+	}
+	return vs
+}
+
+// SupportedOps lists the operator types of the default domain the engine
+// executes.
+func SupportedOps() []string {
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Compile checks, binds and plans a model. Every unsupported operator is an
+// error here, never in the middle of a run.
+func Compile(m *onnx.Model, opts Options) (*Program, error) {
+	p := &Program{model: m, threads: opts.Threads, byName: map[string]int{}}
+	if p.threads <= 0 {
+		p.threads = runtime.GOMAXPROCS(0)
+	}
+	addValue := func(v value) int {
+		p.values = append(p.values, v)
+		id := len(p.values) - 1
+		p.byName[v.name] = id
+		return id
+	}
+	for name, t := range m.Initializers {
+		if r, ok := opts.Initializers[name]; ok {
+			if !tensor.EqualShape(r.Shape, t.Shape) {
+				return nil, fmt.Errorf("engine: %s: replacement for initializer %q has shape %v, want %v", m.Source, name, r.Shape, t.Shape)
+			}
+			t = r
+		}
+		addValue(value{name: name, dtype: t.DType, shape: t.Shape, konst: t, buffer: -1, producer: -1})
+	}
+	for name := range opts.Initializers {
+		if _, ok := m.Initializers[name]; !ok {
+			return nil, fmt.Errorf("engine: %s: replacement for initializer %q: the model has no such initializer", m.Source, name)
+		}
+	}
+	for _, in := range m.Inputs {
+		for i, d := range in.Shape {
+			if d <= 0 {
+				return nil, fmt.Errorf("engine: %s: input %q dimension %d is dynamic (%v): export the model with a static input shape", m.Source, in.Name, i, in.Shape)
+			}
+		}
+		if len(in.Shape) == 0 {
+			return nil, fmt.Errorf("engine: %s: input %q has no shape: export the model with a static input shape", m.Source, in.Name)
+		}
+		p.inputs = append(p.inputs, addValue(value{name: in.Name, dtype: in.DType, shape: in.Shape, buffer: -1, producer: -1}))
+	}
+	nodes, err := neededNodes(m, opts.StopAt)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkOps(m.Source, nodes); err != nil {
+		return nil, err
+	}
+	x := &exec{threads: 1}
+	for _, n := range nodes {
+		def := registry[n.OpType]
+		ins := make([]*value, len(n.Inputs))
+		inIDs := make([]int, len(n.Inputs))
+		for i, name := range n.Inputs {
+			if name == "" {
+				inIDs[i] = -1
+				continue
+			}
+			id := p.byName[name]
+			inIDs[i] = id
+			ins[i] = &p.values[id]
+		}
+		if len(ins) < def.minIn || (def.maxIn >= 0 && len(ins) > def.maxIn) {
+			return nil, fmt.Errorf("engine: %s: node %q (%s): %d inputs, want %d..%d", m.Source, n.Name, n.OpType, len(ins), def.minIn, def.maxIn)
+		}
+		for i := 0; i < def.minIn; i++ {
+			if ins[i] == nil {
+				return nil, fmt.Errorf("engine: %s: node %q (%s): required input %d is empty", m.Source, n.Name, n.OpType, i)
+			}
+		}
+		metas, k, err := def.bind(n, ins, bindCtx{threads: p.threads, opset: m.Opset})
+		if err != nil {
+			return nil, fmt.Errorf("engine: %s: node %q (%s): %w", m.Source, n.Name, n.OpType, err)
+		}
+		if len(metas) != len(n.Outputs) {
+			return nil, fmt.Errorf("engine: %s: node %q (%s): produces %d outputs, the graph names %d", m.Source, n.Name, n.OpType, len(metas), len(n.Outputs))
+		}
+		allConst := true
+		for _, v := range ins {
+			if v != nil && v.konst == nil {
+				allConst = false
+			}
+		}
+		if n.OpType == "Shape" {
+			allConst = true // the shape is known statically
+		}
+		if allConst {
+			// Fold: run the kernel now and keep the result as a constant.
+			in := make([]*tensor.Tensor, len(ins))
+			for i, v := range ins {
+				if v != nil {
+					if v.konst != nil {
+						in[i] = v.konst
+					} else {
+						in[i] = &tensor.Tensor{DType: v.dtype, Shape: v.shape}
+					}
+				}
+			}
+			out := make([]*tensor.Tensor, len(metas))
+			for i, mt := range metas {
+				out[i] = allocTensor(mt.dtype, mt.shape)
+			}
+			if err := k(x, in, out); err != nil {
+				return nil, fmt.Errorf("engine: %s: node %q (%s): folding constant: %w", m.Source, n.Name, n.OpType, err)
+			}
+			for i, name := range n.Outputs {
+				addValue(value{name: name, dtype: metas[i].dtype, shape: metas[i].shape, konst: out[i], buffer: -1, producer: -1})
+			}
+			continue
+		}
+		st := step{node: n, in: inIDs, run: k}
+		for i, name := range n.Outputs {
+			if metas[i].dtype != tensor.Float32 {
+				return nil, fmt.Errorf("engine: %s: node %q (%s): output %q is %s computed at run time; only float32 tensors flow at run time (shape arithmetic must be constant)", m.Source, n.Name, n.OpType, name, metas[i].dtype)
+			}
+			st.out = append(st.out, addValue(value{name: name, dtype: metas[i].dtype, shape: metas[i].shape, buffer: -1, producer: len(p.steps)}))
+		}
+		p.steps = append(p.steps, st)
+	}
+	outNames := opts.StopAt
+	if len(outNames) == 0 {
+		for _, o := range m.Outputs {
+			outNames = append(outNames, o.Name)
+		}
+	}
+	for _, name := range outNames {
+		id, ok := p.byName[name]
+		if !ok {
+			return nil, fmt.Errorf("engine: %s: output %q is not a value of the graph", m.Source, name)
+		}
+		p.outputs = append(p.outputs, id)
+	}
+	p.plan()
+	return p, nil
+}
+
+// checkOps reports every unsupported operator at once.
+func checkOps(source string, nodes []*onnx.Node) error {
+	var bad []string
+	for _, n := range nodes {
+		if _, ok := registry[n.OpType]; !ok || n.Domain != "" {
+			dom := ""
+			if n.Domain != "" {
+				dom = n.Domain + "::"
+			}
+			bad = append(bad, fmt.Sprintf("%s%s (node %q)", dom, n.OpType, n.Name))
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	if len(bad) > 5 {
+		bad = append(bad[:5], fmt.Sprintf("and %d more", len(bad)-5))
+	}
+	return fmt.Errorf("engine: %s: unsupported operator %s; supported: %s", source, strings.Join(bad, ", "), strings.Join(SupportedOps(), ", "))
+}
+
+// neededNodes returns the nodes needed to compute stopAt (all nodes when
+// stopAt is empty). Cutting happens before checkOps would see a custom tail.
+func neededNodes(m *onnx.Model, stopAt []string) ([]*onnx.Node, error) {
+	if len(stopAt) == 0 {
+		return m.Nodes, nil
+	}
+	producer := map[string]*onnx.Node{}
+	for _, n := range m.Nodes {
+		for _, o := range n.Outputs {
+			producer[o] = n
+		}
+	}
+	need := map[*onnx.Node]bool{}
+	var visit func(name string)
+	visit = func(name string) {
+		n := producer[name]
+		if n == nil || need[n] {
+			return
+		}
+		need[n] = true
+		for _, in := range n.Inputs {
+			visit(in)
+		}
+	}
+	for _, s := range stopAt {
+		if _, ok := producer[s]; !ok {
+			if _, isInit := m.Initializers[s]; !isInit {
+				return nil, fmt.Errorf("engine: %s: cut point %q is not produced by any node", m.Source, s)
+			}
+		}
+		visit(s)
+	}
+	var out []*onnx.Node
+	for _, n := range m.Nodes {
+		if need[n] {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// plan assigns run-time values to reusable buffers by liveness.
+func (p *Program) plan() {
+	lastUse := make([]int, len(p.values))
+	for i := range lastUse {
+		lastUse[i] = -1
+	}
+	for si, s := range p.steps {
+		for _, id := range s.in {
+			if id >= 0 {
+				lastUse[id] = si
+			}
+		}
+	}
+	for _, id := range p.outputs {
+		lastUse[id] = len(p.steps) // never released
+	}
+	type freeBuf struct{ id, size int }
+	var free []freeBuf
+	release := map[int][]int{} // step -> values whose last use it is
+	for id, v := range p.values {
+		if v.producer >= 0 && lastUse[id] >= 0 && lastUse[id] < len(p.steps) {
+			release[lastUse[id]] = append(release[lastUse[id]], id)
+		}
+	}
+	for si, s := range p.steps {
+		for _, id := range s.out {
+			need := tensor.Volume(p.values[id].shape)
+			best := -1
+			for i, f := range free {
+				if f.size >= need && (best < 0 || f.size < free[best].size) {
+					best = i
+				}
+			}
+			if best < 0 { // grow the largest free buffer rather than add one
+				for i, f := range free {
+					if best < 0 || f.size > free[best].size {
+						best = i
+					}
+				}
+			}
+			if best >= 0 {
+				b := free[best]
+				free = append(free[:best], free[best+1:]...)
+				if b.size < need {
+					p.buffers[b.id] = need
+				}
+				p.values[id].buffer = b.id
+			} else {
+				p.buffers = append(p.buffers, need)
+				p.values[id].buffer = len(p.buffers) - 1
+			}
+		}
+		// Outputs that nobody reads die right away; inputs die after use.
+		// A value is never released while this step still writes others.
+		for _, id := range s.out {
+			if lastUse[id] < 0 {
+				free = append(free, freeBuf{p.values[id].buffer, p.buffers[p.values[id].buffer]})
+			}
+		}
+		for _, id := range release[si] {
+			free = append(free, freeBuf{p.values[id].buffer, p.buffers[p.values[id].buffer]})
+		}
+	}
+}
+
+// Session holds the buffers to run a Program. Not safe for concurrent use.
+type Session struct {
+	p       *Program
+	tensors []*tensor.Tensor
+	in, out []*tensor.Tensor // scratch argument slices, reused per step
+	x       exec
+	results []*tensor.Tensor
+}
+
+// NewSession allocates the buffers of a program once.
+func (p *Program) NewSession() *Session {
+	s := &Session{p: p, tensors: make([]*tensor.Tensor, len(p.values)), x: exec{threads: p.threads}}
+	bufs := make([][]float32, len(p.buffers))
+	for i, n := range p.buffers {
+		bufs[i] = make([]float32, n)
+	}
+	for id, v := range p.values {
+		switch {
+		case v.konst != nil:
+			s.tensors[id] = v.konst
+		case v.buffer >= 0:
+			s.tensors[id] = &tensor.Tensor{DType: tensor.Float32, Shape: v.shape, F: bufs[v.buffer][:tensor.Volume(v.shape)]}
+		default:
+			s.tensors[id] = &tensor.Tensor{DType: v.dtype, Shape: v.shape}
+		}
+	}
+	s.results = make([]*tensor.Tensor, len(p.outputs))
+	return s
+}
+
+// Run executes the program on inputs (in the order of Program.Inputs) and
+// returns the outputs. The returned tensors are the session's buffers:
+// valid until the next Run. hooks may be nil.
+func (s *Session) Run(ctx context.Context, inputs []*tensor.Tensor, hooks *Hooks) ([]*tensor.Tensor, error) {
+	p := s.p
+	if len(inputs) != len(p.inputs) {
+		return nil, fmt.Errorf("engine: %d inputs given, the model takes %d", len(inputs), len(p.inputs))
+	}
+	for i, id := range p.inputs {
+		v := p.values[id]
+		if inputs[i] == nil || !tensor.EqualShape(inputs[i].Shape, v.shape) || inputs[i].DType != v.dtype {
+			got := "nil"
+			if inputs[i] != nil {
+				got = inputs[i].String()
+			}
+			return nil, fmt.Errorf("engine: input %q: got %s, want %s%s", v.name, got, v.dtype, tensor.ShapeString(v.shape))
+		}
+		s.tensors[id] = inputs[i]
+	}
+	for si := range p.steps {
+		st := &p.steps[si]
+		if si&15 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		s.in = s.in[:0]
+		for _, id := range st.in {
+			if id < 0 {
+				s.in = append(s.in, nil)
+			} else {
+				s.in = append(s.in, s.tensors[id])
+			}
+		}
+		s.out = s.out[:0]
+		for _, id := range st.out {
+			s.out = append(s.out, s.tensors[id])
+		}
+		if hooks != nil && hooks.BeforeNode != nil {
+			hooks.BeforeNode(st.node, s.in)
+			for i, id := range st.in {
+				if id >= 0 && s.in[i] != nil && !tensor.EqualShape(s.in[i].Shape, p.values[id].shape) {
+					return nil, fmt.Errorf("engine: node %q: hook replaced input %d with shape %v, want %v", st.node.Name, i, s.in[i].Shape, p.values[id].shape)
+				}
+			}
+		}
+		if err := st.run(&s.x, s.in, s.out); err != nil {
+			return nil, fmt.Errorf("engine: node %q (%s): %w", st.node.Name, st.node.OpType, err)
+		}
+		if hooks != nil && hooks.AfterNode != nil {
+			hooks.AfterNode(st.node, s.out)
+		}
+	}
+	for i, id := range p.outputs {
+		s.results[i] = s.tensors[id]
+	}
+	return s.results, nil
+}
+
+func allocTensor(dt tensor.DType, shape []int) *tensor.Tensor {
+	t := &tensor.Tensor{DType: dt, Shape: shape}
+	if dt == tensor.Int64 {
+		t.I = make([]int64, tensor.Volume(shape))
+	} else {
+		t.F = make([]float32, tensor.Volume(shape))
+	}
+	return t
+}

@@ -1,0 +1,102 @@
+package engine_test
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/nniescope/nniescope/shared/engine"
+	"github.com/nniescope/nniescope/shared/internal/testassets"
+	"github.com/nniescope/nniescope/shared/onnx"
+	"github.com/nniescope/nniescope/shared/tensor"
+)
+
+func compile(t testing.TB, file string, opts engine.Options) *engine.Program {
+	t.Helper()
+	m, err := onnx.Load(testassets.Path(t, "models", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := engine.Compile(m, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+type diff struct {
+	maxAbs float64
+	cosine float64
+}
+
+func compare(got, want []float32) diff {
+	var d diff
+	var dot, na, nb float64
+	for i := range want {
+		a, b := float64(got[i]), float64(want[i])
+		d.maxAbs = math.Max(d.maxAbs, math.Abs(a-b))
+		dot += a * b
+		na += a * a
+		nb += b * b
+	}
+	d.cosine = dot / math.Sqrt(na*nb)
+	return d
+}
+
+// TestGoldenOutput0 feeds onnxruntime's stored inputs to the single-output
+// model and compares with onnxruntime's output0: boxes (rows 0-3, pixels)
+// within 2e-2, class scores within 1e-3, cosine ≥ 0.99999.
+func TestGoldenOutput0(t *testing.T) {
+	p := compile(t, "yolov8n-512x288.onnx", engine.Options{Threads: 2})
+	s := p.NewSession()
+	const a = 3024
+	for _, img := range testassets.GoldenImages {
+		t.Run(img, func(t *testing.T) {
+			in := testassets.ReadF32(t, testassets.Golden(t, img, "input"), 3*288*512)
+			want := testassets.ReadF32(t, testassets.Golden(t, img, "output0"), 84*a)
+			x, _ := tensor.FromFloat32(in, 1, 3, 288, 512)
+			out, err := s.Run(context.Background(), []*tensor.Tensor{x}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := out[0].F
+			box := compare(got[:4*a], want[:4*a])
+			cls := compare(got[4*a:], want[4*a:])
+			all := compare(got, want)
+			t.Logf("boxes max|d| %.3g px, scores max|d| %.3g, cosine %.8f", box.maxAbs, cls.maxAbs, all.cosine)
+			if box.maxAbs > 2e-2 {
+				t.Errorf("boxes differ by %g px, want ≤ 2e-2", box.maxAbs)
+			}
+			if cls.maxAbs > 1e-3 {
+				t.Errorf("scores differ by %g, want ≤ 1e-3", cls.maxAbs)
+			}
+			if all.cosine < 0.99999 {
+				t.Errorf("cosine %.8f, want ≥ 0.99999", all.cosine)
+			}
+		})
+	}
+}
+
+// TestGoldenHeads does the same for the six raw heads of the heads export.
+func TestGoldenHeads(t *testing.T) {
+	p := compile(t, "yolov8n-512x288-heads.onnx", engine.Options{Threads: 2})
+	s := p.NewSession()
+	outs := p.Outputs()
+	for _, img := range testassets.GoldenImages {
+		t.Run(img, func(t *testing.T) {
+			in := testassets.ReadF32(t, testassets.Golden(t, img, "input"), 3*288*512)
+			x, _ := tensor.FromFloat32(in, 1, 3, 288, 512)
+			out, err := s.Run(context.Background(), []*tensor.Tensor{x}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, o := range outs {
+				want := testassets.ReadF32(t, testassets.Golden(t, img, o.Name), tensor.Volume(o.Shape))
+				d := compare(out[i].F, want)
+				if d.maxAbs > 1e-3 || d.cosine < 0.99999 {
+					t.Errorf("%s: max|d| %g (want ≤ 1e-3), cosine %.8f (want ≥ 0.99999)", o.Name, d.maxAbs, d.cosine)
+				}
+			}
+		})
+	}
+}

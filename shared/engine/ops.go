@@ -1,0 +1,562 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/nniescope/nniescope/shared/onnx"
+	"github.com/nniescope/nniescope/shared/tensor"
+)
+
+// meta is what shape inference knows of an output.
+type meta struct {
+	dtype tensor.DType
+	shape []int
+}
+
+// opDef binds a node: it infers output metas from the inputs (constant
+// inputs carry their values) and returns the kernel that computes them.
+type opDef struct {
+	minIn, maxIn int // maxIn < 0: variadic
+	bind         func(n *onnx.Node, in []*value, bc bindCtx) ([]meta, kernel, error)
+}
+
+var registry map[string]opDef
+
+func init() {
+	registry = map[string]opDef{
+		"Conv":      {2, 3, bindConv},
+		"Add":       {2, 2, bindBinary(opAdd)},
+		"Sub":       {2, 2, bindBinary(opSub)},
+		"Mul":       {2, 2, bindBinary(opMul)},
+		"Div":       {2, 2, bindBinary(opDiv)},
+		"Sigmoid":   {1, 1, bindUnary(sigmoidSlice)},
+		"Identity":  {1, 1, bindIdentity},
+		"Concat":    {1, -1, bindConcat},
+		"Split":     {1, 2, bindSplit},
+		"Slice":     {3, 5, bindSlice},
+		"MaxPool":   {1, 1, bindMaxPool},
+		"Resize":    {1, 4, bindResize},
+		"Reshape":   {2, 2, bindReshape},
+		"Flatten":   {1, 1, bindFlatten},
+		"Transpose": {1, 1, bindTranspose},
+		"Softmax":   {1, 1, bindSoftmax},
+		"Shape":     {1, 1, bindShape},
+		"Gather":    {2, 2, bindGather},
+		"Unsqueeze": {1, 2, bindUnsqueeze},
+		"Squeeze":   {1, 2, bindSqueeze},
+		"Cast":      {1, 1, bindCast},
+	}
+}
+
+var errConstInput = errors.New("input must be a constant (an initializer or computable at load time)")
+
+// constInts returns the int64 values of a constant input.
+func constInts(v *value, what string) ([]int64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	if v.konst == nil {
+		return nil, fmt.Errorf("%s: %w", what, errConstInput)
+	}
+	if v.konst.DType == tensor.Int64 {
+		return v.konst.I, nil
+	}
+	out := make([]int64, len(v.konst.F))
+	for i, f := range v.konst.F {
+		out[i] = int64(f)
+	}
+	return out, nil
+}
+
+func normAxis(axis int64, rank int) (int, error) {
+	if axis < 0 {
+		axis += int64(rank)
+	}
+	if axis < 0 || axis >= int64(rank) {
+		return 0, fmt.Errorf("axis %d out of range for rank %d", axis, rank)
+	}
+	return int(axis), nil
+}
+
+func bindIdentity(_ *onnx.Node, in []*value, _ bindCtx) ([]meta, kernel, error) {
+	return []meta{{in[0].dtype, in[0].shape}}, func(_ *exec, in, out []*tensor.Tensor) error {
+		copy(out[0].F, in[0].F)
+		copy(out[0].I, in[0].I)
+		return nil
+	}, nil
+}
+
+func bindCast(n *onnx.Node, in []*value, _ bindCtx) ([]meta, kernel, error) {
+	to := n.Int("to", 1)
+	var dt tensor.DType
+	switch to {
+	case 1, 10, 11: // FLOAT, FLOAT16, DOUBLE: computed as float32
+		dt = tensor.Float32
+	case 6, 7: // INT32, INT64
+		dt = tensor.Int64
+	default:
+		return nil, nil, fmt.Errorf("Cast to ONNX type %d is not supported", to)
+	}
+	return []meta{{dt, in[0].shape}}, func(_ *exec, in, out []*tensor.Tensor) error {
+		switch {
+		case in[0].DType == dt && dt == tensor.Float32:
+			copy(out[0].F, in[0].F)
+		case in[0].DType == dt:
+			copy(out[0].I, in[0].I)
+		case dt == tensor.Float32:
+			for i, v := range in[0].I {
+				out[0].F[i] = float32(v)
+			}
+		default:
+			for i, v := range in[0].F {
+				out[0].I[i] = int64(v)
+			}
+		}
+		return nil
+	}, nil
+}
+
+func bindShape(n *onnx.Node, in []*value, _ bindCtx) ([]meta, kernel, error) {
+	r := len(in[0].shape)
+	start, end := int(n.Int("start", 0)), int(n.Int("end", int64(r)))
+	if start < 0 {
+		start += r
+	}
+	if end < 0 {
+		end += r
+	}
+	start, end = max(0, min(start, r)), max(0, min(end, r))
+	if end < start {
+		end = start
+	}
+	shape := in[0].shape
+	return []meta{{tensor.Int64, []int{end - start}}}, func(_ *exec, _, out []*tensor.Tensor) error {
+		for i := start; i < end; i++ {
+			out[0].I[i-start] = int64(shape[i])
+		}
+		return nil
+	}, nil
+}
+
+func bindReshape(n *onnx.Node, in []*value, _ bindCtx) ([]meta, kernel, error) {
+	target, err := constInts(in[1], "shape")
+	if err != nil {
+		return nil, nil, err
+	}
+	shape, err := reshapeTarget(in[0].shape, target, n.Int("allowzero", 0) != 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	return []meta{{in[0].dtype, shape}}, copyKernel, nil
+}
+
+func reshapeTarget(from []int, target []int64, allowZero bool) ([]int, error) {
+	shape := make([]int, len(target))
+	infer := -1
+	known := 1
+	for i, d := range target {
+		switch {
+		case d == -1:
+			if infer >= 0 {
+				return nil, errors.New("reshape target has more than one -1")
+			}
+			infer = i
+			continue
+		case d == 0 && !allowZero:
+			if i >= len(from) {
+				return nil, fmt.Errorf("reshape target %v copies dimension %d the input %v lacks", target, i, from)
+			}
+			shape[i] = from[i]
+		case d < 0:
+			return nil, fmt.Errorf("reshape target %v has a negative dimension", target)
+		default:
+			shape[i] = int(d)
+		}
+		known *= shape[i]
+	}
+	total := tensor.Volume(from)
+	if infer >= 0 {
+		if known == 0 || total%known != 0 {
+			return nil, fmt.Errorf("cannot reshape %v to %v", from, target)
+		}
+		shape[infer] = total / known
+	}
+	if tensor.Volume(shape) != total {
+		return nil, fmt.Errorf("cannot reshape %v (%d values) to %v", from, total, shape)
+	}
+	return shape, nil
+}
+
+func copyKernel(_ *exec, in, out []*tensor.Tensor) error {
+	copy(out[0].F, in[0].F)
+	copy(out[0].I, in[0].I)
+	return nil
+}
+
+func bindFlatten(n *onnx.Node, in []*value, _ bindCtx) ([]meta, kernel, error) {
+	r := len(in[0].shape)
+	axis := int(n.Int("axis", 1))
+	if axis < 0 {
+		axis += r
+	}
+	if axis < 0 || axis > r {
+		return nil, nil, fmt.Errorf("axis %d out of range for rank %d", axis, r)
+	}
+	a := tensor.Volume(in[0].shape[:axis])
+	return []meta{{in[0].dtype, []int{a, tensor.Volume(in[0].shape) / max(a, 1)}}}, copyKernel, nil
+}
+
+func bindUnsqueeze(n *onnx.Node, in []*value, _ bindCtx) ([]meta, kernel, error) {
+	axes := n.Ints("axes", nil)
+	if len(in) > 1 && in[1] != nil {
+		var err error
+		if axes, err = constInts(in[1], "axes"); err != nil {
+			return nil, nil, err
+		}
+	}
+	r := len(in[0].shape) + len(axes)
+	ins := make([]bool, r)
+	for _, a := range axes {
+		ax, err := normAxis(a, r)
+		if err != nil {
+			return nil, nil, err
+		}
+		ins[ax] = true
+	}
+	shape := make([]int, 0, r)
+	j := 0
+	for i := 0; i < r; i++ {
+		if ins[i] {
+			shape = append(shape, 1)
+		} else {
+			if j >= len(in[0].shape) {
+				return nil, nil, fmt.Errorf("axes %v do not fit rank %d", axes, len(in[0].shape))
+			}
+			shape = append(shape, in[0].shape[j])
+			j++
+		}
+	}
+	return []meta{{in[0].dtype, shape}}, copyKernel, nil
+}
+
+func bindSqueeze(n *onnx.Node, in []*value, _ bindCtx) ([]meta, kernel, error) {
+	axes := n.Ints("axes", nil)
+	if len(in) > 1 && in[1] != nil {
+		var err error
+		if axes, err = constInts(in[1], "axes"); err != nil {
+			return nil, nil, err
+		}
+	}
+	r := len(in[0].shape)
+	drop := make([]bool, r)
+	for _, a := range axes {
+		ax, err := normAxis(a, r)
+		if err != nil {
+			return nil, nil, err
+		}
+		if in[0].shape[ax] != 1 {
+			return nil, nil, fmt.Errorf("cannot squeeze axis %d of size %d", ax, in[0].shape[ax])
+		}
+		drop[ax] = true
+	}
+	var shape []int
+	for i, d := range in[0].shape {
+		if (len(axes) == 0 && d == 1) || drop[i] {
+			continue
+		}
+		shape = append(shape, d)
+	}
+	return []meta{{in[0].dtype, shape}}, copyKernel, nil
+}
+
+func bindGather(n *onnx.Node, in []*value, _ bindCtx) ([]meta, kernel, error) {
+	r := len(in[0].shape)
+	axis, err := normAxis(n.Int("axis", 0), r)
+	if err != nil {
+		return nil, nil, err
+	}
+	idx, err := constInts(in[1], "indices")
+	if err != nil {
+		return nil, nil, err
+	}
+	dim := in[0].shape[axis]
+	norm := make([]int, len(idx))
+	for i, v := range idx {
+		if v < 0 {
+			v += int64(dim)
+		}
+		if v < 0 || v >= int64(dim) {
+			return nil, nil, fmt.Errorf("index %d out of range for axis of size %d", idx[i], dim)
+		}
+		norm[i] = int(v)
+	}
+	shape := append(append(append([]int{}, in[0].shape[:axis]...), in[1].shape...), in[0].shape[axis+1:]...)
+	outer := tensor.Volume(in[0].shape[:axis])
+	inner := tensor.Volume(in[0].shape[axis+1:])
+	return []meta{{in[0].dtype, shape}}, func(_ *exec, in, out []*tensor.Tensor) error {
+		o := 0
+		for a := 0; a < outer; a++ {
+			for _, ix := range norm {
+				src := (a*dim + ix) * inner
+				if in[0].DType == tensor.Int64 {
+					copy(out[0].I[o:o+inner], in[0].I[src:src+inner])
+				} else {
+					copy(out[0].F[o:o+inner], in[0].F[src:src+inner])
+				}
+				o += inner
+			}
+		}
+		return nil
+	}, nil
+}
+
+func bindConcat(n *onnx.Node, in []*value, _ bindCtx) ([]meta, kernel, error) {
+	r := len(in[0].shape)
+	axis, err := normAxis(n.Int("axis", 0), r)
+	if err != nil {
+		return nil, nil, err
+	}
+	shape := append([]int(nil), in[0].shape...)
+	shape[axis] = 0
+	for i, v := range in {
+		if v == nil || len(v.shape) != r || v.dtype != in[0].dtype {
+			return nil, nil, fmt.Errorf("input %d does not match input 0 (%s%v)", i, in[0].dtype, in[0].shape)
+		}
+		for d := range r {
+			if d != axis && v.shape[d] != in[0].shape[d] {
+				return nil, nil, fmt.Errorf("input %d shape %v does not match %v outside axis %d", i, v.shape, in[0].shape, axis)
+			}
+		}
+		shape[axis] += v.shape[axis]
+	}
+	outer := tensor.Volume(shape[:axis])
+	inner := tensor.Volume(shape[axis+1:])
+	return []meta{{in[0].dtype, shape}}, func(_ *exec, in, out []*tensor.Tensor) error {
+		off := 0
+		total := shape[axis] * inner
+		for _, t := range in {
+			w := t.Shape[axis] * inner
+			for a := 0; a < outer; a++ {
+				if t.DType == tensor.Int64 {
+					copy(out[0].I[a*total+off:a*total+off+w], t.I[a*w:(a+1)*w])
+				} else {
+					copy(out[0].F[a*total+off:a*total+off+w], t.F[a*w:(a+1)*w])
+				}
+			}
+			off += w
+		}
+		return nil
+	}, nil
+}
+
+func bindSplit(n *onnx.Node, in []*value, _ bindCtx) ([]meta, kernel, error) {
+	r := len(in[0].shape)
+	axis, err := normAxis(n.Int("axis", 0), r)
+	if err != nil {
+		return nil, nil, err
+	}
+	sizes := n.Ints("split", nil)
+	if len(in) > 1 && in[1] != nil {
+		if sizes, err = constInts(in[1], "split"); err != nil {
+			return nil, nil, err
+		}
+	}
+	nOut := len(n.Outputs)
+	dim := in[0].shape[axis]
+	if len(sizes) == 0 {
+		if dim%nOut != 0 {
+			return nil, nil, fmt.Errorf("axis size %d does not split evenly into %d outputs", dim, nOut)
+		}
+		for range nOut {
+			sizes = append(sizes, int64(dim/nOut))
+		}
+	}
+	if len(sizes) != nOut {
+		return nil, nil, fmt.Errorf("split has %d sizes for %d outputs", len(sizes), nOut)
+	}
+	var sum int64
+	metas := make([]meta, nOut)
+	for i, s := range sizes {
+		sum += s
+		shape := append([]int(nil), in[0].shape...)
+		shape[axis] = int(s)
+		metas[i] = meta{in[0].dtype, shape}
+	}
+	if sum != int64(dim) {
+		return nil, nil, fmt.Errorf("split sizes %v do not sum to axis size %d", sizes, dim)
+	}
+	outer := tensor.Volume(in[0].shape[:axis])
+	inner := tensor.Volume(in[0].shape[axis+1:])
+	return metas, func(_ *exec, in, out []*tensor.Tensor) error {
+		off := 0
+		total := dim * inner
+		for _, t := range out {
+			w := t.Shape[axis] * inner
+			for a := 0; a < outer; a++ {
+				copy(t.F[a*w:(a+1)*w], in[0].F[a*total+off:a*total+off+w])
+			}
+			off += w
+		}
+		return nil
+	}, nil
+}
+
+func bindSlice(_ *onnx.Node, in []*value, _ bindCtx) ([]meta, kernel, error) {
+	r := len(in[0].shape)
+	starts, err := constInts(in[1], "starts")
+	if err != nil {
+		return nil, nil, err
+	}
+	ends, err := constInts(in[2], "ends")
+	if err != nil {
+		return nil, nil, err
+	}
+	var axes, steps []int64
+	if len(in) > 3 {
+		if axes, err = constInts(in[3], "axes"); err != nil {
+			return nil, nil, err
+		}
+	}
+	if len(in) > 4 {
+		if steps, err = constInts(in[4], "steps"); err != nil {
+			return nil, nil, err
+		}
+	}
+	if len(axes) == 0 {
+		for i := range starts {
+			axes = append(axes, int64(i))
+		}
+	}
+	if len(ends) != len(starts) || len(axes) != len(starts) || (len(steps) > 0 && len(steps) != len(starts)) {
+		return nil, nil, fmt.Errorf("starts %v, ends %v, axes %v, steps %v differ in length", starts, ends, axes, steps)
+	}
+	st := make([]int, r)
+	step := make([]int, r)
+	shape := append([]int(nil), in[0].shape...)
+	for i := range step {
+		step[i] = 1
+	}
+	for i, a := range axes {
+		ax, err := normAxis(a, r)
+		if err != nil {
+			return nil, nil, err
+		}
+		d := int64(in[0].shape[ax])
+		s, e, k := starts[i], ends[i], int64(1)
+		if len(steps) > 0 {
+			k = steps[i]
+		}
+		if k == 0 {
+			return nil, nil, errors.New("slice step is 0")
+		}
+		clampIdx := func(v, lo, hi int64) int64 {
+			if v < 0 {
+				v += d
+			}
+			return max(lo, min(v, hi))
+		}
+		var n int64
+		if k > 0 {
+			s, e = clampIdx(s, 0, d), clampIdx(e, 0, d)
+			n = max(0, (e-s+k-1)/k)
+		} else {
+			s, e = clampIdx(s, 0, d-1), clampIdx(e, -1, d-1)
+			if ends[i] < -d {
+				e = -1
+			}
+			n = max(0, (s-e+(-k)-1)/(-k))
+		}
+		st[ax], step[ax], shape[ax] = int(s), int(k), int(n)
+	}
+	src := in[0].shape
+	return []meta{{in[0].dtype, shape}}, func(_ *exec, in, out []*tensor.Tensor) error {
+		strides := rowStrides(src)
+		idx := make([]int, r)
+		total := tensor.Volume(shape)
+		for o := 0; o < total; o++ {
+			off := 0
+			for d := range r {
+				off += (st[d] + idx[d]*step[d]) * strides[d]
+			}
+			if in[0].DType == tensor.Int64 {
+				out[0].I[o] = in[0].I[off]
+			} else {
+				out[0].F[o] = in[0].F[off]
+			}
+			for d := r - 1; d >= 0; d-- {
+				idx[d]++
+				if idx[d] < shape[d] {
+					break
+				}
+				idx[d] = 0
+			}
+		}
+		return nil
+	}, nil
+}
+
+func rowStrides(shape []int) []int {
+	s := make([]int, len(shape))
+	acc := 1
+	for i := len(shape) - 1; i >= 0; i-- {
+		s[i] = acc
+		acc *= shape[i]
+	}
+	return s
+}
+
+func bindTranspose(n *onnx.Node, in []*value, _ bindCtx) ([]meta, kernel, error) {
+	r := len(in[0].shape)
+	perm := n.Ints("perm", nil)
+	if len(perm) == 0 {
+		for i := r - 1; i >= 0; i-- {
+			perm = append(perm, int64(i))
+		}
+	}
+	if len(perm) != r {
+		return nil, nil, fmt.Errorf("perm %v does not match rank %d", perm, r)
+	}
+	shape := make([]int, r)
+	seen := make([]bool, r)
+	p := make([]int, r)
+	for i, a := range perm {
+		ax, err := normAxis(a, r)
+		if err != nil || seen[ax] {
+			return nil, nil, fmt.Errorf("perm %v is not a permutation", perm)
+		}
+		seen[ax] = true
+		p[i] = ax
+		shape[i] = in[0].shape[ax]
+	}
+	srcStrides := rowStrides(in[0].shape)
+	return []meta{{in[0].dtype, shape}}, func(_ *exec, in, out []*tensor.Tensor) error {
+		idx := make([]int, r)
+		total := tensor.Volume(shape)
+		for o := 0; o < total; o++ {
+			off := 0
+			for d := range r {
+				off += idx[d] * srcStrides[p[d]]
+			}
+			if in[0].DType == tensor.Int64 {
+				out[0].I[o] = in[0].I[off]
+			} else {
+				out[0].F[o] = in[0].F[off]
+			}
+			for d := r - 1; d >= 0; d-- {
+				idx[d]++
+				if idx[d] < shape[d] {
+					break
+				}
+				idx[d] = 0
+			}
+		}
+		return nil
+	}, nil
+}
+
+// bindCtx is what binding may know beyond the node and its inputs.
+type bindCtx struct {
+	threads int
+	opset   int64
+}
