@@ -10,14 +10,13 @@ import (
 
 // convGeom is the geometry of a 2-D convolution or pooling window.
 type convGeom struct {
-	c, h, w      int // input channels, height, width (per image)
-	kh, kw       int
-	sh, sw       int
-	dh, dw       int
-	pt, pl       int // top and left padding
-	oh, ow       int
-	pads         [4]int
-	hasExplicitP bool
+	c, h, w int // input channels, height, width (per image)
+	kh, kw  int
+	sh, sw  int
+	dh, dw  int
+	pt, pl  int // top and left padding
+	oh, ow  int
+	pads    [4]int
 }
 
 func windowGeom(n *onnx.Node, in []int, kh, kw int, dilations bool) (convGeom, error) {

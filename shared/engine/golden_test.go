@@ -5,8 +5,8 @@ import (
 	"math"
 	"testing"
 
+	"github.com/nniescope/nniescope/internal/testassets"
 	"github.com/nniescope/nniescope/shared/engine"
-	"github.com/nniescope/nniescope/shared/internal/testassets"
 	"github.com/nniescope/nniescope/shared/onnx"
 	"github.com/nniescope/nniescope/shared/tensor"
 )

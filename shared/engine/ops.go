@@ -96,7 +96,7 @@ func bindCast(n *onnx.Node, in []*value, _ bindCtx) ([]meta, kernel, error) {
 	case 6, 7: // INT32, INT64
 		dt = tensor.Int64
 	default:
-		return nil, nil, fmt.Errorf("Cast to ONNX type %d is not supported", to)
+		return nil, nil, fmt.Errorf("cast to ONNX type %d is not supported", to)
 	}
 	return []meta{{dt, in[0].shape}}, func(_ *exec, in, out []*tensor.Tensor) error {
 		switch {

@@ -33,6 +33,7 @@ var errUsage = errors.New("usage")
 func commands() map[string]command {
 	return map[string]command{
 		"version": {"print the version", runVersion},
+		"run":     {"run a YOLOv8 ONNX model on one image and print the detections", runRun},
 	}
 }
 

@@ -19,8 +19,8 @@ import (
 func Dir(t testing.TB) string {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
-	// file is <repo>/shared/internal/testassets/testassets.go
-	repo := filepath.Join(filepath.Dir(file), "..", "..", "..")
+	// file is <repo>/internal/testassets/testassets.go
+	repo := filepath.Join(filepath.Dir(file), "..", "..")
 	dir := filepath.Join(repo, "..", "shared", "assets")
 	if _, err := os.Stat(filepath.Join(dir, "MANIFEST.md")); err != nil {
 		t.Fatalf("test assets not found at %s (the checkout needs ../shared beside it): %v", dir, err)

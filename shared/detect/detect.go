@@ -1,0 +1,153 @@
+// Package detect is the host pipeline from an image to boxes: letterbox,
+// engine, YOLOv8 decode, inverse letterbox. The CLI's run and eval and the
+// firmware's sim engine share it.
+package detect
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"sort"
+	"strings"
+
+	"github.com/nniescope/nniescope/shared/engine"
+	"github.com/nniescope/nniescope/shared/onnx"
+	"github.com/nniescope/nniescope/shared/preprocess"
+	"github.com/nniescope/nniescope/shared/tensor"
+	"github.com/nniescope/nniescope/shared/yolo"
+)
+
+// Layout says how a program's outputs encode detections.
+type Layout int
+
+const (
+	LayoutOutput0 Layout = iota + 1 // one [1, 4+nc, A] tensor
+	LayoutHeads                     // raw reg/cls per stride
+)
+
+// Detector runs one program; not safe for concurrent use (one Session).
+type Detector struct {
+	prog   *engine.Program
+	sess   *engine.Session
+	layout Layout
+	w, h   int
+	input  *tensor.Tensor
+	heads  []headRef
+}
+
+type headRef struct {
+	stride   int
+	reg, cls int // output indices
+}
+
+// New inspects the program's input and outputs and prepares buffers.
+func New(p *engine.Program) (*Detector, error) {
+	ins := p.Inputs()
+	if len(ins) != 1 || len(ins[0].Shape) != 4 || ins[0].Shape[0] != 1 || ins[0].Shape[1] != 3 {
+		return nil, fmt.Errorf("detect: %s: want one input [1,3,H,W], have %v", p.Model().Source, ins)
+	}
+	d := &Detector{prog: p, sess: p.NewSession(), h: ins[0].Shape[2], w: ins[0].Shape[3]}
+	d.input = tensor.New(ins[0].Shape...)
+	outs := p.Outputs()
+	switch {
+	case len(outs) == 1 && len(outs[0].Shape) == 3 && outs[0].Shape[1] > 4:
+		d.layout = LayoutOutput0
+	case len(outs) >= 2 && len(outs)%2 == 0:
+		heads, err := matchHeads(outs, d.h)
+		if err != nil {
+			return nil, fmt.Errorf("detect: %s: %w", p.Model().Source, err)
+		}
+		d.layout, d.heads = LayoutHeads, heads
+	default:
+		return nil, fmt.Errorf("detect: %s: outputs %v are neither output0 [1,4+nc,A] nor raw reg/cls heads", p.Model().Source, outs)
+	}
+	return d, nil
+}
+
+// matchHeads pairs 64-channel box branches with class branches of the same
+// grid; the stride is input height over grid height.
+func matchHeads(outs []onnx.ValueInfo, inputH int) ([]headRef, error) {
+	byGrid := map[[2]int]*headRef{}
+	for i, o := range outs {
+		if len(o.Shape) != 4 {
+			return nil, fmt.Errorf("output %q has shape %v, want [1,C,H,W]", o.Name, o.Shape)
+		}
+		key := [2]int{o.Shape[2], o.Shape[3]}
+		h := byGrid[key]
+		if h == nil {
+			h = &headRef{stride: inputH / o.Shape[2], reg: -1, cls: -1}
+			byGrid[key] = h
+		}
+		isReg := o.Shape[1] == 4*yolo.RegMax && !strings.Contains(strings.ToLower(o.Name), "cls")
+		if isReg && h.reg < 0 {
+			h.reg = i
+		} else {
+			h.cls = i
+		}
+	}
+	var heads []headRef
+	for _, h := range byGrid {
+		if h.reg < 0 || h.cls < 0 {
+			return nil, fmt.Errorf("outputs %v: a grid lacks its reg (64 ch) or cls branch", outs)
+		}
+		heads = append(heads, *h)
+	}
+	sort.Slice(heads, func(i, j int) bool { return heads[i].stride < heads[j].stride })
+	return heads, nil
+}
+
+// InputSize is the model's input width and height.
+func (d *Detector) InputSize() (w, h int) { return d.w, d.h }
+
+// Program is the program the detector runs.
+func (d *Detector) Program() *engine.Program { return d.prog }
+
+// Result is one image's detections in source-image pixels.
+type Result struct {
+	Detections []yolo.Detection
+	Letterbox  preprocess.Letterbox
+}
+
+// Image letterboxes img, runs the model and decodes.
+func (d *Detector) Image(ctx context.Context, img image.Image, p yolo.Params, hooks *engine.Hooks) (Result, error) {
+	l, err := preprocess.Image(img, d.w, d.h, d.input.F)
+	if err != nil {
+		return Result{}, err
+	}
+	return d.run(ctx, l, p, hooks)
+}
+
+// Tensor runs an already pre-processed input (e.g. a golden) with the
+// given letterbox geometry.
+func (d *Detector) Tensor(ctx context.Context, in []float32, l preprocess.Letterbox, p yolo.Params, hooks *engine.Hooks) (Result, error) {
+	if len(in) != len(d.input.F) {
+		return Result{}, fmt.Errorf("detect: input holds %d values, want %d", len(in), len(d.input.F))
+	}
+	copy(d.input.F, in)
+	return d.run(ctx, l, p, hooks)
+}
+
+func (d *Detector) run(ctx context.Context, l preprocess.Letterbox, p yolo.Params, hooks *engine.Hooks) (Result, error) {
+	outs, err := d.sess.Run(ctx, []*tensor.Tensor{d.input}, hooks)
+	if err != nil {
+		return Result{}, err
+	}
+	dets, err := Decode(d, outs, p)
+	if err != nil {
+		return Result{}, err
+	}
+	yolo.MapBack(dets, l.Scale, float64(l.PadLeft), float64(l.PadTop), l.SrcW, l.SrcH)
+	return Result{Detections: dets, Letterbox: l}, nil
+}
+
+// Decode turns this detector's raw outputs into boxes in input pixels.
+func Decode(d *Detector, outs []*tensor.Tensor, p yolo.Params) ([]yolo.Detection, error) {
+	if d.layout == LayoutOutput0 {
+		return yolo.DecodeOutput0(outs[0], p)
+	}
+	levels := make([]yolo.Level, len(d.heads))
+	for i, h := range d.heads {
+		levels[i] = yolo.Level{Stride: h.stride, Reg: outs[h.reg], Cls: outs[h.cls]}
+	}
+	return yolo.DecodeHeads(levels, p)
+}

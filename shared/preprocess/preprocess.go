@@ -1,0 +1,184 @@
+// Package preprocess turns camera frames and image files into the model's
+// input tensor the way the board does: letterbox (keep ratio, centred, pad
+// 114), RGB, float 0..1, NCHW. The recorded geometry maps boxes back to
+// the original image exactly.
+package preprocess
+
+import (
+	"fmt"
+	"image"
+	"math"
+
+	"github.com/disintegration/imaging"
+)
+
+// PadValue is the letterbox fill, as Ultralytics and the vendor samples use.
+const PadValue = 114
+
+// Letterbox is the geometry of fitting a SrcW×SrcH image into DstW×DstH.
+type Letterbox struct {
+	SrcW, SrcH int
+	DstW, DstH int
+	Scale      float64 // dst pixels per src pixel
+	NewW, NewH int     // size of the resized image inside dst
+	PadLeft    int
+	PadTop     int
+}
+
+// NewLetterbox computes Ultralytics' LetterBox(auto=False, scaleup=True,
+// center=True) geometry: round-half-even sizes and the "-0.1" rounding of
+// the left/top padding, so our boxes land where Ultralytics' do.
+func NewLetterbox(srcW, srcH, dstW, dstH int) (Letterbox, error) {
+	if srcW <= 0 || srcH <= 0 || dstW <= 0 || dstH <= 0 {
+		return Letterbox{}, fmt.Errorf("preprocess: letterbox %dx%d into %dx%d: sizes must be positive", srcW, srcH, dstW, dstH)
+	}
+	s := math.Min(float64(dstH)/float64(srcH), float64(dstW)/float64(srcW))
+	l := Letterbox{SrcW: srcW, SrcH: srcH, DstW: dstW, DstH: dstH, Scale: s}
+	l.NewW = int(math.RoundToEven(float64(srcW) * s))
+	l.NewH = int(math.RoundToEven(float64(srcH) * s))
+	l.PadLeft = int(math.RoundToEven(float64(dstW-l.NewW)/2 - 0.1))
+	l.PadTop = int(math.RoundToEven(float64(dstH-l.NewH)/2 - 0.1))
+	return l, nil
+}
+
+// ToSource maps a point in model-input pixels to original-image pixels.
+func (l Letterbox) ToSource(x, y float64) (float64, float64) {
+	return (x - float64(l.PadLeft)) / l.Scale, (y - float64(l.PadTop)) / l.Scale
+}
+
+// Open decodes a JPEG or PNG file, honouring EXIF orientation; grayscale
+// and paletted images come out as RGB(A).
+func Open(path string) (image.Image, error) {
+	img, err := imaging.Open(path, imaging.AutoOrientation(true))
+	if err != nil {
+		return nil, fmt.Errorf("preprocess: %s: cannot decode image: %w", path, err)
+	}
+	return img, nil
+}
+
+// Image letterboxes img into dst ([1,3,DstH,DstW] float32, len 3·DstW·DstH)
+// with bilinear resampling on half-pixel centres (OpenCV INTER_LINEAR
+// geometry) rounded to uint8, then scaled to 0..1.
+func Image(img image.Image, dstW, dstH int, dst []float32) (Letterbox, error) {
+	b := img.Bounds()
+	l, err := NewLetterbox(b.Dx(), b.Dy(), dstW, dstH)
+	if err != nil {
+		return l, err
+	}
+	if len(dst) != 3*dstW*dstH {
+		return l, fmt.Errorf("preprocess: destination holds %d values, want %d", len(dst), 3*dstW*dstH)
+	}
+	src := imaging.Clone(img) // NRGBA, origin at 0,0
+	fillPad(dst, l)
+	resizeBilinear(src.Pix, src.Stride, b.Dx(), b.Dy(), 4, dst, l)
+	return l, nil
+}
+
+func fillPad(dst []float32, l Letterbox) {
+	pad := float32(PadValue) / 255
+	for i := range dst {
+		dst[i] = pad
+	}
+}
+
+// resizeBilinear samples the packed 8-bit image (bpp bytes per pixel, RGB
+// first) into the letterbox area of the planar dst.
+func resizeBilinear(pix []byte, stride, w, h, bpp int, dst []float32, l Letterbox) {
+	plane := l.DstW * l.DstH
+	same := l.NewW == w && l.NewH == h
+	x0s, x1s, fxs := axisWeights(w, l.NewW)
+	for oy := range l.NewH {
+		var y0, y1 int
+		var fy float64
+		if same {
+			y0, y1 = oy, oy
+		} else {
+			sy := (float64(oy)+0.5)*float64(h)/float64(l.NewH) - 0.5
+			y0, y1, fy = clampPair(sy, h)
+		}
+		r0 := pix[y0*stride:]
+		r1 := pix[y1*stride:]
+		drow := (oy + l.PadTop) * l.DstW
+		for ox := range l.NewW {
+			di := drow + ox + l.PadLeft
+			if same {
+				for c := range 3 {
+					dst[c*plane+di] = float32(r0[ox*bpp+c]) / 255
+				}
+				continue
+			}
+			x0, x1, fx := x0s[ox], x1s[ox], fxs[ox]
+			for c := range 3 {
+				a := float64(r0[x0*bpp+c])*(1-fx) + float64(r0[x1*bpp+c])*fx
+				bb := float64(r1[x0*bpp+c])*(1-fx) + float64(r1[x1*bpp+c])*fx
+				v := math.RoundToEven(a*(1-fy) + bb*fy)
+				dst[c*plane+di] = float32(uint8(v)) / 255
+			}
+		}
+	}
+}
+
+func axisWeights(src, dst int) ([]int, []int, []float64) {
+	x0 := make([]int, dst)
+	x1 := make([]int, dst)
+	f := make([]float64, dst)
+	for o := range dst {
+		s := (float64(o)+0.5)*float64(src)/float64(dst) - 0.5
+		x0[o], x1[o], f[o] = clampPair(s, src)
+	}
+	return x0, x1, f
+}
+
+// clampPair returns the two neighbours of coordinate s and the weight of
+// the second, clamped to the border as OpenCV does.
+func clampPair(s float64, n int) (int, int, float64) {
+	if s <= 0 {
+		return 0, 0, 0
+	}
+	i := int(s)
+	f := s - float64(i)
+	if i >= n-1 {
+		return n - 1, n - 1, 0
+	}
+	return i, i + 1, f
+}
+
+// NV12 letterboxes a YUV420SP frame (a Y plane of w×h bytes, then
+// interleaved U,V at half resolution) as a camera's VPSS delivers it,
+// converting with BT.601 limited-range coefficients (what the vendor's
+// AIPP csc presets use for YUV420SP to RGB).
+func NV12(frame []byte, w, h, dstW, dstH int, dst []float32) (Letterbox, error) {
+	if w <= 0 || h <= 0 || w%2 != 0 || h%2 != 0 {
+		return Letterbox{}, fmt.Errorf("preprocess: NV12 frame %dx%d: width and height must be positive and even", w, h)
+	}
+	if need := w * h * 3 / 2; len(frame) != need {
+		return Letterbox{}, fmt.Errorf("preprocess: NV12 frame %dx%d needs %d bytes, have %d", w, h, need, len(frame))
+	}
+	rgb := make([]byte, w*h*3)
+	yp, uv := frame[:w*h], frame[w*h:]
+	for y := range h {
+		for x := range w {
+			Y := float64(yp[y*w+x]) - 16
+			ci := (y/2)*w + (x/2)*2
+			U, V := float64(uv[ci])-128, float64(uv[ci+1])-128
+			o := (y*w + x) * 3
+			rgb[o] = clamp8(1.164*Y + 1.596*V)
+			rgb[o+1] = clamp8(1.164*Y - 0.392*U - 0.813*V)
+			rgb[o+2] = clamp8(1.164*Y + 2.017*U)
+		}
+	}
+	l, err := NewLetterbox(w, h, dstW, dstH)
+	if err != nil {
+		return l, err
+	}
+	if len(dst) != 3*dstW*dstH {
+		return l, fmt.Errorf("preprocess: destination holds %d values, want %d", len(dst), 3*dstW*dstH)
+	}
+	fillPad(dst, l)
+	resizeBilinear(rgb, w*3, w, h, 3, dst, l)
+	return l, nil
+}
+
+func clamp8(v float64) byte {
+	return byte(math.Max(0, math.Min(255, math.Round(v))))
+}

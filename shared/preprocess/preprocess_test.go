@@ -1,0 +1,156 @@
+package preprocess
+
+import (
+	"encoding/json"
+	"image"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nniescope/nniescope/internal/testassets"
+)
+
+type goldenIndex struct {
+	Images []struct {
+		ImageID   string `json:"image_id"`
+		Letterbox struct {
+			Scale   float64 `json:"scale"`
+			NewW    int     `json:"new_w"`
+			NewH    int     `json:"new_h"`
+			PadLeft int     `json:"pad_left"`
+			PadTop  int     `json:"pad_top"`
+		} `json:"letterbox"`
+	} `json:"images"`
+}
+
+// TestLetterboxMatchesGoldens builds the input tensor from each JPEG and
+// compares it with the one onnxruntime was fed. Geometry must be exact;
+// pixels differ only by JPEG decoder (Go's image/jpeg vs jpeg-js) rounding.
+func TestLetterboxMatchesGoldens(t *testing.T) {
+	b, err := os.ReadFile(testassets.Path(t, "goldens", "index.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var idx goldenIndex
+	if err := json.Unmarshal(b, &idx); err != nil {
+		t.Fatal(err)
+	}
+	for _, im := range idx.Images {
+		t.Run(im.ImageID, func(t *testing.T) {
+			img, err := Open(testassets.Path(t, "coco", "val", "images", im.ImageID+".jpg"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			dst := make([]float32, 3*288*512)
+			l, err := Image(img, 512, 288, dst)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := im.Letterbox
+			if l.NewW != g.NewW || l.NewH != g.NewH || l.PadLeft != g.PadLeft || l.PadTop != g.PadTop || math.Abs(l.Scale-g.Scale) > 1e-12 {
+				t.Fatalf("geometry %+v, golden %+v", l, g)
+			}
+			want := testassets.ReadF32(t, testassets.Golden(t, im.ImageID, "input"), len(dst))
+			var maxd, sum float64
+			for i := range want {
+				d := math.Abs(float64(dst[i]-want[i])) * 255
+				maxd = math.Max(maxd, d)
+				sum += d
+			}
+			mean := sum / float64(len(want))
+			t.Logf("max |d| %.0f/255, mean |d| %.3f/255", maxd, mean)
+			// Decoders differ in IDCT and chroma upsampling: allow a mean
+			// under one level and no gross outliers.
+			if mean > 0.5 || maxd > 8 {
+				t.Errorf("letterbox differs from the golden input: mean %.3f, max %.0f (levels of 255)", mean, maxd)
+			}
+		})
+	}
+}
+
+func TestNewLetterboxGeometry(t *testing.T) {
+	tests := []struct {
+		name                        string
+		sw, sh, dw, dh              int
+		newW, newH, padLeft, padTop int
+	}{
+		{"wide into 512x288", 640, 426, 512, 288, 433, 288, 39, 0},
+		{"exact fit", 512, 288, 512, 288, 512, 288, 0, 0},
+		{"tall", 100, 400, 640, 640, 160, 640, 240, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l, err := NewLetterbox(tc.sw, tc.sh, tc.dw, tc.dh)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l.NewW != tc.newW || l.NewH != tc.newH || l.PadLeft != tc.padLeft || l.PadTop != tc.padTop {
+				t.Fatalf("got %+v", l)
+			}
+			x, y := l.ToSource(float64(l.PadLeft)+l.Scale*10, float64(l.PadTop)+l.Scale*20)
+			if math.Abs(x-10) > 1e-9 || math.Abs(y-20) > 1e-9 {
+				t.Fatalf("ToSource round trip gave %v,%v want 10,20", x, y)
+			}
+		})
+	}
+	if _, err := NewLetterbox(0, 1, 2, 2); err == nil {
+		t.Fatal("zero size accepted")
+	}
+}
+
+func TestGrayscaleBecomesRGB(t *testing.T) {
+	g := image.NewGray(image.Rect(0, 0, 4, 2))
+	for i := range g.Pix {
+		g.Pix[i] = 200
+	}
+	dst := make([]float32, 3*4*2)
+	if _, err := Image(g, 4, 2, dst); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range dst {
+		if v != 200.0/255 {
+			t.Fatalf("dst[%d] = %v, want 200/255 in every channel", i, v)
+		}
+	}
+}
+
+func TestNV12(t *testing.T) {
+	// A uniform mid-grey frame (Y=126, U=V=128) decodes to RGB ≈ 128.
+	w, h := 4, 2
+	frame := make([]byte, w*h*3/2)
+	for i := range w * h {
+		frame[i] = 126
+	}
+	for i := w * h; i < len(frame); i++ {
+		frame[i] = 128
+	}
+	dst := make([]float32, 3*8*4)
+	l, err := NV12(frame, w, h, 8, 4, dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.NewW != 8 || l.NewH != 4 {
+		t.Fatalf("geometry %+v", l)
+	}
+	for i, v := range dst {
+		if math.Abs(float64(v)*255-128) > 1 {
+			t.Fatalf("dst[%d] = %v levels, want 128", i, v*255)
+		}
+	}
+	if _, err := NV12(frame[:5], w, h, 8, 4, dst); err == nil {
+		t.Fatal("short frame accepted")
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "broken.jpg")
+	if err := os.WriteFile(bad, []byte("\xff\xd8\xff not really"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(bad)
+	if err == nil || !strings.Contains(err.Error(), "broken.jpg") {
+		t.Fatalf("error %v should name the file", err)
+	}
+}

@@ -1,0 +1,121 @@
+// Package yolo decodes YOLOv8 detect-head outputs into boxes: score filter,
+// class-aware NMS, top-k, and the inverse letterbox to image pixels.
+package yolo
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/nniescope/nniescope/shared/tensor"
+)
+
+// Detection is one box. Box is x1, y1, x2, y2 in the pixels of the image
+// the decode was mapped to (model input until MapBack, then source image).
+type Detection struct {
+	ClassID int        `json:"class_id"`
+	Score   float32    `json:"score"`
+	Box     [4]float32 `json:"box"`
+}
+
+// Params mirror the board RPN's rpn_data (nms threshold, score threshold,
+// min height, min width) plus a cap on the number of boxes.
+type Params struct {
+	ScoreThreshold float32 // keep scores ≥ this
+	NMSThreshold   float32 // suppress same-class boxes with IoU > this
+	MinWidth       float32 // in model-input pixels
+	MinHeight      float32
+	MaxDetections  int // 0: no cap
+}
+
+// DefaultParams are Ultralytics' predict defaults (conf 0.25, IoU 0.7,
+// max_det 300).
+func DefaultParams() Params {
+	return Params{ScoreThreshold: 0.25, NMSThreshold: 0.7, MaxDetections: 300}
+}
+
+// DecodeOutput0 decodes the single output [1, 4+nc, A] of an Ultralytics
+// export (rows cx, cy, w, h in input pixels, then class scores after
+// sigmoid): best class per anchor, then Filter.
+func DecodeOutput0(t *tensor.Tensor, p Params) ([]Detection, error) {
+	if t == nil || t.DType != tensor.Float32 || len(t.Shape) != 3 || t.Shape[0] != 1 || t.Shape[1] < 5 {
+		return nil, fmt.Errorf("yolo: output0 must be float32 [1, 4+classes, anchors], got %v", t)
+	}
+	rows, a := t.Shape[1], t.Shape[2]
+	if len(t.F) != rows*a {
+		return nil, fmt.Errorf("yolo: output0 %v holds %d values, want %d", t.Shape, len(t.F), rows*a)
+	}
+	var dets []Detection
+	for j := range a {
+		best, cls := float32(-1), -1
+		for c := 4; c < rows; c++ {
+			if s := t.F[c*a+j]; s > best {
+				best, cls = s, c-4
+			}
+		}
+		if best < p.ScoreThreshold || math.IsNaN(float64(best)) {
+			continue
+		}
+		cx, cy, w, h := t.F[j], t.F[a+j], t.F[2*a+j], t.F[3*a+j]
+		dets = append(dets, Detection{ClassID: cls, Score: best, Box: [4]float32{cx - w/2, cy - h/2, cx + w/2, cy + h/2}})
+	}
+	return Filter(dets, p), nil
+}
+
+// Filter drops boxes below the minimum size, sorts by score (stable, so
+// ties keep anchor order), applies class-aware NMS and the cap.
+func Filter(dets []Detection, p Params) []Detection {
+	kept := dets[:0]
+	for _, d := range dets {
+		if d.Box[2]-d.Box[0] >= p.MinWidth && d.Box[3]-d.Box[1] >= p.MinHeight {
+			kept = append(kept, d)
+		}
+	}
+	sort.SliceStable(kept, func(i, j int) bool { return kept[i].Score > kept[j].Score })
+	out := make([]Detection, 0, len(kept))
+	for _, d := range kept {
+		ok := true
+		for _, k := range out {
+			if k.ClassID == d.ClassID && IoU(k.Box, d.Box) > p.NMSThreshold {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			out = append(out, d)
+			if p.MaxDetections > 0 && len(out) == p.MaxDetections {
+				break
+			}
+		}
+	}
+	return out
+}
+
+// IoU is the intersection over union of two x1y1x2y2 boxes.
+func IoU(a, b [4]float32) float32 {
+	iw := min(a[2], b[2]) - max(a[0], b[0])
+	ih := min(a[3], b[3]) - max(a[1], b[1])
+	if iw <= 0 || ih <= 0 {
+		return 0
+	}
+	inter := iw * ih
+	union := (a[2]-a[0])*(a[3]-a[1]) + (b[2]-b[0])*(b[3]-b[1]) - inter
+	if union <= 0 {
+		return 0
+	}
+	return inter / union
+}
+
+// MapBack undoes a letterbox (scale, left/top padding) and clips the boxes
+// to the srcW×srcH image, in place.
+func MapBack(dets []Detection, scale, padLeft, padTop float64, srcW, srcH int) {
+	for i := range dets {
+		b := &dets[i].Box
+		for k := 0; k < 4; k += 2 {
+			b[k] = clip(float32((float64(b[k])-padLeft)/scale), float32(srcW))
+			b[k+1] = clip(float32((float64(b[k+1])-padTop)/scale), float32(srcH))
+		}
+	}
+}
+
+func clip(v, hi float32) float32 { return max(0, min(v, hi)) }

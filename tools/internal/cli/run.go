@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/nniescope/nniescope/shared/detect"
+	"github.com/nniescope/nniescope/shared/engine"
+	"github.com/nniescope/nniescope/shared/onnx"
+	"github.com/nniescope/nniescope/shared/preprocess"
+	"github.com/nniescope/nniescope/shared/yolo"
+)
+
+// runOutput is the --json shape of `nniescope run` (docs/CLI.md).
+type runOutput struct {
+	Detections []yolo.Detection `json:"detections"`
+}
+
+func runRun(ctx context.Context, env Env, args []string) error {
+	fs := newFlagSet(env, "run", "run --model M --image I [--json] [--score 0.25] [--iou 0.7]")
+	model := fs.String("model", "", "YOLOv8 ONNX model (single output0 or six raw heads)")
+	imagePath := fs.String("image", "", "JPEG or PNG image")
+	asJSON := fs.Bool("json", false, `print {"detections":[{"class_id","score","box":[x1,y1,x2,y2]}]}`)
+	names := fs.String("names", "", "optional class names file, one per line (line = class id)")
+	params := yoloFlags(fs)
+	threads := fs.Int("threads", 0, "engine threads (0: all cores)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *model == "" || *imagePath == "" {
+		fs.Usage()
+		return errUsage
+	}
+	det, err := loadDetector(*model, engine.Options{Threads: *threads})
+	if err != nil {
+		return err
+	}
+	img, err := preprocess.Open(*imagePath)
+	if err != nil {
+		return err
+	}
+	res, err := det.Image(ctx, img, params(), nil)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		out := runOutput{Detections: res.Detections}
+		if out.Detections == nil {
+			out.Detections = []yolo.Detection{}
+		}
+		enc := json.NewEncoder(env.Stdout)
+		return enc.Encode(out)
+	}
+	var classNames []string
+	if *names != "" {
+		b, err := os.ReadFile(*names)
+		if err != nil {
+			return err
+		}
+		classNames = strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	}
+	fmt.Fprintf(env.Stdout, "%d detections (image %dx%d)\n", len(res.Detections), res.Letterbox.SrcW, res.Letterbox.SrcH)
+	for _, d := range res.Detections {
+		name := fmt.Sprint(d.ClassID)
+		if d.ClassID < len(classNames) {
+			name = fmt.Sprintf("%d %s", d.ClassID, classNames[d.ClassID])
+		}
+		fmt.Fprintf(env.Stdout, "%-16s %.3f  [%.1f %.1f %.1f %.1f]\n", name, d.Score, d.Box[0], d.Box[1], d.Box[2], d.Box[3])
+	}
+	return nil
+}
+
+// yoloFlags registers the post-process thresholds shared by commands; the
+// returned func reads them after parsing.
+func yoloFlags(fs *flag.FlagSet) func() yolo.Params {
+	def := yolo.DefaultParams()
+	score := fs.Float64("score", float64(def.ScoreThreshold), "score threshold")
+	iou := fs.Float64("iou", float64(def.NMSThreshold), "class-aware NMS IoU threshold")
+	minW := fs.Float64("min-width", 0, "drop boxes narrower than this (model-input pixels)")
+	minH := fs.Float64("min-height", 0, "drop boxes lower than this (model-input pixels)")
+	maxDet := fs.Int("max-det", def.MaxDetections, "keep at most this many boxes (0: all)")
+	return func() yolo.Params {
+		return yolo.Params{ScoreThreshold: float32(*score), NMSThreshold: float32(*iou), MinWidth: float32(*minW), MinHeight: float32(*minH), MaxDetections: *maxDet}
+	}
+}
+
+// loadDetector loads, compiles and wraps a model for detection.
+func loadDetector(path string, opts engine.Options) (*detect.Detector, error) {
+	m, err := onnx.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	p, err := engine.Compile(m, opts)
+	if err != nil {
+		return nil, err
+	}
+	return detect.New(p)
+}

@@ -1,0 +1,73 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/nniescope/nniescope/internal/testassets"
+)
+
+// TestRunFindsWhatAPersonSees runs yolov8n-640 on COCO val 000000000139 (a
+// living room): looking at the picture one sees a TV on the left, chairs, a
+// person by the refrigerator, a potted plant, vases and a wall clock.
+func TestRunFindsWhatAPersonSees(t *testing.T) {
+	var out, errb bytes.Buffer
+	args := []string{"run", "--json",
+		"--model", testassets.Path(t, "models", "yolov8n-640.onnx"),
+		"--image", testassets.Path(t, "coco", "val", "images", "000000000139.jpg")}
+	if code := Main(context.Background(), Env{Stdout: &out, Stderr: &errb}, args); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var res struct {
+		Detections []struct {
+			ClassID int        `json:"class_id"`
+			Score   float64    `json:"score"`
+			Box     [4]float64 `json:"box"`
+		} `json:"detections"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("output %q: %v", out.String(), err)
+	}
+	found := map[int]bool{}
+	for _, d := range res.Detections {
+		if d.Score < 0.25 {
+			t.Errorf("detection below the default threshold: %+v", d)
+		}
+		if d.Box[0] < 0 || d.Box[2] > 640 || d.Box[1] < 0 || d.Box[3] > 426 || d.Box[0] >= d.Box[2] {
+			t.Errorf("box outside the 640x426 image: %+v", d)
+		}
+		found[d.ClassID] = true
+	}
+	want := map[int]string{62: "tv", 56: "chair", 0: "person", 58: "potted plant", 75: "vase", 72: "refrigerator", 74: "clock"}
+	for id, name := range want {
+		if !found[id] {
+			t.Errorf("no %s (class %d) among %d detections", name, id, len(res.Detections))
+		}
+	}
+}
+
+func TestRunErrorsNameTheFile(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"missing model", []string{"run", "--model", dir + "/nope.onnx", "--image", "x.jpg"}, "nope.onnx"},
+		{"not an image", []string{"run", "--model", testassets.Path(t, "models", "yolov8n-512x288.onnx"), "--image", testassets.Path(t, "MANIFEST.md")}, "MANIFEST.md"},
+		{"truncated model", []string{"run", "--model", writeTrunc(t, dir), "--image", "x.jpg"}, "trunc.onnx"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := Main(context.Background(), Env{Stdout: &out, Stderr: &errb}, tc.args)
+			msg := errb.String()
+			if code != 1 || !strings.Contains(msg, tc.want) || strings.Count(strings.TrimSpace(msg), "\n") != 0 {
+				t.Fatalf("exit %d, stderr %q: want one line naming %q", code, msg, tc.want)
+			}
+		})
+	}
+}
