@@ -1,0 +1,148 @@
+package engine_test
+
+import (
+	"context"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/nniescope/nniescope/shared/engine"
+	"github.com/nniescope/nniescope/shared/onnx"
+	"github.com/nniescope/nniescope/shared/tensor"
+)
+
+func tiny(t testing.TB, op string) *onnx.Model {
+	t.Helper()
+	m, err := onnx.Decode(tinyModel(op), "tiny.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestTinyRun(t *testing.T) {
+	p, err := engine.Compile(tiny(t, "Sigmoid"), engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _ := tensor.FromFloat32([]float32{0, 1}, 1, 2)
+	out, err := p.NewSession().Run(context.Background(), []*tensor.Tensor{x}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// y = sigmoid(x) * [2,3] + 0.5
+	want := []float64{0.5*2 + 0.5, 3/(1+math.Exp(-1)) + 0.5}
+	for i, w := range want {
+		if math.Abs(float64(out[0].F[i])-w) > 1e-6 {
+			t.Fatalf("y[%d] = %v, want %v", i, out[0].F[i], w)
+		}
+	}
+}
+
+func TestUnsupportedOpFailsAtCompile(t *testing.T) {
+	_, err := engine.Compile(tiny(t, "Relu"), engine.Options{})
+	if err == nil {
+		t.Fatal("Relu compiled: the engine does not implement it")
+	}
+	for _, want := range []string{"tiny.onnx", "Relu", `"/act"`, "supported:", "Conv"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}
+
+func TestHooksObserveAndReplace(t *testing.T) {
+	p, err := engine.Compile(tiny(t, "Sigmoid"), engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := p.NewSession()
+	x, _ := tensor.FromFloat32([]float32{0, 1}, 1, 2)
+	var seen []string
+	hooks := &engine.Hooks{
+		BeforeNode: func(n *onnx.Node, in []*tensor.Tensor) {
+			if n.Name == "/mul" { // feed the Mul zeros instead of the sigmoid
+				in[0] = tensor.New(1, 2)
+			}
+		},
+		AfterNode: func(n *onnx.Node, out []*tensor.Tensor) {
+			seen = append(seen, n.Name+":"+n.Outputs[0])
+			if n.Name == "/add" {
+				out[0].F[1] = 42
+			}
+		},
+	}
+	out, err := s.Run(context.Background(), []*tensor.Tensor{x}, hooks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(seen, " "); got != "/act:s /mul:m /add:y" {
+		t.Fatalf("observed %q", got)
+	}
+	if out[0].F[0] != 0.5 || out[0].F[1] != 42 {
+		t.Fatalf("y = %v, want [0.5 42] (input replaced, output edited)", out[0].F)
+	}
+	// Without hooks the same session computes the float answer again.
+	out, _ = s.Run(context.Background(), []*tensor.Tensor{x}, nil)
+	if out[0].F[0] != 1.5 {
+		t.Fatalf("y[0] = %v after a hooked run, want 1.5", out[0].F[0])
+	}
+}
+
+func TestStopAtCutsACustomTail(t *testing.T) {
+	m := tiny(t, "Sigmoid")
+	// Graft an unknown vendor op after the head, as the RPN patch does.
+	m.Nodes = append(m.Nodes, &onnx.Node{Name: "/rpn", OpType: "DecBBox", Domain: "svp.custom", Inputs: []string{"y"}, Outputs: []string{"boxes"}})
+	m.Outputs = []onnx.ValueInfo{{Name: "boxes"}}
+	if _, err := engine.Compile(m, engine.Options{}); err == nil || !strings.Contains(err.Error(), "svp.custom::DecBBox") {
+		t.Fatalf("custom op: error %v, want it named with its domain", err)
+	}
+	p, err := engine.Compile(m, engine.Options{StopAt: []string{"y"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if outs := p.Outputs(); len(outs) != 1 || outs[0].Name != "y" {
+		t.Fatalf("outputs %v, want y", outs)
+	}
+}
+
+func TestRunRejectsWrongInput(t *testing.T) {
+	p, err := engine.Compile(tiny(t, "Sigmoid"), engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.NewSession().Run(context.Background(), []*tensor.Tensor{tensor.New(1, 3)}, nil)
+	if err == nil || !strings.Contains(err.Error(), `input "x"`) {
+		t.Fatalf("error %v", err)
+	}
+}
+
+// FuzzCompile: decoding, compiling and running arbitrary model bytes gives
+// a result or an error, never a panic.
+func FuzzCompile(f *testing.F) {
+	f.Add(tinyModel("Sigmoid"))
+	f.Add(tinyModel("Softmax"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := onnx.Decode(data, "fuzz.onnx")
+		if err != nil {
+			return
+		}
+		for _, in := range m.Inputs {
+			if tensor.Volume(in.Shape) > 1<<16 {
+				return
+			}
+		}
+		p, err := engine.Compile(m, engine.Options{Threads: 1})
+		if err != nil {
+			return
+		}
+		var ins []*tensor.Tensor
+		for _, in := range p.Inputs() {
+			if in.DType != tensor.Float32 {
+				return
+			}
+			ins = append(ins, tensor.New(in.Shape...))
+		}
+		_, _ = p.NewSession().Run(context.Background(), ins, nil)
+	})
+}

@@ -1,0 +1,55 @@
+package onnx_test
+
+import (
+	"encoding/binary"
+	"math"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/nniescope/nniescope/shared/onnx/onnxpb"
+)
+
+// tinyModel builds a small valid model: y = Sigmoid(x) * W + Shape-derived
+// reshape, exercising initializers, a Constant node and attributes.
+func tinyModel(opType string) []byte {
+	f := func(vals ...float32) []byte {
+		b := make([]byte, 4*len(vals))
+		for i, v := range vals {
+			binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+		}
+		return b
+	}
+	vi := func(name string, dims ...int64) *onnxpb.ValueInfoProto {
+		var ds []*onnxpb.TensorShapeProto_Dimension
+		for _, d := range dims {
+			ds = append(ds, &onnxpb.TensorShapeProto_Dimension{Value: &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: d}})
+		}
+		return &onnxpb.ValueInfoProto{Name: proto.String(name), Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{
+			ElemType: proto.Int32(int32(onnxpb.TensorProto_FLOAT)), Shape: &onnxpb.TensorShapeProto{Dim: ds}}}}}
+	}
+	m := &onnxpb.ModelProto{
+		IrVersion:   proto.Int64(7),
+		OpsetImport: []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(13)}},
+		Graph: &onnxpb.GraphProto{
+			Name: proto.String("tiny"),
+			Initializer: []*onnxpb.TensorProto{{
+				Name: proto.String("w"), Dims: []int64{1, 2}, DataType: proto.Int32(int32(onnxpb.TensorProto_FLOAT)), RawData: f(2, 3),
+			}},
+			Node: []*onnxpb.NodeProto{
+				{Name: proto.String("/c"), OpType: proto.String("Constant"), Output: []string{"k"}, Attribute: []*onnxpb.AttributeProto{{
+					Name: proto.String("value"), Type: onnxpb.AttributeProto_TENSOR.Enum(),
+					T: &onnxpb.TensorProto{Dims: []int64{}, DataType: proto.Int32(int32(onnxpb.TensorProto_FLOAT)), RawData: f(0.5)}}}},
+				{Name: proto.String("/act"), OpType: proto.String(opType), Input: []string{"x"}, Output: []string{"s"}},
+				{Name: proto.String("/mul"), OpType: proto.String("Mul"), Input: []string{"s", "w"}, Output: []string{"m"}},
+				{Name: proto.String("/add"), OpType: proto.String("Add"), Input: []string{"m", "k"}, Output: []string{"y"}},
+			},
+			Input:  []*onnxpb.ValueInfoProto{vi("x", 1, 2)},
+			Output: []*onnxpb.ValueInfoProto{vi("y", 1, 2)},
+		},
+	}
+	b, err := proto.Marshal(m)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
