@@ -146,3 +146,25 @@ func FuzzCompile(f *testing.F) {
 		_, _ = p.NewSession().Run(context.Background(), ins, nil)
 	})
 }
+
+func TestFindTail(t *testing.T) {
+	m := tiny(t, "Sigmoid")
+	if tail := engine.FindTail(m, nil); len(tail.Nodes) != 0 {
+		t.Fatalf("a plain model has tail %v", tail.Nodes)
+	}
+	m.Nodes = append(m.Nodes,
+		&onnx.Node{Name: "/rpn/filter", OpType: "Filter", Domain: "svp", Inputs: []string{"y", "m"}, Outputs: []string{"f"}},
+		&onnx.Node{Name: "/rpn/post", OpType: "Mul", Inputs: []string{"f", "w"}, Outputs: []string{"boxes"}})
+	tail := engine.FindTail(m, nil)
+	if len(tail.Nodes) != 2 {
+		t.Fatalf("tail %d nodes, want the custom node and its consumer", len(tail.Nodes))
+	}
+	if strings.Join(tail.Cut, ",") != "y,m" {
+		t.Fatalf("cut %v, want [y m]", tail.Cut)
+	}
+	// A mapping that declares Filter executable keeps it out of the tail.
+	none := engine.FindTail(m, func(n *onnx.Node) bool { return false })
+	if len(none.Nodes) != 0 {
+		t.Fatalf("custom mapping ignored: %v", none.Nodes)
+	}
+}

@@ -35,7 +35,7 @@ func runRun(ctx context.Context, env Env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	det, err := loadDetector(*model, engine.Options{Threads: *threads})
+	det, err := loadDetector(env, *model, engine.Options{Threads: *threads})
 	if err != nil {
 		return err
 	}
@@ -89,10 +89,17 @@ func yoloFlags(fs *flag.FlagSet) func() yolo.Params {
 }
 
 // loadDetector loads, compiles and wraps a model for detection.
-func loadDetector(path string, opts engine.Options) (*detect.Detector, error) {
+func loadDetector(env Env, path string, opts engine.Options) (*detect.Detector, error) {
 	m, err := onnx.Load(path)
 	if err != nil {
 		return nil, err
+	}
+	if tail := engine.FindTail(m, nil); len(tail.Nodes) > 0 && len(opts.StopAt) == 0 {
+		// The vendor RPN tail only runs on the board: stop before it and
+		// decode its inputs on the host instead.
+		opts.StopAt = tail.Cut
+		fmt.Fprintf(env.Stderr, "nniescope: %s: stopping before %d custom post-process node(s) starting at %q (%s); decoding %v on the host\n",
+			path, len(tail.Nodes), tail.Nodes[0].Name, tail.Nodes[0].OpType, tail.Cut)
 	}
 	p, err := engine.Compile(m, opts)
 	if err != nil {

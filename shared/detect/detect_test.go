@@ -1,0 +1,89 @@
+package detect_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/nniescope/nniescope/internal/testassets"
+	"github.com/nniescope/nniescope/shared/detect"
+	"github.com/nniescope/nniescope/shared/engine"
+	"github.com/nniescope/nniescope/shared/onnx"
+	"github.com/nniescope/nniescope/shared/preprocess"
+	"github.com/nniescope/nniescope/shared/tensor"
+	"github.com/nniescope/nniescope/shared/yolo"
+)
+
+func detector(t *testing.T, file string) *detect.Detector {
+	t.Helper()
+	m, err := onnx.Load(testassets.Path(t, "models", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := engine.Compile(m, engine.Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := detect.New(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestOutput0AndHeadsAgree decodes the same golden inputs through the
+// single-output model and through the six-head model; both must also match
+// decoding onnxruntime's own output0.
+func TestOutput0AndHeadsAgree(t *testing.T) {
+	single := detector(t, "yolov8n-512x288.onnx")
+	heads := detector(t, "yolov8n-512x288-heads.onnx")
+	l, _ := preprocess.NewLetterbox(512, 288, 512, 288) // identity geometry
+	p := yolo.DefaultParams()
+	for _, img := range testassets.GoldenImages {
+		t.Run(img, func(t *testing.T) {
+			in := testassets.ReadF32(t, testassets.Golden(t, img, "input"), 3*288*512)
+			a, err := single.Tensor(context.Background(), in, l, p, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := heads.Tensor(context.Background(), in, l, p, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ort, _ := tensor.FromFloat32(testassets.ReadF32(t, testassets.Golden(t, img, "output0"), 84*3024), 1, 84, 3024)
+			want, err := yolo.DecodeOutput0(ort, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(want) == 0 {
+				t.Fatal("onnxruntime's output decodes to no boxes: the comparison would be empty")
+			}
+			sameDetections(t, "output0 vs onnxruntime", a.Detections, want)
+			sameDetections(t, "heads vs onnxruntime", b.Detections, want)
+		})
+	}
+}
+
+func sameDetections(t *testing.T, what string, got, want []yolo.Detection) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d detections, want %d", what, len(got), len(want))
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.ClassID != w.ClassID || abs(g.Score-w.Score) > 1e-3 {
+			t.Fatalf("%s: #%d = %+v, want %+v", what, i, g, w)
+		}
+		for k := range 4 {
+			if abs(g.Box[k]-w.Box[k]) > 0.02 {
+				t.Fatalf("%s: #%d box %v, want %v", what, i, g.Box, w.Box)
+			}
+		}
+	}
+}
+
+func abs(v float32) float32 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
