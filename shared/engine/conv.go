@@ -182,34 +182,56 @@ func (c *convKernel) run(x *exec, in, out []*tensor.Tensor) error {
 // into pb, k = (channel, ky, kx), zero outside the image and past cols.
 func im2colPanel(pb, img []float32, g *convGeom, channels, col0, cols int) {
 	const nr = gemm.NR
-	var oy, ox [nr]int
+	hw := g.h * g.w
+	if g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.oh == g.h && g.ow == g.w {
+		// Pointwise: the panel is a strip of each channel plane.
+		for ch := range channels {
+			row := pb[ch*nr : ch*nr+nr]
+			n := copy(row[:cols], img[ch*hw+col0:ch*hw+col0+cols])
+			clear(row[n:])
+		}
+		return
+	}
+	// Per pixel: the top-left input coordinate of its window and its
+	// offset in the plane; the panel-wide ranges decide per (ky, kx)
+	// whether every tap is inside the image, which skips bounds checks.
+	var yb, xb, base [nr]int
+	minY, maxY, minX, maxX := 1<<30, -1<<30, 1<<30, -1<<30
 	for j := range cols {
 		p := col0 + j
-		oy[j], ox[j] = p/g.ow, p%g.ow
+		yb[j] = (p/g.ow)*g.sh - g.pt
+		xb[j] = (p%g.ow)*g.sw - g.pl
+		base[j] = yb[j]*g.w + xb[j]
+		minY, maxY = min(minY, yb[j]), max(maxY, yb[j])
+		minX, maxX = min(minX, xb[j]), max(maxX, xb[j])
 	}
-	// One output row and a unit stride make each (c, ky, kx) run contiguous.
-	sameRow := cols == nr && oy[0] == oy[nr-1] && g.sw == 1
-	hw := g.h * g.w
+	contiguous := cols == nr && g.sw == 1 && base[nr-1]-base[0] == nr-1
 	kk := 0
 	for ch := range channels {
 		plane := img[ch*hw : (ch+1)*hw]
 		for ky := range g.kh {
+			dy := ky * g.dh
+			rowsIn := minY+dy >= 0 && maxY+dy < g.h
 			for kx := range g.kw {
+				dx := kx * g.dw
 				row := pb[kk*nr : kk*nr+nr]
 				kk++
-				if sameRow {
-					iy := oy[0]*g.sh - g.pt + ky*g.dh
-					ix0 := ox[0] - g.pl + kx*g.dw
-					if iy >= 0 && iy < g.h && ix0 >= 0 && ix0+nr <= g.w {
-						copy(row, plane[iy*g.w+ix0:iy*g.w+ix0+nr])
+				off := dy*g.w + dx
+				if rowsIn && minX+dx >= 0 && maxX+dx < g.w {
+					if contiguous {
+						copy(row, plane[base[0]+off:base[0]+off+nr])
 						continue
 					}
+					for j := range cols {
+						row[j] = plane[base[j]+off]
+					}
+					clear(row[cols:])
+					continue
 				}
 				for j := range nr {
 					v := float32(0)
 					if j < cols {
-						iy := oy[j]*g.sh - g.pt + ky*g.dh
-						ix := ox[j]*g.sw - g.pl + kx*g.dw
+						iy, ix := yb[j]+dy, xb[j]+dx
 						if iy >= 0 && iy < g.h && ix >= 0 && ix < g.w {
 							v = plane[iy*g.w+ix]
 						}

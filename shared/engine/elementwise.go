@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/nniescope/nniescope/shared/engine/internal/vmath"
 	"github.com/nniescope/nniescope/shared/onnx"
 	"github.com/nniescope/nniescope/shared/tensor"
 )
@@ -274,52 +275,6 @@ func bindUnary(f func(dst, src []float32)) func(*onnx.Node, []*value, bindCtx) (
 	}
 }
 
-func sigmoidSlice(dst, src []float32) {
-	src = src[:len(dst)]
-	for i, v := range src {
-		dst[i] = sigmoid32(v)
-	}
-}
-
-// sigmoid32 is 1/(1+e^-x) with a float32 exp accurate to ~2 ulp.
-func sigmoid32(x float32) float32 {
-	return 1 / (1 + exp32(-x))
-}
-
-// exp32 computes e^x in float32: x = k·ln2 + r with |r| ≤ ln2/2, e^r by a
-// degree-6 polynomial, scaled by 2^k through the exponent bits. math.Exp in
-// float64 is several times slower and this runs for every activation.
-func exp32(x float32) float32 {
-	const (
-		log2e = 1.44269504088896341
-		ln2hi = 0.693359375
-		ln2lo = -2.12194440e-4
-	)
-	if x > 88.3762626647949 {
-		return float32(math.Inf(1))
-	}
-	if x < -103.972084045410 {
-		return 0
-	}
-	k := float32(math.Floor(float64(x*log2e + 0.5)))
-	r := x - k*ln2hi - k*ln2lo
-	p := float32(1.9875691500e-4)
-	p = p*r + 1.3981999507e-3
-	p = p*r + 8.3334519073e-3
-	p = p*r + 4.1665795894e-2
-	p = p*r + 1.6666665459e-1
-	p = p*r + 5.0000001201e-1
-	p = p*r*r + r + 1
-	ki := int32(k)
-	if ki < -126 { // subnormal result: scale in two steps
-		return p * math.Float32frombits(uint32(ki+127+64)<<23) * math.Float32frombits(uint32(127-64)<<23)
-	}
-	if ki > 127 {
-		return p * 2 * math.Float32frombits(uint32(ki-1+127)<<23)
-	}
-	return p * math.Float32frombits(uint32(ki+127)<<23)
-}
-
 func bindSoftmax(n *onnx.Node, in []*value, bc bindCtx) ([]meta, kernel, error) {
 	r := len(in[0].shape)
 	def := int64(-1)
@@ -349,7 +304,7 @@ func bindSoftmax(n *onnx.Node, in []*value, bc bindCtx) ([]meta, kernel, error) 
 					}
 					var sum float32
 					for d := 0; d < dim; d++ {
-						e := exp32(src[base+d*inner+j] - m)
+						e := vmath.Exp(src[base+d*inner+j] - m)
 						dst[base+d*inner+j] = e
 						sum += e
 					}

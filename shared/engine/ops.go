@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/nniescope/nniescope/shared/engine/internal/vmath"
 	"github.com/nniescope/nniescope/shared/onnx"
 	"github.com/nniescope/nniescope/shared/tensor"
 )
@@ -30,7 +31,7 @@ func init() {
 		"Sub":       {2, 2, bindBinary(opSub)},
 		"Mul":       {2, 2, bindBinary(opMul)},
 		"Div":       {2, 2, bindBinary(opDiv)},
-		"Sigmoid":   {1, 1, bindUnary(sigmoidSlice)},
+		"Sigmoid":   {1, 1, bindUnary(vmath.Sigmoid)},
 		"Identity":  {1, 1, bindIdentity},
 		"Concat":    {1, -1, bindConcat},
 		"Split":     {1, 2, bindSplit},
@@ -470,26 +471,57 @@ func bindSlice(_ *onnx.Node, in []*value, _ bindCtx) ([]meta, kernel, error) {
 		st[ax], step[ax], shape[ax] = int(s), int(k), int(n)
 	}
 	src := in[0].shape
+	strides := rowStrides(src)
+	// The longest suffix of untouched axes plus the innermost sliced axis
+	// (when its step is 1) is one contiguous run: copy runs, not elements.
+	d := r - 1
+	for d > 0 && st[d] == 0 && step[d] == 1 && shape[d] == src[d] {
+		d--
+	}
+	run := shape[d] * strides[d]
+	if step[d] != 1 {
+		run, d = strides[d], d+1 // fall back to runs below axis d
+		if d > r-1 {
+			d, run = r-1, 1
+		}
+	}
+	if step[d] != 1 {
+		run = 1
+	}
+	outer := tensor.Volume(shape[:d])
 	return []meta{{in[0].dtype, shape}}, func(_ *exec, in, out []*tensor.Tensor) error {
-		strides := rowStrides(src)
-		idx := make([]int, r)
-		total := tensor.Volume(shape)
-		for o := 0; o < total; o++ {
-			off := 0
-			for d := range r {
-				off += (st[d] + idx[d]*step[d]) * strides[d]
+		idx := make([]int, d)
+		o := 0
+		for range outer {
+			off := st[d] * strides[d]
+			for k := range d {
+				off += (st[k] + idx[k]*step[k]) * strides[k]
 			}
 			if in[0].DType == tensor.Int64 {
-				out[0].I[o] = in[0].I[off]
+				if run == 1 && step[d] != 1 {
+					for j := range shape[d] {
+						out[0].I[o+j] = in[0].I[off+j*step[d]*strides[d]]
+					}
+					o += shape[d]
+				} else {
+					o += copy(out[0].I[o:o+run], in[0].I[off:off+run])
+				}
 			} else {
-				out[0].F[o] = in[0].F[off]
+				if run == 1 && step[d] != 1 {
+					for j := range shape[d] {
+						out[0].F[o+j] = in[0].F[off+j*step[d]*strides[d]]
+					}
+					o += shape[d]
+				} else {
+					o += copy(out[0].F[o:o+run], in[0].F[off:off+run])
+				}
 			}
-			for d := r - 1; d >= 0; d-- {
-				idx[d]++
-				if idx[d] < shape[d] {
+			for k := d - 1; k >= 0; k-- {
+				idx[k]++
+				if idx[k] < shape[k] {
 					break
 				}
-				idx[d] = 0
+				idx[k] = 0
 			}
 		}
 		return nil

@@ -1,0 +1,5 @@
+//go:build !amd64
+
+package vmath
+
+func sigmoidVec(dst, src []float32) int { return 0 }
