@@ -33,12 +33,3 @@ if [ ! -d ../shared/assets ]; then
   echo "deps: ../shared/assets is missing: the golden tests read the test assets from ../shared beside the checkout" >&2
   exit 1
 fi
-
-# npm packages, per folder that has a package.json.
-for dir in bench/peer; do
-  [ -f "$dir/package.json" ] || continue
-  if [ ! -d "$dir/node_modules" ]; then
-    command -v npm >/dev/null 2>&1 || { echo "deps: npm is missing (apt-get install npm) for $dir" >&2; exit 1; }
-    (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --silent)
-  fi
-done

@@ -185,6 +185,12 @@ func im2colPanel(pb, img []float32, g *convGeom, channels, col0, cols int) {
 	hw := g.h * g.w
 	if g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.oh == g.h && g.ow == g.w {
 		// Pointwise: the panel is a strip of each channel plane.
+		if cols == nr {
+			for ch := range channels {
+				*(*[nr]float32)(pb[ch*nr : ch*nr+nr]) = *(*[nr]float32)(img[ch*hw+col0 : ch*hw+col0+nr])
+			}
+			return
+		}
 		for ch := range channels {
 			row := pb[ch*nr : ch*nr+nr]
 			n := copy(row[:cols], img[ch*hw+col0:ch*hw+col0+cols])
@@ -217,11 +223,28 @@ func im2colPanel(pb, img []float32, g *convGeom, channels, col0, cols int) {
 				row := pb[kk*nr : kk*nr+nr]
 				kk++
 				off := dy*g.w + dx
-				if rowsIn && minX+dx >= 0 && maxX+dx < g.w {
-					if contiguous {
-						copy(row, plane[base[0]+off:base[0]+off+nr])
+				if contiguous {
+					// One output row, unit stride: the taps are one run of
+					// the input row, clipped at the image's left and right.
+					iy := yb[0] + dy
+					if iy < 0 || iy >= g.h {
+						clear(row)
 						continue
 					}
+					x0 := xb[0] + dx
+					lo, hi := max(0, -x0), min(nr, g.w-x0)
+					if lo == 0 && hi == nr {
+						// An array assignment compiles to vector moves.
+						*(*[nr]float32)(row) = *(*[nr]float32)(plane[base[0]+off : base[0]+off+nr])
+						continue
+					}
+					clear(row)
+					if lo < hi {
+						copy(row[lo:hi], plane[base[0]+off+lo:base[0]+off+hi])
+					}
+					continue
+				}
+				if rowsIn && minX+dx >= 0 && maxX+dx < g.w {
 					for j := range cols {
 						row[j] = plane[base[j]+off]
 					}
