@@ -211,7 +211,10 @@ func im2colPanel(pb, img []float32, g *convGeom, channels, col0, cols int) {
 		minY, maxY = min(minY, yb[j]), max(maxY, yb[j])
 		minX, maxX = min(minX, xb[j]), max(maxX, xb[j])
 	}
-	contiguous := cols == nr && g.sw == 1 && base[nr-1]-base[0] == nr-1
+	// Same output row and unit stride: each tap is one run of an input row.
+	// (A panel that wraps to the next row can look contiguous in memory when
+	// input and output widths match, but its taps must see the padding.)
+	contiguous := cols == nr && g.sw == 1 && yb[0] == yb[nr-1]
 	kk := 0
 	for ch := range channels {
 		plane := img[ch*hw : (ch+1)*hw]
