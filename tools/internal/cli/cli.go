@@ -32,8 +32,9 @@ var errUsage = errors.New("usage")
 
 func commands() map[string]command {
 	return map[string]command{
-		"version": {"print the version", runVersion},
-		"run":     {"run a YOLOv8 ONNX model on one image and print the detections", runRun},
+		"version":  {"print the version", runVersion},
+		"run":      {"run a YOLOv8 ONNX model on one image and print the detections", runRun},
+		"cocoeval": {"COCO bbox evaluation of a results file against ground truth (pycocotools semantics)", runCocoeval},
 	}
 }
 

@@ -71,3 +71,28 @@ func TestRunErrorsNameTheFile(t *testing.T) {
 		})
 	}
 }
+
+func TestCocoevalCLI(t *testing.T) {
+	dir := testassets.Path(t, "cocoeval", "hotcoco_edge_cases")
+	var out, errb bytes.Buffer
+	code := Main(context.Background(), Env{Stdout: &out, Stderr: &errb}, []string{"cocoeval", "--json", "--gt", dir + "/gt.json", "--dt", dir + "/dt.json"})
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var res struct {
+		Stats []float64 `json:"stats"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil || len(res.Stats) != 12 {
+		t.Fatalf("output %q: %v", out.String(), err)
+	}
+	if d := res.Stats[0] - 0.712871; d > 1e-6 || d < -1e-6 {
+		t.Fatalf("AP %v, want 0.712871", res.Stats[0])
+	}
+	out.Reset()
+	if code := Main(context.Background(), Env{Stdout: &out, Stderr: &errb}, []string{"cocoeval", "--gt", dir + "/gt.json", "--dt", dir + "/dt.json"}); code != 0 {
+		t.Fatal(errb.String())
+	}
+	if !strings.Contains(out.String(), "Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = 0.713") {
+		t.Fatalf("text output:\n%s", out.String())
+	}
+}

@@ -1,0 +1,422 @@
+// Package coco evaluates bounding-box detections with the semantics of
+// pycocotools' COCOeval (iouType "bbox"): IoU thresholds .50:.05:.95,
+// 101-point interpolated precision, maxDets 1/10/100, small/medium/large
+// by the ground truth's area field with inclusive bounds, crowd regions
+// that absorb detections, per-category results averaged over categories
+// with ground truth. Details follow pycocotools line by line where they
+// change numbers: stable (mergesort) ordering of equal scores, the
+// min(t, 1-1e-10) IoU cap, eps = 2^-52 in precision, searchsorted "left".
+package coco
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"sort"
+)
+
+// Dataset is COCO-format ground truth (the fields evaluation reads).
+type Dataset struct {
+	Images      []Image      `json:"images"`
+	Annotations []Annotation `json:"annotations"`
+	Categories  []Category   `json:"categories"`
+}
+
+// Image is one image of a Dataset.
+type Image struct {
+	ID       int64  `json:"id"`
+	FileName string `json:"file_name,omitempty"`
+	Width    int    `json:"width,omitempty"`
+	Height   int    `json:"height,omitempty"`
+}
+
+// Annotation is one ground-truth box; BBox is x, y, w, h.
+type Annotation struct {
+	ID         int64      `json:"id"`
+	ImageID    int64      `json:"image_id"`
+	CategoryID int64      `json:"category_id"`
+	BBox       [4]float64 `json:"bbox"`
+	Area       float64    `json:"area"`
+	IsCrowd    int        `json:"iscrowd"`
+	Ignore     *int       `json:"ignore,omitempty"`
+}
+
+// Category is one class.
+type Category struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name,omitempty"`
+}
+
+// Result is one detection in COCO results format.
+type Result struct {
+	ImageID    int64      `json:"image_id"`
+	CategoryID int64      `json:"category_id"`
+	BBox       [4]float64 `json:"bbox"`
+	Score      float64    `json:"score"`
+}
+
+// StatNames name the 12 numbers of Stats, in pycocotools' order.
+var StatNames = [12]string{"AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"}
+
+// Stats are COCOeval.stats; -1 where no category has ground truth.
+type Stats [12]float64
+
+// LoadDataset reads COCO ground-truth JSON.
+func LoadDataset(path string) (*Dataset, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("coco: %w", err)
+	}
+	defer f.Close()
+	var d Dataset
+	if err := decodeStrict(f, &d); err != nil {
+		return nil, fmt.Errorf("coco: %s: ground truth: %w", path, err)
+	}
+	if len(d.Images) == 0 {
+		return nil, fmt.Errorf("coco: %s: ground truth has no images", path)
+	}
+	return &d, nil
+}
+
+// LoadResults reads a COCO results JSON array.
+func LoadResults(path string) ([]Result, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("coco: %w", err)
+	}
+	defer f.Close()
+	var r []Result
+	if err := decodeStrict(f, &r); err != nil {
+		return nil, fmt.Errorf("coco: %s: detections: %w", path, err)
+	}
+	return r, nil
+}
+
+func decodeStrict(r io.Reader, v any) error {
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("invalid JSON: %w", err)
+	}
+	return nil
+}
+
+// linspace reproduces numpy.linspace's float64 values exactly, which
+// decides ties at the thresholds.
+func linspace(start, stop float64, num int) []float64 {
+	out := make([]float64, num)
+	step := (stop - start) / float64(num-1)
+	for i := range out {
+		out[i] = float64(i)*step + start
+	}
+	out[num-1] = stop
+	return out
+}
+
+type areaRange [2]float64
+
+var (
+	iouThrs  = linspace(0.5, 0.95, int(math.Round((0.95-0.5)/0.05))+1)
+	recThrs  = linspace(0, 1, int(math.Round((1.0-0.0)/0.01))+1)
+	maxDets  = []int{1, 10, 100}
+	areaRngs = []areaRange{{0, 1e10}, {0, 32 * 32}, {32 * 32, 96 * 96}, {96 * 96, 1e10}}
+)
+
+type gtBox struct {
+	id     int64
+	box    [4]float64
+	area   float64
+	crowd  bool
+	ignore bool
+}
+
+type dtBox struct {
+	box   [4]float64
+	area  float64
+	score float64
+}
+
+// imgEval is evaluateImg's result for one (image, category, area, maxDet).
+type imgEval struct {
+	scores   []float64
+	matched  [][]bool // [iouThr][dt]
+	dtIgnore [][]bool
+	gtIgnore []bool
+}
+
+// Evaluate runs the evaluation and returns the 12 summary numbers.
+func Evaluate(gt *Dataset, dts []Result) (Stats, error) {
+	imgIDs := make([]int64, 0, len(gt.Images))
+	known := map[int64]bool{}
+	for _, im := range gt.Images {
+		if !known[im.ID] {
+			known[im.ID] = true
+			imgIDs = append(imgIDs, im.ID)
+		}
+	}
+	sort.Slice(imgIDs, func(i, j int) bool { return imgIDs[i] < imgIDs[j] })
+	catSet := map[int64]bool{}
+	for _, c := range gt.Categories {
+		catSet[c.ID] = true
+	}
+	catIDs := make([]int64, 0, len(catSet))
+	for c := range catSet {
+		catIDs = append(catIDs, c)
+	}
+	sort.Slice(catIDs, func(i, j int) bool { return catIDs[i] < catIDs[j] })
+
+	type key struct{ img, cat int64 }
+	gts := map[key][]gtBox{}
+	for _, a := range gt.Annotations {
+		if !known[a.ImageID] || !catSet[a.CategoryID] {
+			continue
+		}
+		ign := a.IsCrowd != 0 // pycocotools: gt['ignore'] = 'iscrowd' in gt and gt['iscrowd']
+		gts[key{a.ImageID, a.CategoryID}] = append(gts[key{a.ImageID, a.CategoryID}], gtBox{id: a.ID, box: a.BBox, area: a.Area, crowd: a.IsCrowd != 0, ignore: ign})
+	}
+	dtsBy := map[key][]dtBox{}
+	for i, d := range dts {
+		if !known[d.ImageID] {
+			return Stats{}, fmt.Errorf("coco: detection %d: image_id %d is not in the ground truth", i, d.ImageID)
+		}
+		if math.IsNaN(d.Score) || math.IsNaN(d.BBox[0]+d.BBox[1]+d.BBox[2]+d.BBox[3]) {
+			return Stats{}, fmt.Errorf("coco: detection %d: NaN in bbox or score", i)
+		}
+		if !catSet[d.CategoryID] {
+			continue
+		}
+		k := key{d.ImageID, d.CategoryID}
+		dtsBy[k] = append(dtsBy[k], dtBox{box: d.BBox, area: d.BBox[2] * d.BBox[3], score: d.Score})
+	}
+
+	T, R, K, A, M := len(iouThrs), len(recThrs), len(catIDs), len(areaRngs), len(maxDets)
+	precision := make([]float64, T*R*K*A*M)
+	recall := make([]float64, T*K*A*M)
+	for i := range precision {
+		precision[i] = -1
+	}
+	for i := range recall {
+		recall[i] = -1
+	}
+	maxDet := maxDets[M-1]
+	for k, cat := range catIDs {
+		// Per image: detections by descending score (stable), IoUs once.
+		type perImg struct {
+			g    []gtBox
+			d    []dtBox
+			ious [][]float64
+		}
+		imgs := make([]perImg, len(imgIDs))
+		for i, img := range imgIDs {
+			g := gts[key{img, cat}]
+			d := append([]dtBox(nil), dtsBy[key{img, cat}]...)
+			sort.SliceStable(d, func(a, b int) bool { return d[a].score > d[b].score })
+			if len(d) > maxDet {
+				d = d[:maxDet]
+			}
+			imgs[i] = perImg{g: g, d: d, ious: computeIoU(d, g)}
+		}
+		for a, rng := range areaRngs {
+			evals := make([]*imgEval, len(imgIDs))
+			for i := range imgIDs {
+				evals[i] = evaluateImg(imgs[i].g, imgs[i].d, imgs[i].ious, rng, maxDet)
+			}
+			for m, md := range maxDets {
+				accumulate(evals, md, func(t int, rc float64, q []float64) {
+					recall[((t*K+k)*A+a)*M+m] = rc
+					for r := range R {
+						precision[(((t*R+r)*K+k)*A+a)*M+m] = q[r]
+					}
+				})
+			}
+		}
+	}
+	summ := func(ap bool, iouThr float64, a, m int) float64 {
+		var sum float64
+		n := 0
+		for t := range T {
+			if iouThr >= 0 && math.Abs(iouThrs[t]-iouThr) > 1e-12 {
+				continue
+			}
+			for k := range K {
+				if ap {
+					for r := range R {
+						if v := precision[(((t*R+r)*K+k)*A+a)*M+m]; v > -1 {
+							sum += v
+							n++
+						}
+					}
+				} else if v := recall[((t*K+k)*A+a)*M+m]; v > -1 {
+					sum += v
+					n++
+				}
+			}
+		}
+		if n == 0 {
+			return -1
+		}
+		return sum / float64(n)
+	}
+	return Stats{
+		summ(true, -1, 0, 2), summ(true, 0.5, 0, 2), summ(true, 0.75, 0, 2),
+		summ(true, -1, 1, 2), summ(true, -1, 2, 2), summ(true, -1, 3, 2),
+		summ(false, -1, 0, 0), summ(false, -1, 0, 1), summ(false, -1, 0, 2),
+		summ(false, -1, 1, 2), summ(false, -1, 2, 2), summ(false, -1, 3, 2),
+	}, nil
+}
+
+// computeIoU is maskUtils.iou on xywh boxes: a crowd ground truth divides
+// the intersection by the detection's area only.
+func computeIoU(d []dtBox, g []gtBox) [][]float64 {
+	ious := make([][]float64, len(d))
+	for i, db := range d {
+		ious[i] = make([]float64, len(g))
+		for j, gb := range g {
+			iw := math.Min(db.box[0]+db.box[2], gb.box[0]+gb.box[2]) - math.Max(db.box[0], gb.box[0])
+			ih := math.Min(db.box[1]+db.box[3], gb.box[1]+gb.box[3]) - math.Max(db.box[1], gb.box[1])
+			if iw <= 0 || ih <= 0 {
+				continue
+			}
+			inter := iw * ih
+			u := db.box[2]*db.box[3] + gb.box[2]*gb.box[3] - inter
+			if gb.crowd {
+				u = db.box[2] * db.box[3]
+			}
+			if u > 0 {
+				ious[i][j] = inter / u
+			}
+		}
+	}
+	return ious
+}
+
+func evaluateImg(g []gtBox, d []dtBox, ious [][]float64, rng areaRange, maxDet int) *imgEval {
+	if len(g) == 0 && len(d) == 0 {
+		return nil
+	}
+	// Ground truth: non-ignored first, stable.
+	gIgn := make([]bool, len(g))
+	order := make([]int, len(g))
+	for i, gb := range g {
+		gIgn[i] = gb.ignore || gb.area < rng[0] || gb.area > rng[1]
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return !gIgn[order[a]] && gIgn[order[b]] })
+	if len(d) > maxDet {
+		d = d[:maxDet]
+	}
+	T := len(iouThrs)
+	e := &imgEval{scores: make([]float64, len(d)), gtIgnore: make([]bool, len(g))}
+	for i, o := range order {
+		e.gtIgnore[i] = gIgn[o]
+	}
+	for i, db := range d {
+		e.scores[i] = db.score
+	}
+	e.matched = make([][]bool, T)
+	e.dtIgnore = make([][]bool, T)
+	for t, thr := range iouThrs {
+		gtm := make([]bool, len(g))
+		e.matched[t] = make([]bool, len(d))
+		e.dtIgnore[t] = make([]bool, len(d))
+		for di := range d {
+			iou := math.Min(thr, 1-1e-10)
+			m := -1
+			for gi, o := range order {
+				if gtm[gi] && !g[o].crowd {
+					continue
+				}
+				if m > -1 && !e.gtIgnore[m] && e.gtIgnore[gi] {
+					break
+				}
+				if ious[di][o] < iou {
+					continue
+				}
+				iou = ious[di][o]
+				m = gi
+			}
+			if m == -1 {
+				continue
+			}
+			e.dtIgnore[t][di] = e.gtIgnore[m]
+			e.matched[t][di] = true
+			gtm[m] = true
+		}
+		for di, db := range d {
+			if !e.matched[t][di] && (db.area < rng[0] || db.area > rng[1]) {
+				e.dtIgnore[t][di] = true
+			}
+		}
+	}
+	return e
+}
+
+// accumulate computes, per IoU threshold, the final recall and the 101
+// interpolated precisions over all images of one (category, area).
+func accumulate(evals []*imgEval, maxDet int, set func(t int, rc float64, q []float64)) {
+	type det struct {
+		score float64
+		img   int
+		idx   int
+	}
+	var ds []det
+	npig := 0
+	for i, e := range evals {
+		if e == nil {
+			continue
+		}
+		for j := 0; j < len(e.scores) && j < maxDet; j++ {
+			ds = append(ds, det{e.scores[j], i, j})
+		}
+		for _, ig := range e.gtIgnore {
+			if !ig {
+				npig++
+			}
+		}
+	}
+	if npig == 0 {
+		return
+	}
+	sort.SliceStable(ds, func(a, b int) bool { return ds[a].score > ds[b].score })
+	eps := math.Nextafter(1, 2) - 1 // np.spacing(1)
+	nd := len(ds)
+	rc := make([]float64, nd)
+	pr := make([]float64, nd)
+	q := make([]float64, len(recThrs))
+	for t := range iouThrs {
+		// Cumulative sums over every detection, as pycocotools does:
+		// ignored ones add to neither tp nor fp but still hold a point.
+		var tp, fp float64
+		for i, d := range ds {
+			e := evals[d.img]
+			if !e.dtIgnore[t][d.idx] {
+				if e.matched[t][d.idx] {
+					tp++
+				} else {
+					fp++
+				}
+			}
+			rc[i] = tp / float64(npig)
+			pr[i] = tp / (fp + tp + eps)
+		}
+		last := 0.0
+		if nd > 0 {
+			last = rc[nd-1]
+		}
+		for i := nd - 1; i > 0; i-- {
+			if pr[i] > pr[i-1] {
+				pr[i-1] = pr[i]
+			}
+		}
+		for r, thr := range recThrs {
+			// searchsorted(rc, thr, side="left"); past the end stays 0.
+			pi := sort.Search(nd, func(i int) bool { return rc[i] >= thr })
+			q[r] = 0
+			if pi < nd {
+				q[r] = pr[pi]
+			}
+		}
+		set(t, last, q)
+	}
+}
