@@ -283,28 +283,44 @@ func bindMaxPool(n *onnx.Node, in []*value, _ bindCtx) ([]meta, kernel, error) {
 	}
 	batch := in[0].shape[0]
 	planes := batch * g.c
+	// Separable: the max over the window's columns for every input row,
+	// then over its rows: kh+kw comparisons per output instead of kh·kw.
 	return []meta{{tensor.Float32, []int{batch, g.c, g.oh, g.ow}}}, func(x *exec, in, out []*tensor.Tensor) error {
 		src, dst := in[0].F, out[0].F
-		x.parallel(planes, 1, func(lo, hi int) {
+		per := g.h * g.ow
+		scratch := x.buf(x.threads * per)
+		x.parallelW(planes, 1, func(w, lo, hi int) {
+			hm := scratch[w*per : (w+1)*per]
 			for pl := lo; pl < hi; pl++ {
 				s := src[pl*g.h*g.w : (pl+1)*g.h*g.w]
 				d := dst[pl*g.oh*g.ow : (pl+1)*g.oh*g.ow]
-				for oy := range g.oh {
-					for ox := range g.ow {
+				for iy := range g.h {
+					row := s[iy*g.w : (iy+1)*g.w]
+					hrow := hm[iy*g.ow : (iy+1)*g.ow]
+					for ox := range hrow {
 						m := float32(-3.4028235e38)
-						for ky := range g.kh {
-							iy := oy*g.sh - g.pt + ky*g.dh
-							if iy < 0 || iy >= g.h {
-								continue
-							}
-							for kx := range g.kw {
-								ix := ox*g.sw - g.pl + kx*g.dw
-								if ix >= 0 && ix < g.w {
-									m = max(m, s[iy*g.w+ix])
-								}
+						for kx := range g.kw {
+							if ix := ox*g.sw - g.pl + kx*g.dw; ix >= 0 && ix < g.w {
+								m = max(m, row[ix])
 							}
 						}
-						d[oy*g.ow+ox] = m
+						hrow[ox] = m
+					}
+				}
+				for oy := range g.oh {
+					drow := d[oy*g.ow : (oy+1)*g.ow]
+					for ox := range drow {
+						drow[ox] = -3.4028235e38
+					}
+					for ky := range g.kh {
+						iy := oy*g.sh - g.pt + ky*g.dh
+						if iy < 0 || iy >= g.h {
+							continue
+						}
+						hrow := hm[iy*g.ow : (iy+1)*g.ow]
+						for ox, v := range hrow {
+							drow[ox] = max(drow[ox], v)
+						}
 					}
 				}
 			}

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/nniescope/nniescope/shared/engine/internal/vmath"
 	"github.com/nniescope/nniescope/shared/onnx"
@@ -294,23 +293,39 @@ func bindSoftmax(n *onnx.Node, in []*value, bc bindCtx) ([]meta, kernel, error) 
 	}
 	return []meta{{tensor.Float32, in[0].shape}}, func(x *exec, in, out []*tensor.Tensor) error {
 		src, dst := in[0].F, out[0].F
+		// Row-wise over contiguous inner runs: max, exp (vectorised), sum,
+		// scale. scratch holds the running max and sum per inner position.
+		scratch := x.buf(2 * inner)
 		for o := 0; o < outer; o++ {
 			base := o * dim * inner
-			x.parallel(inner, 4096, func(lo, hi int) {
-				for j := lo; j < hi; j++ {
-					m := float32(math.Inf(-1))
-					for d := 0; d < dim; d++ {
-						m = max(m, src[base+d*inner+j])
+			x.parallel(inner, 1024, func(lo, hi int) {
+				m, sum := scratch[lo:hi], scratch[inner+lo:inner+hi]
+				copy(m, src[base+lo:base+hi])
+				for d := 1; d < dim; d++ {
+					row := src[base+d*inner+lo : base+d*inner+hi]
+					for j, v := range row {
+						m[j] = max(m[j], v)
 					}
-					var sum float32
-					for d := 0; d < dim; d++ {
-						e := vmath.Exp(src[base+d*inner+j] - m)
-						dst[base+d*inner+j] = e
-						sum += e
+				}
+				clear(sum)
+				for d := 0; d < dim; d++ {
+					row := dst[base+d*inner+lo : base+d*inner+hi]
+					s := src[base+d*inner+lo : base+d*inner+hi]
+					for j, v := range s {
+						row[j] = v - m[j]
 					}
-					inv := 1 / sum
-					for d := 0; d < dim; d++ {
-						dst[base+d*inner+j] *= inv
+					vmath.ExpSlice(row, row)
+					for j, v := range row {
+						sum[j] += v
+					}
+				}
+				for j := range sum {
+					sum[j] = 1 / sum[j]
+				}
+				for d := 0; d < dim; d++ {
+					row := dst[base+d*inner+lo : base+d*inner+hi]
+					for j := range row {
+						row[j] *= sum[j]
 					}
 				}
 			})

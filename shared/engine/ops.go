@@ -562,25 +562,53 @@ func bindTranspose(n *onnx.Node, in []*value, _ bindCtx) ([]meta, kernel, error)
 		shape[i] = in[0].shape[ax]
 	}
 	srcStrides := rowStrides(in[0].shape)
+	// Axes at the end that stay in place form contiguous runs; otherwise
+	// the innermost output axis is walked with its source stride.
+	d := r
+	for d > 0 && p[d-1] == d-1 {
+		d--
+	}
+	run := tensor.Volume(shape[d:]) // 1 when the last axis moves
+	walk := d
+	if run == 1 {
+		walk = r - 1
+	}
+	outer := tensor.Volume(shape[:walk])
+	inner := tensor.Volume(shape[walk:])
+	innerStride := 1
+	if run == 1 && r > 0 {
+		innerStride = srcStrides[p[r-1]]
+	}
 	return []meta{{in[0].dtype, shape}}, func(_ *exec, in, out []*tensor.Tensor) error {
-		idx := make([]int, r)
-		total := tensor.Volume(shape)
-		for o := 0; o < total; o++ {
+		idx := make([]int, walk)
+		o := 0
+		for range outer {
 			off := 0
-			for d := range r {
-				off += idx[d] * srcStrides[p[d]]
+			for k := range walk {
+				off += idx[k] * srcStrides[p[k]]
 			}
-			if in[0].DType == tensor.Int64 {
-				out[0].I[o] = in[0].I[off]
-			} else {
-				out[0].F[o] = in[0].F[off]
+			switch {
+			case run > 1 && in[0].DType == tensor.Int64:
+				copy(out[0].I[o:o+inner], in[0].I[off:off+inner])
+			case run > 1:
+				copy(out[0].F[o:o+inner], in[0].F[off:off+inner])
+			case in[0].DType == tensor.Int64:
+				for j := range inner {
+					out[0].I[o+j] = in[0].I[off+j*innerStride]
+				}
+			default:
+				dst := out[0].F[o : o+inner]
+				for j := range dst {
+					dst[j] = in[0].F[off+j*innerStride]
+				}
 			}
-			for d := r - 1; d >= 0; d-- {
-				idx[d]++
-				if idx[d] < shape[d] {
+			o += inner
+			for k := walk - 1; k >= 0; k-- {
+				idx[k]++
+				if idx[k] < shape[k] {
 					break
 				}
-				idx[d] = 0
+				idx[k] = 0
 			}
 		}
 		return nil

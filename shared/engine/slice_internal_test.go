@@ -80,3 +80,42 @@ func TestSliceMatchesNaive(t *testing.T) {
 		})
 	}
 }
+
+func TestTransposeMatchesNaive(t *testing.T) {
+	shape := []int{2, 3, 4, 5}
+	src := tensor.New(shape...)
+	for i := range src.F {
+		src.F[i] = float32(i)
+	}
+	st := rowStrides(shape)
+	for _, perm := range [][]int64{{0, 2, 1, 3}, {0, 1, 2, 3}, {3, 2, 1, 0}, {0, 3, 1, 2}, {1, 0, 2, 3}, {0, 1, 3, 2}} {
+		n := &onnx.Node{Attrs: map[string]onnx.Attr{"perm": {Kind: onnx.AttrInts, Ints: perm}}}
+		metas, k, err := bindTranspose(n, []*value{{dtype: tensor.Float32, shape: shape}}, bindCtx{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := tensor.New(metas[0].shape...)
+		if err := k(&exec{threads: 1}, []*tensor.Tensor{src}, []*tensor.Tensor{out}); err != nil {
+			t.Fatal(err)
+		}
+		os := metas[0].shape
+		i := 0
+		for a := range os[0] {
+			for b := range os[1] {
+				for c := range os[2] {
+					for d := range os[3] {
+						o := [4]int{a, b, c, d}
+						off := 0
+						for j, ax := range perm {
+							off += o[j] * st[ax]
+						}
+						if out.F[i] != src.F[off] {
+							t.Fatalf("perm %v: out[%v] = %v, want %v", perm, o, out.F[i], src.F[off])
+						}
+						i++
+					}
+				}
+			}
+		}
+	}
+}

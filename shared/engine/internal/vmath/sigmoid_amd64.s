@@ -130,6 +130,44 @@ DATA ·ki127+24(SB)/4, $0x0000007f
 DATA ·ki127+28(SB)/4, $0x0000007f
 GLOBL ·ki127(SB), RODATA|NOPTR, $32
 
+// func expAVX2(dst, src *float32, n int)
+// dst[i] = exp(src[i]) for n a multiple of 8, as Exp, eight lanes at a time
+// (inputs clamped to [-87, 88]).
+TEXT ·expAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VXORPS Y9, Y9, Y9
+eloop:
+	VMOVUPS (SI), Y0
+	VMINPS ·kmax(SB), Y0, Y0
+	VMAXPS ·kmin(SB), Y0, Y0
+	VMULPS ·klog2e(SB), Y0, Y1
+	VROUNDPS $0, Y1, Y1
+	VMOVAPS Y0, Y2
+	VFNMADD231PS ·kln2hi(SB), Y1, Y2
+	VFNMADD231PS ·kln2lo(SB), Y1, Y2
+	VMOVUPS ·kc6(SB), Y3
+	VFMADD213PS ·kc5(SB), Y2, Y3
+	VFMADD213PS ·kc4(SB), Y2, Y3
+	VFMADD213PS ·kc3(SB), Y2, Y3
+	VFMADD213PS ·kc2(SB), Y2, Y3
+	VFMADD213PS ·kc1(SB), Y2, Y3
+	VMULPS Y2, Y2, Y4
+	VADDPS ·kone(SB), Y2, Y5
+	VFMADD213PS Y5, Y4, Y3
+	VCVTPS2DQ Y1, Y1
+	VPADDD ·ki127(SB), Y1, Y1
+	VPSLLD $23, Y1, Y1
+	VMULPS Y1, Y3, Y3
+	VMOVUPS Y3, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ eloop
+	VZEROUPPER
+	RET
+
 // func sigmoidAVX2(dst, src *float32, n int)
 // dst[i] = 1/(1+exp(-src[i])) for n a multiple of 8: exp by 2^k·poly(r) as
 // in exp32 (elementwise.go), eight lanes at a time.

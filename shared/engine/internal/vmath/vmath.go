@@ -15,6 +15,17 @@ func Sigmoid(dst, src []float32) {
 	}
 }
 
+// ExpSlice sets dst[i] = e^src[i]; len(src) ≥ len(dst). Inputs below -87
+// give e^-87 in the vector path, not a subnormal: softmax and sigmoid,
+// its users, cannot tell.
+func ExpSlice(dst, src []float32) {
+	n := len(dst)
+	src = src[:n]
+	for i := expVec(dst, src); i < n; i++ {
+		dst[i] = Exp(src[i])
+	}
+}
+
 // Exp computes e^x in float32: x = k·ln2 + r with |r| ≤ ln2/2, e^r by a
 // degree-6 polynomial, scaled by 2^k through the exponent bits (about 2 ulp;
 // math.Exp in float64 is several times slower).

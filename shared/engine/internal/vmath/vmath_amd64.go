@@ -16,3 +16,15 @@ func sigmoidVec(dst, src []float32) int {
 	sigmoidAVX2(&dst[0], &src[0], n)
 	return n
 }
+
+//go:noescape
+func expAVX2(dst, src *float32, n int)
+
+func expVec(dst, src []float32) int {
+	n := len(dst) &^ 7
+	if !hasAVX2 || n == 0 {
+		return 0
+	}
+	expAVX2(&dst[0], &src[0], n)
+	return n
+}

@@ -40,6 +40,21 @@ func TestExp(t *testing.T) {
 	}
 }
 
+func TestExpSlice(t *testing.T) {
+	var src []float32
+	for x := float32(-80); x < 80; x += 0.173 {
+		src = append(src, x)
+	}
+	got := make([]float32, len(src))
+	ExpSlice(got, src)
+	for i, x := range src {
+		want := math.Exp(float64(x))
+		if d := math.Abs(float64(got[i])-want) / want; d > 3e-7 {
+			t.Fatalf("ExpSlice(%g) = %g, want %g (rel %g)", x, got[i], want, d)
+		}
+	}
+}
+
 func BenchmarkSigmoid(b *testing.B) {
 	src := make([]float32, 1<<16)
 	dst := make([]float32, len(src))
