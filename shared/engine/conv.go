@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/nniescope/nniescope/shared/engine/internal/gemm"
+	"github.com/nniescope/nniescope/shared/engine/internal/pack"
 	"github.com/nniescope/nniescope/shared/onnx"
 	"github.com/nniescope/nniescope/shared/tensor"
 )
@@ -186,9 +187,7 @@ func im2colPanel(pb, img []float32, g *convGeom, channels, col0, cols int) {
 	if g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.oh == g.h && g.ow == g.w {
 		// Pointwise: the panel is a strip of each channel plane.
 		if cols == nr {
-			for ch := range channels {
-				*(*[nr]float32)(pb[ch*nr : ch*nr+nr]) = *(*[nr]float32)(img[ch*hw+col0 : ch*hw+col0+nr])
-			}
+			pack.Rows16(pb, img[col0:], channels, hw)
 			return
 		}
 		for ch := range channels {
@@ -215,6 +214,12 @@ func im2colPanel(pb, img []float32, g *convGeom, channels, col0, cols int) {
 	// (A panel that wraps to the next row can look contiguous in memory when
 	// input and output widths match, but its taps must see the padding.)
 	contiguous := cols == nr && g.sw == 1 && yb[0] == yb[nr-1]
+	if contiguous && g.kh == 3 && g.kw == 3 && g.dh == 1 && g.dw == 1 &&
+		yb[0] >= 0 && yb[0]+2 < g.h && xb[0] >= 0 && xb[0]+2+nr <= g.w {
+		// The common 3x3 case, every tap inside the image.
+		pack.Im2col3x3(pb, img[yb[0]*g.w+xb[0]:], channels, hw, g.w)
+		return
+	}
 	kk := 0
 	for ch := range channels {
 		plane := img[ch*hw : (ch+1)*hw]
