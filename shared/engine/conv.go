@@ -5,6 +5,7 @@ import (
 
 	"github.com/nniescope/nniescope/shared/engine/internal/gemm"
 	"github.com/nniescope/nniescope/shared/engine/internal/pack"
+	"github.com/nniescope/nniescope/shared/engine/internal/vmath"
 	"github.com/nniescope/nniescope/shared/onnx"
 	"github.com/nniescope/nniescope/shared/tensor"
 )
@@ -78,6 +79,14 @@ func windowGeom(n *onnx.Node, in []int, kh, kw int, dilations bool) (convGeom, e
 }
 
 func bindConv(n *onnx.Node, in []*value, bc bindCtx) ([]meta, kernel, error) {
+	metas, c, err := bindConvKernel(n, in, bc)
+	if err != nil {
+		return nil, nil, err
+	}
+	return metas, c.run, nil
+}
+
+func bindConvKernel(n *onnx.Node, in []*value, bc bindCtx) ([]meta, *convKernel, error) {
 	if in[1].konst == nil || in[1].konst.DType != tensor.Float32 {
 		return nil, nil, fmt.Errorf("weight %q: %w", n.Inputs[1], errConstInput)
 	}
@@ -109,7 +118,7 @@ func bindConv(n *onnx.Node, in []*value, bc bindCtx) ([]meta, kernel, error) {
 		packed[gi] = gemm.PackA(w.F[gi*mg*k:], mg, k, k)
 	}
 	c := &convKernel{g: g, groups: groups, m: m, mg: mg, k: k, packed: packed, bias: bias, weight: w}
-	return []meta{{tensor.Float32, []int{batch, m, g.oh, g.ow}}}, c.run, nil
+	return []meta{{tensor.Float32, []int{batch, m, g.oh, g.ow}}}, c, nil
 }
 
 type convKernel struct {
@@ -119,6 +128,14 @@ type convKernel struct {
 	packed   [][]float32 // per group, gemm.PackA panels
 	bias     []float32
 	weight   *tensor.Tensor // to notice a hook's replacement
+	silu     bool           // apply x·sigmoid(x) to the output (fused)
+}
+
+// withSiLU returns the same convolution followed by SiLU.
+func (c *convKernel) withSiLU() *convKernel {
+	f := *c
+	f.silu = true
+	return &f
 }
 
 func (c *convKernel) run(x *exec, in, out []*tensor.Tensor) error {
@@ -175,6 +192,9 @@ func (c *convKernel) run(x *exec, in, out []*tensor.Tensor) error {
 				}
 			})
 		}
+	}
+	if c.silu {
+		x.parallel(len(dst), 1<<14, func(lo, hi int) { vmath.SiLU(dst[lo:hi], dst[lo:hi]) })
 	}
 	return nil
 }

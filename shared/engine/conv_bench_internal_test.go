@@ -30,7 +30,7 @@ func benchConv(b *testing.B, m, c, h, w, k, s, threads int) {
 	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
-func BenchmarkConv64x64k3at18x32(b *testing.B)  { benchConv(b, 64, 64, 18, 32, 3, 1, 1) }
-func BenchmarkConv32x32k3at36x64(b *testing.B)  { benchConv(b, 32, 32, 36, 64, 3, 1, 1) }
-func BenchmarkConv16x16k3at72x128(b *testing.B) { benchConv(b, 16, 16, 72, 128, 3, 1, 1) }
+func BenchmarkConv64x64k3at18x32(b *testing.B)   { benchConv(b, 64, 64, 18, 32, 3, 1, 1) }
+func BenchmarkConv32x32k3at36x64(b *testing.B)   { benchConv(b, 32, 32, 36, 64, 3, 1, 1) }
+func BenchmarkConv16x16k3at72x128(b *testing.B)  { benchConv(b, 16, 16, 72, 128, 3, 1, 1) }
 func BenchmarkConv128x192k1at18x32(b *testing.B) { benchConv(b, 128, 192, 18, 32, 1, 1, 1) }

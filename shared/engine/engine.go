@@ -49,11 +49,21 @@ type Program struct {
 	model   *onnx.Model
 	threads int
 	values  []value
-	steps   []step
-	inputs  []int // value ids of graph inputs
-	outputs []int // value ids of program outputs
-	buffers []int // float32 capacity of each planned buffer
+	steps   []step // every node: the order hooks observe
+	inputs  []int  // value ids of graph inputs
+	outputs []int  // value ids of program outputs
 	byName  map[string]int
+	// plain runs steps; fast runs the same graph with Conv→Sigmoid→Mul
+	// (SiLU) chains fused into one step. Hooked runs use plain, so hooks
+	// see every node; runs without hooks use fast.
+	plain, fast layout
+}
+
+// layout is one executable step list with its buffer plan.
+type layout struct {
+	steps   []step
+	bufOf   []int // per value: planned buffer, -1 when not materialised
+	buffers []int // float32 capacity of each buffer
 }
 
 type value struct {
@@ -61,7 +71,6 @@ type value struct {
 	dtype    tensor.DType
 	shape    []int
 	konst    *tensor.Tensor // non-nil for initializers and folded values
-	buffer   int            // planned buffer, -1 for constants and inputs
 	producer int            // step index, -1 for inputs and constants
 }
 
@@ -70,6 +79,7 @@ type step struct {
 	in   []int
 	out  []int
 	run  kernel
+	conv *convKernel // set for Conv steps, to build the fused variant
 }
 
 // kernel computes out from in; out tensors are preallocated with their
@@ -143,7 +153,7 @@ func Compile(m *onnx.Model, opts Options) (*Program, error) {
 			}
 			t = r
 		}
-		addValue(value{name: name, dtype: t.DType, shape: t.Shape, konst: t, buffer: -1, producer: -1})
+		addValue(value{name: name, dtype: t.DType, shape: t.Shape, konst: t, producer: -1})
 	}
 	for name := range opts.Initializers {
 		if _, ok := m.Initializers[name]; !ok {
@@ -159,7 +169,7 @@ func Compile(m *onnx.Model, opts Options) (*Program, error) {
 		if len(in.Shape) == 0 {
 			return nil, fmt.Errorf("engine: %s: input %q has no shape: export the model with a static input shape", m.Source, in.Name)
 		}
-		p.inputs = append(p.inputs, addValue(value{name: in.Name, dtype: in.DType, shape: in.Shape, buffer: -1, producer: -1}))
+		p.inputs = append(p.inputs, addValue(value{name: in.Name, dtype: in.DType, shape: in.Shape, producer: -1}))
 	}
 	nodes, err := neededNodes(m, opts.StopAt)
 	if err != nil {
@@ -190,7 +200,18 @@ func Compile(m *onnx.Model, opts Options) (*Program, error) {
 				return nil, fmt.Errorf("engine: %s: node %q (%s): required input %d is empty", m.Source, n.Name, n.OpType, i)
 			}
 		}
-		metas, k, err := def.bind(n, ins, bindCtx{threads: p.threads, opset: m.Opset})
+		var conv *convKernel
+		var metas []meta
+		var k kernel
+		var err error
+		if n.OpType == "Conv" {
+			metas, conv, err = bindConvKernel(n, ins, bindCtx{threads: p.threads, opset: m.Opset})
+			if conv != nil {
+				k = conv.run
+			}
+		} else {
+			metas, k, err = def.bind(n, ins, bindCtx{threads: p.threads, opset: m.Opset})
+		}
 		if err != nil {
 			return nil, fmt.Errorf("engine: %s: node %q (%s): %w", m.Source, n.Name, n.OpType, err)
 		}
@@ -226,16 +247,16 @@ func Compile(m *onnx.Model, opts Options) (*Program, error) {
 				return nil, fmt.Errorf("engine: %s: node %q (%s): folding constant: %w", m.Source, n.Name, n.OpType, err)
 			}
 			for i, name := range n.Outputs {
-				addValue(value{name: name, dtype: metas[i].dtype, shape: metas[i].shape, konst: out[i], buffer: -1, producer: -1})
+				addValue(value{name: name, dtype: metas[i].dtype, shape: metas[i].shape, konst: out[i], producer: -1})
 			}
 			continue
 		}
-		st := step{node: n, in: inIDs, run: k}
+		st := step{node: n, in: inIDs, run: k, conv: conv}
 		for i, name := range n.Outputs {
 			if metas[i].dtype != tensor.Float32 {
 				return nil, fmt.Errorf("engine: %s: node %q (%s): output %q is %s computed at run time; only float32 tensors flow at run time (shape arithmetic must be constant)", m.Source, n.Name, n.OpType, name, metas[i].dtype)
 			}
-			st.out = append(st.out, addValue(value{name: name, dtype: metas[i].dtype, shape: metas[i].shape, buffer: -1, producer: len(p.steps)}))
+			st.out = append(st.out, addValue(value{name: name, dtype: metas[i].dtype, shape: metas[i].shape, producer: len(p.steps)}))
 		}
 		p.steps = append(p.steps, st)
 	}
@@ -252,7 +273,8 @@ func Compile(m *onnx.Model, opts Options) (*Program, error) {
 		}
 		p.outputs = append(p.outputs, id)
 	}
-	p.plan()
+	p.plain = p.plan(p.steps)
+	p.fast = p.plan(p.fuseSiLU())
 	return p, nil
 }
 
@@ -318,31 +340,99 @@ func neededNodes(m *onnx.Model, stopAt []string) ([]*onnx.Node, error) {
 	return out, nil
 }
 
-// plan assigns run-time values to reusable buffers by liveness.
-func (p *Program) plan() {
+// fuseSiLU returns the steps with every Conv whose output feeds only a
+// Sigmoid and the Mul of the two (YOLOv8's SiLU) replaced by one step that
+// writes the Mul's output. The Sigmoid and Mul values are never formed.
+func (p *Program) fuseSiLU() []step {
+	consumers := map[int][]int{}
+	for si, st := range p.steps {
+		for _, id := range st.in {
+			if id >= 0 {
+				consumers[id] = append(consumers[id], si)
+			}
+		}
+	}
+	isOut := map[int]bool{}
+	for _, id := range p.outputs {
+		isOut[id] = true
+	}
+	drop := map[int]bool{}
+	replace := map[int]step{}
+	for si, st := range p.steps {
+		if st.conv == nil || st.conv.silu || len(st.out) != 1 || isOut[st.out[0]] {
+			continue
+		}
+		c := st.out[0]
+		cs := consumers[c]
+		if len(cs) != 2 {
+			continue
+		}
+		sig, mul := cs[0], cs[1]
+		if p.steps[sig].node.OpType != "Sigmoid" {
+			sig, mul = mul, sig
+		}
+		ss, ms := p.steps[sig], p.steps[mul]
+		if ss.node.OpType != "Sigmoid" || ms.node.OpType != "Mul" || len(ms.in) != 2 {
+			continue
+		}
+		sg := ss.out[0]
+		if isOut[sg] || len(consumers[sg]) != 1 || !((ms.in[0] == c && ms.in[1] == sg) || (ms.in[0] == sg && ms.in[1] == c)) {
+			continue
+		}
+		fused := st
+		fused.conv = st.conv.withSiLU()
+		fused.run = fused.conv.run
+		fused.out = ms.out
+		replace[si] = fused
+		drop[sig], drop[mul] = true, true
+	}
+	out := make([]step, 0, len(p.steps)-len(drop))
+	for si, st := range p.steps {
+		if drop[si] {
+			continue
+		}
+		if f, ok := replace[si]; ok {
+			st = f
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// plan assigns the values a step list computes to reusable buffers by
+// liveness: a buffer returns to the pool after its value's last reader.
+func (p *Program) plan(steps []step) layout {
+	l := layout{steps: steps, bufOf: make([]int, len(p.values))}
+	for i := range l.bufOf {
+		l.bufOf[i] = -1
+	}
 	lastUse := make([]int, len(p.values))
 	for i := range lastUse {
 		lastUse[i] = -1
 	}
-	for si, s := range p.steps {
+	produced := map[int]bool{}
+	for si, s := range steps {
 		for _, id := range s.in {
 			if id >= 0 {
 				lastUse[id] = si
 			}
 		}
+		for _, id := range s.out {
+			produced[id] = true
+		}
 	}
 	for _, id := range p.outputs {
-		lastUse[id] = len(p.steps) // never released
+		lastUse[id] = len(steps) // never released
 	}
 	type freeBuf struct{ id, size int }
 	var free []freeBuf
 	release := map[int][]int{} // step -> values whose last use it is
-	for id, v := range p.values {
-		if v.producer >= 0 && lastUse[id] >= 0 && lastUse[id] < len(p.steps) {
+	for id := range p.values {
+		if produced[id] && lastUse[id] >= 0 && lastUse[id] < len(steps) {
 			release[lastUse[id]] = append(release[lastUse[id]], id)
 		}
 	}
-	for si, s := range p.steps {
+	for si, s := range steps {
 		for _, id := range s.out {
 			need := tensor.Volume(p.values[id].shape)
 			best := -1
@@ -362,55 +452,61 @@ func (p *Program) plan() {
 				b := free[best]
 				free = append(free[:best], free[best+1:]...)
 				if b.size < need {
-					p.buffers[b.id] = need
+					l.buffers[b.id] = need
 				}
-				p.values[id].buffer = b.id
+				l.bufOf[id] = b.id
 			} else {
-				p.buffers = append(p.buffers, need)
-				p.values[id].buffer = len(p.buffers) - 1
+				l.buffers = append(l.buffers, need)
+				l.bufOf[id] = len(l.buffers) - 1
 			}
 		}
 		// Outputs that nobody reads die right away; inputs die after use.
 		// A value is never released while this step still writes others.
 		for _, id := range s.out {
 			if lastUse[id] < 0 {
-				free = append(free, freeBuf{p.values[id].buffer, p.buffers[p.values[id].buffer]})
+				free = append(free, freeBuf{l.bufOf[id], l.buffers[l.bufOf[id]]})
 			}
 		}
 		for _, id := range release[si] {
-			free = append(free, freeBuf{p.values[id].buffer, p.buffers[p.values[id].buffer]})
+			free = append(free, freeBuf{l.bufOf[id], l.buffers[l.bufOf[id]]})
 		}
 	}
+	return l
 }
 
 // Session holds the buffers to run a Program. Not safe for concurrent use.
 type Session struct {
 	p       *Program
-	tensors []*tensor.Tensor
+	plain   []*tensor.Tensor // per value, for hooked runs (allocated on first use)
+	fast    []*tensor.Tensor // per value, for runs without hooks
 	in, out []*tensor.Tensor // scratch argument slices, reused per step
 	x       exec
 	results []*tensor.Tensor
 }
 
-// NewSession allocates the buffers of a program once.
+// NewSession prepares a session; buffers are allocated on the first run of
+// each kind (with and without hooks) and reused afterwards.
 func (p *Program) NewSession() *Session {
-	s := &Session{p: p, tensors: make([]*tensor.Tensor, len(p.values)), x: exec{threads: p.threads}}
-	bufs := make([][]float32, len(p.buffers))
-	for i, n := range p.buffers {
+	return &Session{p: p, x: exec{threads: p.threads}, results: make([]*tensor.Tensor, len(p.outputs))}
+}
+
+func (p *Program) tensorsFor(l *layout) []*tensor.Tensor {
+	ts := make([]*tensor.Tensor, len(p.values))
+	bufs := make([][]float32, len(l.buffers))
+	for i, n := range l.buffers {
 		bufs[i] = make([]float32, n)
 	}
 	for id, v := range p.values {
 		switch {
 		case v.konst != nil:
-			s.tensors[id] = v.konst
-		case v.buffer >= 0:
-			s.tensors[id] = &tensor.Tensor{DType: tensor.Float32, Shape: v.shape, F: bufs[v.buffer][:tensor.Volume(v.shape)]}
+			ts[id] = v.konst
+		case l.bufOf[id] >= 0:
+			ts[id] = &tensor.Tensor{DType: tensor.Float32, Shape: v.shape, F: bufs[l.bufOf[id]][:tensor.Volume(v.shape)]}
 		default:
-			s.tensors[id] = &tensor.Tensor{DType: v.dtype, Shape: v.shape}
+			ts[id] = &tensor.Tensor{DType: v.dtype, Shape: v.shape}
 		}
 	}
-	s.results = make([]*tensor.Tensor, len(p.outputs))
-	return s
+	return ts
 }
 
 // Run executes the program on inputs (in the order of Program.Inputs) and
@@ -418,6 +514,16 @@ func (p *Program) NewSession() *Session {
 // valid until the next Run. hooks may be nil.
 func (s *Session) Run(ctx context.Context, inputs []*tensor.Tensor, hooks *Hooks) ([]*tensor.Tensor, error) {
 	p := s.p
+	l, tensors := &p.fast, s.fast
+	if hooks != nil {
+		if s.plain == nil {
+			s.plain = p.tensorsFor(&p.plain)
+		}
+		l, tensors = &p.plain, s.plain
+	} else if s.fast == nil {
+		s.fast = p.tensorsFor(&p.fast)
+		tensors = s.fast
+	}
 	if len(inputs) != len(p.inputs) {
 		return nil, fmt.Errorf("engine: %d inputs given, the model takes %d", len(inputs), len(p.inputs))
 	}
@@ -430,10 +536,10 @@ func (s *Session) Run(ctx context.Context, inputs []*tensor.Tensor, hooks *Hooks
 			}
 			return nil, fmt.Errorf("engine: input %q: got %s, want %s%s", v.name, got, v.dtype, tensor.ShapeString(v.shape))
 		}
-		s.tensors[id] = inputs[i]
+		tensors[id] = inputs[i]
 	}
-	for si := range p.steps {
-		st := &p.steps[si]
+	for si := range l.steps {
+		st := &l.steps[si]
 		if si&15 == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
@@ -444,12 +550,12 @@ func (s *Session) Run(ctx context.Context, inputs []*tensor.Tensor, hooks *Hooks
 			if id < 0 {
 				s.in = append(s.in, nil)
 			} else {
-				s.in = append(s.in, s.tensors[id])
+				s.in = append(s.in, tensors[id])
 			}
 		}
 		s.out = s.out[:0]
 		for _, id := range st.out {
-			s.out = append(s.out, s.tensors[id])
+			s.out = append(s.out, tensors[id])
 		}
 		if hooks != nil && hooks.BeforeNode != nil {
 			hooks.BeforeNode(st.node, s.in)
@@ -467,7 +573,7 @@ func (s *Session) Run(ctx context.Context, inputs []*tensor.Tensor, hooks *Hooks
 		}
 	}
 	for i, id := range p.outputs {
-		s.results[i] = s.tensors[id]
+		s.results[i] = tensors[id]
 	}
 	return s.results, nil
 }

@@ -100,3 +100,28 @@ func TestGoldenHeads(t *testing.T) {
 		})
 	}
 }
+
+// TestFusedMatchesPlain: runs without hooks take the SiLU-fused step list,
+// hooked runs the plain one; both must compute the same outputs.
+func TestFusedMatchesPlain(t *testing.T) {
+	p := compile(t, "yolov8n-512x288.onnx", engine.Options{Threads: 2})
+	s := p.NewSession()
+	in := testassets.ReadF32(t, testassets.Golden(t, testassets.GoldenImages[0], "input"), 3*288*512)
+	x, _ := tensor.FromFloat32(in, 1, 3, 288, 512)
+	fast, err := s.Run(context.Background(), []*tensor.Tensor{x}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append([]float32(nil), fast[0].F...)
+	nodes := 0
+	plain, err := s.Run(context.Background(), []*tensor.Tensor{x}, &engine.Hooks{AfterNode: func(*onnx.Node, []*tensor.Tensor) { nodes++ }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nodes != len(p.Nodes()) {
+		t.Fatalf("hook saw %d nodes, the program has %d", nodes, len(p.Nodes()))
+	}
+	if d := compare(plain[0].F, want); d.maxAbs > 1e-5 {
+		t.Fatalf("fused and plain runs differ by %g", d.maxAbs)
+	}
+}

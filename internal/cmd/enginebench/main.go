@@ -5,10 +5,12 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,44 +27,34 @@ import (
 func main() {
 	assets := flag.String("assets", "../shared/assets", "test assets directory")
 	threads := flag.Int("threads", 2, "threads for both runtimes")
-	runs := flag.Int("runs", 20, "timed runs per model")
+	rounds := flag.Int("rounds", 5, "alternating rounds per model")
+	runs := flag.Int("runs", 10, "timed runs per round and runtime")
 	peer := flag.String("peer", "bench/peer/ort.js", "onnxruntime-node script; empty to skip")
 	flag.Parse()
-	fmt.Printf("engine benchmark: %d threads, median of %d runs, GOMAXPROCS %d\n", *threads, *runs, runtime.GOMAXPROCS(0))
+	fmt.Printf("engine benchmark: %d threads; %d alternating rounds of %d runs per runtime; medians\n", *threads, *rounds, *runs)
 	fmt.Printf("%-22s %12s %14s %8s %12s\n", "model", "nniescope ms", "onnxruntime ms", "ratio", "allocs/run")
 	for _, file := range []string{"yolov8n-640.onnx", "yolov8n-512x288.onnx"} {
-		path := filepath.Join(*assets, "models", file)
-		ms, allocs, err := timeEngine(path, *threads, *runs)
-		if err != nil {
+		if err := benchModel(filepath.Join(*assets, "models", file), file, *peer, *threads, *rounds, *runs); err != nil {
 			fmt.Fprintln(os.Stderr, "enginebench:", err)
 			os.Exit(1)
 		}
-		peerMS := "n/a"
-		ratio := "n/a"
-		if *peer != "" {
-			p, err := timePeer(*peer, path, *threads, *runs)
-			if err != nil {
-				fmt.Fprintln(os.Stderr, "enginebench: onnxruntime-node:", err)
-				os.Exit(1)
-			}
-			peerMS = fmt.Sprintf("%.1f", p)
-			ratio = fmt.Sprintf("%.2fx", ms/p)
-		}
-		fmt.Printf("%-22s %12.1f %14s %8s %12.0f\n", file, ms, peerMS, ratio, allocs)
 	}
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	fmt.Printf("nniescope peak RSS (both models loaded in turn): %.0f MB\n", float64(ru.Maxrss)/1024)
 }
 
-func timeEngine(path string, threads, runs int) (medianMS, allocsPerRun float64, err error) {
+// benchModel alternates rounds of the engine and of onnxruntime so that
+// machine noise (a shared host) hits both alike; it prints the medians of
+// all runs and the median of the per-round ratios.
+func benchModel(path, name, peerScript string, threads, rounds, runs int) error {
 	m, err := onnx.Load(path)
 	if err != nil {
-		return 0, 0, err
+		return err
 	}
 	p, err := engine.Compile(m, engine.Options{Threads: threads})
 	if err != nil {
-		return 0, 0, err
+		return err
 	}
 	s := p.NewSession()
 	x := tensor.New(p.Inputs()[0].Shape...)
@@ -72,34 +64,100 @@ func timeEngine(path string, threads, runs int) (medianMS, allocsPerRun float64,
 	ctx := context.Background()
 	for range 3 {
 		if _, err := s.Run(ctx, []*tensor.Tensor{x}, nil); err != nil {
-			return 0, 0, err
+			return err
 		}
 	}
+	var peer *peerProc
+	if peerScript != "" {
+		if peer, err = startPeer(peerScript, path, threads); err != nil {
+			return fmt.Errorf("onnxruntime-node: %w", err)
+		}
+		defer peer.close()
+	}
+	var ours, theirs, ratios []float64
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	ts := make([]float64, runs)
-	for i := range ts {
-		t0 := time.Now()
-		if _, err := s.Run(ctx, []*tensor.Tensor{x}, nil); err != nil {
-			return 0, 0, err
+	for range rounds {
+		ts := make([]float64, runs)
+		for i := range ts {
+			t0 := time.Now()
+			if _, err := s.Run(ctx, []*tensor.Tensor{x}, nil); err != nil {
+				return err
+			}
+			ts[i] = float64(time.Since(t0).Microseconds()) / 1000
 		}
-		ts[i] = float64(time.Since(t0).Microseconds()) / 1000
+		ours = append(ours, ts...)
+		if peer != nil {
+			pm, err := peer.round(runs)
+			if err != nil {
+				return err
+			}
+			theirs = append(theirs, pm)
+			ratios = append(ratios, median(ts)/pm)
+		}
 	}
 	runtime.ReadMemStats(&after)
-	sort.Float64s(ts)
-	return ts[len(ts)/2], float64(after.Mallocs-before.Mallocs) / float64(runs), nil
+	allocs := float64(after.Mallocs-before.Mallocs) / float64(rounds*runs)
+	peerMS, ratio := "n/a", "n/a"
+	if peer != nil {
+		peerMS = fmt.Sprintf("%.1f", median(theirs))
+		ratio = fmt.Sprintf("%.2fx", median(ratios))
+	}
+	fmt.Printf("%-22s %12.1f %14s %8s %12.0f\n", name, median(ours), peerMS, ratio, allocs)
+	return nil
 }
 
-func timePeer(script, model string, threads, runs int) (float64, error) {
-	out, err := exec.Command("node", script, model, fmt.Sprint(threads), fmt.Sprint(runs)).Output()
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}
+
+type peerProc struct {
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out *bufio.Scanner
+}
+
+func startPeer(script, model string, threads int) (*peerProc, error) {
+	cmd := exec.Command("node", script, model, fmt.Sprint(threads))
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
 	if err != nil {
-		return 0, fmt.Errorf("%v (run `go tool task deps` to install onnxruntime-node)", err)
+		return nil, err
+	}
+	outPipe, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("%v (is Node.js installed?)", err)
+	}
+	p := &peerProc{cmd: cmd, in: in, out: bufio.NewScanner(outPipe)}
+	if !p.out.Scan() {
+		p.close()
+		return nil, fmt.Errorf("%s did not start (run `go tool task bench`, which installs onnxruntime-node into bench/peer)", script)
+	}
+	return p, nil
+}
+
+func (p *peerProc) round(runs int) (float64, error) {
+	if _, err := fmt.Fprintln(p.in, runs); err != nil {
+		return 0, err
+	}
+	if !p.out.Scan() {
+		return 0, fmt.Errorf("onnxruntime-node stopped answering")
 	}
 	var r struct {
 		MedianMS float64 `json:"median_ms"`
 	}
-	if err := json.Unmarshal(out, &r); err != nil {
-		return 0, fmt.Errorf("output %q: %w", out, err)
+	if err := json.Unmarshal(p.out.Bytes(), &r); err != nil {
+		return 0, fmt.Errorf("onnxruntime-node said %q: %w", p.out.Text(), err)
 	}
 	return r.MedianMS, nil
+}
+
+func (p *peerProc) close() {
+	p.in.Close()
+	_ = p.cmd.Wait()
 }

@@ -15,6 +15,16 @@ func Sigmoid(dst, src []float32) {
 	}
 }
 
+// SiLU sets dst[i] = src[i]·sigmoid(src[i]), the YOLOv8 activation, in one
+// pass; dst and src may be the same slice.
+func SiLU(dst, src []float32) {
+	n := len(dst)
+	src = src[:n]
+	for i := siluVec(dst, src); i < n; i++ {
+		dst[i] = src[i] / (1 + Exp(-src[i]))
+	}
+}
+
 // ExpSlice sets dst[i] = e^src[i]; len(src) ≥ len(dst). Inputs below -87
 // give e^-87 in the vector path, not a subnormal: softmax and sigmoid,
 // its users, cannot tell.

@@ -28,3 +28,15 @@ func expVec(dst, src []float32) int {
 	expAVX2(&dst[0], &src[0], n)
 	return n
 }
+
+//go:noescape
+func siluAVX2(dst, src *float32, n int)
+
+func siluVec(dst, src []float32) int {
+	n := len(dst) &^ 7
+	if !hasAVX2 || n == 0 {
+		return 0
+	}
+	siluAVX2(&dst[0], &src[0], n)
+	return n
+}

@@ -5,3 +5,5 @@ package vmath
 func sigmoidVec(dst, src []float32) int { return 0 }
 
 func expVec(dst, src []float32) int { return 0 }
+
+func siluVec(dst, src []float32) int { return 0 }

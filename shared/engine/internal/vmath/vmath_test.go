@@ -40,6 +40,23 @@ func TestExp(t *testing.T) {
 	}
 }
 
+func TestSiLUMatchesSigmoidTimesX(t *testing.T) {
+	var src []float32
+	for x := float32(-30); x < 30; x += 0.0371 {
+		src = append(src, x)
+	}
+	sig := make([]float32, len(src))
+	Sigmoid(sig, src)
+	got := append([]float32(nil), src...)
+	SiLU(got, got) // in place, as the fused convolution uses it
+	for i, x := range src {
+		want := float64(x) * float64(sig[i])
+		if d := math.Abs(float64(got[i]) - want); d > 1e-6*math.Max(1, math.Abs(want)) {
+			t.Fatalf("SiLU(%g) = %g, want %g", x, got[i], want)
+		}
+	}
+}
+
 func TestExpSlice(t *testing.T) {
 	var src []float32
 	for x := float32(-80); x < 80; x += 0.173 {
