@@ -96,6 +96,9 @@ func matchHeads(outs []onnx.ValueInfo, inputH int) ([]headRef, error) {
 	return heads, nil
 }
 
+// Close releases the detector's session (its worker goroutines).
+func (d *Detector) Close() { d.sess.Close() }
+
 // InputSize is the model's input width and height.
 func (d *Detector) InputSize() (w, h int) { return d.w, d.h }
 

@@ -485,9 +485,25 @@ type Session struct {
 }
 
 // NewSession prepares a session; buffers are allocated on the first run of
-// each kind (with and without hooks) and reused afterwards.
+// each kind (with and without hooks) and reused afterwards. With more than
+// one thread the session starts worker goroutines: Close stops them (they
+// also stop once the session is garbage).
 func (p *Program) NewSession() *Session {
-	return &Session{p: p, x: exec{threads: p.threads}, results: make([]*tensor.Tensor, len(p.outputs))}
+	s := &Session{p: p, x: exec{threads: p.threads}, results: make([]*tensor.Tensor, len(p.outputs))}
+	if p.threads > 1 {
+		s.x.pool = newPool(p.threads - 1)
+		runtime.AddCleanup(s, func(pl *pool) { pl.close() }, s.x.pool)
+	}
+	return s
+}
+
+// Close stops the session's worker goroutines. The session must not be
+// used afterwards.
+func (s *Session) Close() {
+	if s.x.pool != nil {
+		s.x.pool.close()
+		s.x.pool = nil
+	}
 }
 
 func (p *Program) tensorsFor(l *layout) []*tensor.Tensor {

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -166,5 +167,40 @@ func TestFindTail(t *testing.T) {
 	none := engine.FindTail(m, func(n *onnx.Node) bool { return false })
 	if len(none.Nodes) != 0 {
 		t.Fatalf("custom mapping ignored: %v", none.Nodes)
+	}
+}
+
+// TestHammerSessions runs one Program from many goroutines, a session
+// each (run with -race): programs are shared, sessions are not.
+func TestHammerSessions(t *testing.T) {
+	p, err := engine.Compile(tiny(t, "Sigmoid"), engine.Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	for g := range 8 {
+		go func() {
+			s := p.NewSession()
+			defer s.Close()
+			x, _ := tensor.FromFloat32([]float32{float32(g), 1}, 1, 2)
+			for range 200 {
+				out, err := s.Run(context.Background(), []*tensor.Tensor{x}, nil)
+				if err != nil {
+					done <- err
+					return
+				}
+				want := float32(2/(1+math.Exp(-float64(g)))) + 0.5
+				if d := out[0].F[0] - want; d > 1e-6 || d < -1e-6 {
+					done <- fmt.Errorf("goroutine %d: y[0] = %v, want %v", g, out[0].F[0], want)
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -1,13 +1,18 @@
 package engine
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
 
-// exec is a session's execution context: its thread count and scratch
-// memory, grown once and then reused so steady-state runs do not allocate.
+// exec is a session's execution context: its thread count, scratch memory
+// (grown once, then reused so steady-state runs do not allocate) and its
+// worker pool.
 type exec struct {
 	threads int
 	scratch []float32
-	wg      sync.WaitGroup
+	pool    *pool // nil with one thread
 }
 
 // buf returns scratch space of n floats; contents are undefined.
@@ -19,8 +24,8 @@ func (x *exec) buf(n int) []float32 {
 }
 
 // parallel splits [0,n) into at most x.threads contiguous chunks and runs fn
-// on each, the last on the calling goroutine. Work below grain items runs
-// serially: a goroutine costs about a microsecond.
+// on each, the first on the calling goroutine. Work below grain items runs
+// serially.
 func (x *exec) parallel(n, grain int, fn func(lo, hi int)) {
 	x.parallelW(n, grain, func(_, lo, hi int) { fn(lo, hi) })
 }
@@ -32,21 +37,95 @@ func (x *exec) parallelW(n, grain int, fn func(w, lo, hi int)) {
 	if t > n/max(grain, 1) {
 		t = n / max(grain, 1)
 	}
-	if t <= 1 {
+	if t <= 1 || x.pool == nil {
 		fn(0, 0, n)
 		return
 	}
-	chunk := (n + t - 1) / t
-	w := 1
-	for lo := chunk; lo < n; lo += chunk {
-		hi := min(lo+chunk, n)
-		x.wg.Add(1)
-		go func(w, lo, hi int) {
-			defer x.wg.Done()
-			fn(w, lo, hi)
-		}(w, lo, hi)
-		w++
+	x.pool.run(n, t, fn)
+}
+
+// pool runs chunks of a parallel loop on long-lived workers. A model run
+// issues a few hundred short parallel loops; waking a parked goroutine for
+// each costs tens of microseconds, so workers spin for a while after a job
+// before parking, as onnxruntime's thread pool does.
+type pool struct {
+	workers int
+	gen     atomic.Uint64 // bumped once per job
+	pending atomic.Int32  // workers still busy with the current job
+	quit    atomic.Bool
+	mu      sync.Mutex
+	wake    *sync.Cond
+	// The current job, written before gen is bumped.
+	fn    func(w, lo, hi int)
+	n     int
+	parts int
+}
+
+// spinLimit bounds a worker's busy wait (about 50 µs) before it parks.
+const spinLimit = 1 << 15
+
+func newPool(workers int) *pool {
+	p := &pool{workers: workers}
+	p.wake = sync.NewCond(&p.mu)
+	for i := range workers {
+		go p.work(i + 1)
 	}
-	fn(0, 0, min(chunk, n))
-	x.wg.Wait()
+	return p
+}
+
+func (p *pool) chunk(w int) (int, int) {
+	c := (p.n + p.parts - 1) / p.parts
+	return min(w*c, p.n), min((w+1)*c, p.n)
+}
+
+func (p *pool) run(n, parts int, fn func(w, lo, hi int)) {
+	p.fn, p.n, p.parts = fn, n, parts
+	p.pending.Store(int32(p.workers))
+	p.mu.Lock()
+	p.gen.Add(1)
+	p.wake.Broadcast()
+	p.mu.Unlock()
+	if lo, hi := p.chunk(0); lo < hi {
+		fn(0, lo, hi)
+	}
+	for i := 0; p.pending.Load() != 0; i++ {
+		if i&63 == 63 {
+			runtime.Gosched() // with fewer Ps than workers, let them run
+		}
+	}
+	p.fn = nil
+}
+
+func (p *pool) work(w int) {
+	var seen uint64
+	for {
+		spins := 0
+		for p.gen.Load() == seen {
+			if p.quit.Load() {
+				return
+			}
+			if spins++; spins > spinLimit {
+				p.mu.Lock()
+				for p.gen.Load() == seen && !p.quit.Load() {
+					p.wake.Wait()
+				}
+				p.mu.Unlock()
+				spins = 0
+			}
+		}
+		seen = p.gen.Load()
+		if w < p.parts {
+			if lo, hi := p.chunk(w); lo < hi {
+				p.fn(w, lo, hi)
+			}
+		}
+		p.pending.Add(-1)
+	}
+}
+
+func (p *pool) close() {
+	p.quit.Store(true)
+	p.mu.Lock()
+	p.wake.Broadcast()
+	p.mu.Unlock()
 }

@@ -39,6 +39,7 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer det.Close()
 	img, err := preprocess.Open(*imagePath)
 	if err != nil {
 		return err
