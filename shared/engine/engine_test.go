@@ -7,8 +7,11 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/nniescope/nniescope/shared/engine"
 	"github.com/nniescope/nniescope/shared/onnx"
+	"github.com/nniescope/nniescope/shared/onnx/onnxpb"
 	"github.com/nniescope/nniescope/shared/tensor"
 )
 
@@ -202,5 +205,62 @@ func TestHammerSessions(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestUnsimplifiedShapeArithmetic: exports that were not simplified carry
+// Shape → Gather → Unsqueeze → Concat → Reshape chains; they fold at
+// compile time and only float tensors flow at run time.
+func TestUnsimplifiedShapeArithmetic(t *testing.T) {
+	i64 := func(name string, v ...int64) *onnxpb.TensorProto {
+		return &onnxpb.TensorProto{Name: proto.String(name), Dims: []int64{int64(len(v))}, DataType: proto.Int32(int32(onnxpb.TensorProto_INT64)), Int64Data: v}
+	}
+	node := func(name, op string, in, out []string) *onnxpb.NodeProto {
+		return &onnxpb.NodeProto{Name: proto.String(name), OpType: proto.String(op), Input: in, Output: out}
+	}
+	vi := func(name string, dims ...int64) *onnxpb.ValueInfoProto {
+		var ds []*onnxpb.TensorShapeProto_Dimension
+		for _, d := range dims {
+			ds = append(ds, &onnxpb.TensorShapeProto_Dimension{Value: &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: d}})
+		}
+		return &onnxpb.ValueInfoProto{Name: proto.String(name), Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{
+			ElemType: proto.Int32(int32(onnxpb.TensorProto_FLOAT)), Shape: &onnxpb.TensorShapeProto{Dim: ds}}}}}
+	}
+	mp := &onnxpb.ModelProto{
+		IrVersion:   proto.Int64(7),
+		OpsetImport: []*onnxpb.OperatorSetIdProto{{Version: proto.Int64(13)}},
+		Graph: &onnxpb.GraphProto{
+			Initializer: []*onnxpb.TensorProto{
+				{Name: proto.String("idx0"), Dims: []int64{}, DataType: proto.Int32(int32(onnxpb.TensorProto_INT64)), Int64Data: []int64{0}}, // scalar, as exporters write it
+				i64("axes0", 0), i64("minus1", -1)},
+			Node: []*onnxpb.NodeProto{
+				node("/Shape", "Shape", []string{"x"}, []string{"s"}),
+				node("/Gather", "Gather", []string{"s", "idx0"}, []string{"b"}),
+				node("/Unsqueeze", "Unsqueeze", []string{"b", "axes0"}, []string{"bu"}),
+				node("/Concat", "Concat", []string{"bu", "minus1"}, []string{"target"}),
+				node("/Reshape", "Reshape", []string{"x", "target"}, []string{"y"}),
+			},
+			Input:  []*onnxpb.ValueInfoProto{vi("x", 1, 4, 6)},
+			Output: []*onnxpb.ValueInfoProto{vi("y", 1, 24)},
+		},
+	}
+	mp.Graph.Node[3].Attribute = []*onnxpb.AttributeProto{{Name: proto.String("axis"), Type: onnxpb.AttributeProto_INT.Enum(), I: proto.Int64(0)}}
+	b, err := proto.Marshal(mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := onnx.Decode(b, "unsimplified.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := engine.Compile(m, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(p.Nodes()); got != 1 {
+		t.Fatalf("%d run-time nodes, want only the Reshape (shape arithmetic folded)", got)
+	}
+	if sh := p.Outputs()[0].Shape; !tensor.EqualShape(sh, []int{1, 24}) {
+		t.Fatalf("output shape %v", sh)
 	}
 }
