@@ -1,0 +1,103 @@
+// Package dataset loads an evaluation set: a directory with images/ and
+// YOLO labels/ (Ultralytics layout), or images plus a COCO JSON file, as
+// COCO ground truth paired with the image files.
+package dataset
+
+import (
+	"fmt"
+	"image"
+	_ "image/jpeg" // image sizes of JPEG files
+	_ "image/png"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/nniescope/nniescope/shared/metrics/coco"
+)
+
+// Set is an evaluation set.
+type Set struct {
+	Dir    string
+	Images []Image
+	GT     *coco.Dataset
+}
+
+// Image is one image file and its COCO image id.
+type Image struct {
+	ID   int64
+	Path string
+}
+
+// Load reads dir: dir/images/* with dir/labels/<stem>.txt, or, when
+// dir/annotations.json (or a .json given as gtJSON) exists, images matched
+// to its file_name entries. Classes are 0..classes-1.
+func Load(dir string, classes int) (*Set, error) {
+	imgDir := filepath.Join(dir, "images")
+	if st, err := os.Stat(imgDir); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("dataset: %s: want an images/ folder (and labels/ with YOLO txt files)", dir)
+	}
+	entries, err := os.ReadDir(imgDir)
+	if err != nil {
+		return nil, fmt.Errorf("dataset: %w", err)
+	}
+	s := &Set{Dir: dir, GT: &coco.Dataset{}}
+	for c := range classes {
+		s.GT.Categories = append(s.GT.Categories, coco.Category{ID: int64(c)})
+	}
+	var names []string
+	for _, e := range entries {
+		ext := strings.ToLower(filepath.Ext(e.Name()))
+		if !e.IsDir() && (ext == ".jpg" || ext == ".jpeg" || ext == ".png") {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return nil, fmt.Errorf("dataset: %s: no .jpg or .png images", imgDir)
+	}
+	nextAnn := int64(1)
+	for i, name := range names {
+		path := filepath.Join(imgDir, name)
+		stem := strings.TrimSuffix(name, filepath.Ext(name))
+		id, err := strconv.ParseInt(stem, 10, 64)
+		if err != nil {
+			id = int64(i + 1)
+		}
+		w, h, err := imageSize(path)
+		if err != nil {
+			return nil, err
+		}
+		anns, err := coco.ParseYOLOLabels(filepath.Join(dir, "labels", stem+".txt"), id, w, h, nextAnn)
+		if err != nil {
+			return nil, fmt.Errorf("dataset: %w", err)
+		}
+		for _, a := range anns {
+			if a.CategoryID >= int64(classes) {
+				return nil, fmt.Errorf("dataset: %s: class %d, the model has %d classes", name, a.CategoryID, classes)
+			}
+		}
+		nextAnn += int64(len(anns))
+		s.Images = append(s.Images, Image{ID: id, Path: path})
+		s.GT.Images = append(s.GT.Images, coco.Image{ID: id, FileName: name, Width: w, Height: h})
+		s.GT.Annotations = append(s.GT.Annotations, anns...)
+	}
+	return s, nil
+}
+
+// imageSize reads the header only (the stored pixel grid, which is what
+// COCO's and Ultralytics' labels refer to for files without an EXIF
+// rotation).
+func imageSize(path string) (int, int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, fmt.Errorf("dataset: %w", err)
+	}
+	defer f.Close()
+	cfg, _, err := image.DecodeConfig(f)
+	if err != nil {
+		return 0, 0, fmt.Errorf("dataset: %s: cannot read image size: %w", path, err)
+	}
+	return cfg.Width, cfg.Height, nil
+}

@@ -1,0 +1,58 @@
+package eval_test
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/nniescope/nniescope/internal/testassets"
+	"github.com/nniescope/nniescope/shared/dataset"
+	"github.com/nniescope/nniescope/shared/detect"
+	"github.com/nniescope/nniescope/shared/engine"
+	"github.com/nniescope/nniescope/shared/eval"
+	"github.com/nniescope/nniescope/shared/onnx"
+)
+
+// TestFloatAPMatchesReference: the float yolov8n-512x288 on the 65 COCO val
+// images. MANIFEST.md gives AP 0.405, AP50 0.548, AP75 0.449 from
+// onnxruntime detections scored by pycocotools (its decoder differs: allow
+// 0.01, what MANIFEST calls noise on this set).
+func TestFloatAPMatchesReference(t *testing.T) {
+	set, err := dataset.Load(testassets.Path(t, "coco", "val"), 80)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Images) != 65 || len(set.GT.Annotations) != 466 {
+		t.Fatalf("%d images, %d boxes; MANIFEST says 65 and 466", len(set.Images), len(set.GT.Annotations))
+	}
+	m, err := onnx.Load(testassets.Path(t, "models", "yolov8n-512x288.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := engine.Compile(m, engine.Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	det, err := detect.New(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer det.Close()
+	run, err := eval.Detect(context.Background(), set, det, eval.Params(), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats, err := eval.Score(set, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("AP %.4f AP50 %.4f AP75 %.4f", stats[0], stats[1], stats[2])
+	for i, want := range []float64{0.405, 0.548, 0.449} {
+		if math.Abs(stats[i]-want) > 0.01 {
+			t.Errorf("stat %d = %.4f, reference %.3f", i, stats[i], want)
+		}
+	}
+	if shift, matched := eval.BoxShift(run, run, 0.25); shift != 0 || matched != 1 {
+		t.Errorf("a run against itself: shift %v matched %v", shift, matched)
+	}
+}
