@@ -101,3 +101,28 @@ func imageSize(path string) (int, int, error) {
 	}
 	return cfg.Width, cfg.Height, nil
 }
+
+// ImageFiles lists the .jpg/.jpeg/.png files of dir/images, or of dir when
+// it has no images/ folder, sorted.
+func ImageFiles(dir string) ([]string, error) {
+	d := filepath.Join(dir, "images")
+	if st, err := os.Stat(d); err != nil || !st.IsDir() {
+		d = dir
+	}
+	entries, err := os.ReadDir(d)
+	if err != nil {
+		return nil, fmt.Errorf("dataset: %w", err)
+	}
+	var out []string
+	for _, e := range entries {
+		ext := strings.ToLower(filepath.Ext(e.Name()))
+		if !e.IsDir() && (ext == ".jpg" || ext == ".jpeg" || ext == ".png") {
+			out = append(out, filepath.Join(d, e.Name()))
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("dataset: %s: no .jpg or .png images", d)
+	}
+	sort.Strings(out)
+	return out, nil
+}

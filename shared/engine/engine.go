@@ -104,6 +104,16 @@ func (p *Program) Shape(name string) ([]int, bool) {
 	return append([]int(nil), p.values[id].shape...), true
 }
 
+// Constant reports whether a named value is known at compile time (an
+// initializer or a folded result), and returns it.
+func (p *Program) Constant(name string) (*tensor.Tensor, bool) {
+	id, ok := p.byName[name]
+	if !ok || p.values[id].konst == nil {
+		return nil, false
+	}
+	return p.values[id].konst, true
+}
+
 // Nodes returns the nodes the program runs, in execution order.
 func (p *Program) Nodes() []*onnx.Node {
 	ns := make([]*onnx.Node, len(p.steps))

@@ -34,6 +34,8 @@ func commands() map[string]command {
 	return map[string]command{
 		"version":  {"print the version", runVersion},
 		"run":      {"run a YOLOv8 ONNX model on one image and print the detections", runRun},
+		"calib":    {"calibrate 8/16-bit calibration_param.txt from images; splice and diff such files", runCalib},
+		"eval":     {"AP of float and quantized variants over a dataset (the published table)", runEval},
 		"cocoeval": {"COCO bbox evaluation of a results file against ground truth (pycocotools semantics)", runCocoeval},
 	}
 }

@@ -1,0 +1,111 @@
+// Package quant simulates the SVP ACL (Hi3519DV500-class NPU) data path on
+// the host: it drives the float engine with a calibration_param.txt,
+// fake-quantizing the tensors where the chip is modelled to quantize them,
+// quantizing weights per output channel, and rounding float16 compute to
+// binary16. It also calibrates (writes such files from images) and
+// analyses the error per layer. docs/QUANT.md states every modelling
+// choice and what is not known about the real chip.
+package quant
+
+import (
+	"math"
+
+	"github.com/nniescope/nniescope/shared/calib"
+	"github.com/nniescope/nniescope/shared/tensor"
+)
+
+// point is one quantization point: how a tensor is quantized where a node
+// reads it.
+type point struct {
+	dtype     string
+	scale     float32 // 1/step
+	offset    float32
+	lo, hi    float32 // integer range
+	float16   bool    // F16 record: round to binary16 instead
+	symmetric bool
+}
+
+func newPoint(f calib.Factor) (point, bool) {
+	if f.DataType == calib.F16 {
+		return point{dtype: f.DataType, float16: true}, true
+	}
+	lo, hi, ok := calib.Range(f.DataType)
+	if !ok || len(f.Scale) == 0 {
+		return point{}, false // F32 or a record without scale: no-op
+	}
+	p := point{dtype: f.DataType, scale: float32(f.Scale[0]), lo: float32(lo), hi: float32(hi)}
+	if len(f.Offset) > 0 {
+		p.offset = float32(f.Offset[0])
+	}
+	return p, true
+}
+
+// symmetricOf keeps the range a record covers but moves it onto a
+// symmetric grid (offset 0, scale = qmax/max|x|): the hypothesis that the
+// chip's constant-operand multiply quantizes its input symmetrically.
+func symmetricOf(p point) point {
+	if p.float16 {
+		return p
+	}
+	xlo := (p.lo - p.offset) / p.scale
+	xhi := (p.hi - p.offset) / p.scale
+	m := max(float32(math.Abs(float64(xlo))), float32(math.Abs(float64(xhi))))
+	s := p
+	s.offset = 0
+	s.symmetric = true
+	if m > 0 {
+		s.scale = p.hi / m
+	}
+	return s
+}
+
+// apply writes the fake-quantized src into dst: round half to even of
+// x·scale + offset, clamped to the type's range, mapped back.
+func (p point) apply(dst, src []float32) {
+	if p.float16 {
+		for i, v := range src {
+			dst[i] = tensor.RoundFloat16(v)
+		}
+		return
+	}
+	s, inv, off, lo, hi := p.scale, 1/p.scale, p.offset, p.lo, p.hi
+	for i, v := range src {
+		q := float32(math.RoundToEven(float64(v*s))) + off
+		q = max(lo, min(hi, q))
+		dst[i] = (q - off) * inv
+	}
+}
+
+// quantizeWeights quantizes a [M, ...] weight tensor per output channel,
+// symmetric: w' = clamp(round(w·s_c), lo, hi) / s_c. scales, when empty,
+// are computed as hi / max|w_c| (what ATC writes: 127/15 for the DFL conv).
+func quantizeWeights(w *tensor.Tensor, dtype string, scales []float64) (*tensor.Tensor, []float64) {
+	lo, hi, ok := calib.Range(dtype)
+	if !ok {
+		lo, hi = -128, 127
+	}
+	m := w.Shape[0]
+	per := len(w.F) / m
+	out := w.Clone()
+	if len(scales) != m {
+		scales = make([]float64, m)
+		for c := range m {
+			var mx float64
+			for _, v := range w.F[c*per : (c+1)*per] {
+				mx = math.Max(mx, math.Abs(float64(v)))
+			}
+			scales[c] = hi
+			if mx > 0 {
+				scales[c] = hi / mx
+			}
+		}
+	}
+	for c := range m {
+		s := scales[c]
+		for i := c * per; i < (c+1)*per; i++ {
+			q := math.Max(lo, math.Min(hi, math.RoundToEven(float64(w.F[i])*s)))
+			out.F[i] = float32(q / s)
+		}
+	}
+	return out, scales
+}

@@ -1,0 +1,230 @@
+package quant
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/nniescope/nniescope/shared/calib"
+	"github.com/nniescope/nniescope/shared/engine"
+	"github.com/nniescope/nniescope/shared/onnx"
+	"github.com/nniescope/nniescope/shared/tensor"
+)
+
+// Placement is a hypothesis of where the chip quantizes activations. The
+// calibration file has an input record for nearly every op, but ATC fuses
+// chains of ops on chip, and what a fused chain applies is not documented.
+// docs/QUANT.md compares the hypotheses against the published results.
+type Placement string
+
+const (
+	// Literal applies every input record of every op.
+	Literal Placement = "literal"
+	// CubeConst quantizes the inputs of CUBE ops (Conv, Gemm, MatMul) and
+	// of ops with a constant operand (atc_perf.csv's BinaryMath).
+	CubeConst Placement = "cube-const"
+	// Fused quantizes every tensor that leaves a fused unit: not inside a
+	// Conv+SiLU unit, not inside the YOLOv8 box-decode chain (DFL conv
+	// output to the stride Mul, fused on chip per atc_perf.csv), plus the
+	// stride Mul's input, asymmetric as recorded.
+	Fused Placement = "fused"
+	// FusedSym is Fused with the stride Mul's input on a symmetric grid
+	// (offset 0, scale qmax/max|x|) covering the recorded range.
+	FusedSym Placement = "fused-sym"
+)
+
+// Placements lists the hypotheses in the order docs and reports use.
+var Placements = []Placement{Literal, CubeConst, Fused, FusedSym}
+
+// DefaultPlacement is the hypothesis that reproduces the published pattern
+// (docs/QUANT.md, docs/RESULTS.md).
+const DefaultPlacement = FusedSym
+
+// ParsePlacement validates a placement name.
+func ParsePlacement(s string) (Placement, error) {
+	for _, p := range Placements {
+		if string(p) == s {
+			return p, nil
+		}
+	}
+	names := make([]string, len(Placements))
+	for i, p := range Placements {
+		names[i] = string(p)
+	}
+	return "", fmt.Errorf("quant: placement %q: want one of %s", s, strings.Join(names, ", "))
+}
+
+// Report says how a calibration file mapped onto a model.
+type Report struct {
+	Mapped    int      // records matched to a node
+	Unmatched []string // records naming no node (nor the graph input)
+	Uncovered []string // Conv/Gemm/MatMul nodes without a record (left float)
+	Points    int      // activation quantization points applied
+	Input     string   // the graph-input record, handled by AIPP on the board and not simulated
+}
+
+// Sim is a model compiled with quantized weights plus the activation
+// quantization points of one calibration file and placement.
+type Sim struct {
+	prog   *engine.Program
+	points map[*onnx.Node][]*point // per input index; nil entry: float
+	f16out map[*onnx.Node]bool     // calc_data_type F16: outputs rounded to binary16
+	maxIn  int
+}
+
+// Options configure a simulation.
+type Options struct {
+	Placement Placement // default DefaultPlacement
+	Threads   int
+	StopAt    []string
+}
+
+func isCube(op string) bool { return op == "Conv" || op == "Gemm" || op == "MatMul" }
+
+// New compiles m with the quantization f describes.
+func New(m *onnx.Model, f *calib.File, o Options) (*Sim, *Report, error) {
+	if o.Placement == "" {
+		o.Placement = DefaultPlacement
+	}
+	// A float compile first, to know constants and shapes.
+	base, err := engine.Compile(m, engine.Options{Threads: 1, StopAt: o.StopAt})
+	if err != nil {
+		return nil, nil, err
+	}
+	rep := &Report{}
+	byName := map[string]*onnx.Node{}
+	for _, n := range base.Nodes() {
+		byName[n.Name] = n
+	}
+	inputs := map[string]bool{}
+	for _, in := range m.Inputs {
+		inputs[in.Name] = true
+	}
+	weights := map[string]*tensor.Tensor{}
+	for _, l := range f.Layers {
+		n := byName[l.Name]
+		switch {
+		case n != nil:
+			rep.Mapped++
+		case inputs[l.Name]:
+			rep.Input = l.Name
+			continue
+		default:
+			rep.Unmatched = append(rep.Unmatched, l.Name)
+			continue
+		}
+		if isCube(n.OpType) && len(n.Inputs) > 1 {
+			w, ok := base.Constant(n.Inputs[1])
+			if !ok || len(w.Shape) < 1 {
+				return nil, nil, fmt.Errorf("quant: %s: node %q: weights are not constant", f.Name, n.Name)
+			}
+			dt, scales := calib.S8, []float64(nil)
+			if l.Weight != nil {
+				if l.Weight.DataType != "" {
+					dt = l.Weight.DataType
+				}
+				scales = l.Weight.Scale
+				if len(scales) != 0 && len(scales) != w.Shape[0] {
+					return nil, nil, fmt.Errorf("quant: %s: layer %q: %d weight scales for %d output channels", f.Name, l.Name, len(scales), w.Shape[0])
+				}
+			}
+			q, _ := quantizeWeights(w, dt, scales)
+			weights[n.Inputs[1]] = q
+		}
+	}
+	if rep.Mapped == 0 {
+		return nil, nil, fmt.Errorf("quant: %s: none of its %d layer records names a node of %s (a file for another model?)", f.Name, len(f.Layers), m.Source)
+	}
+	for _, n := range base.Nodes() {
+		if isCube(n.OpType) && f.Layer(n.Name) == nil {
+			rep.Uncovered = append(rep.Uncovered, n.Name)
+		}
+	}
+	sort.Strings(rep.Unmatched)
+	prog, err := engine.Compile(m, engine.Options{Threads: o.Threads, Initializers: weights, StopAt: o.StopAt})
+	if err != nil {
+		return nil, nil, err
+	}
+	s := &Sim{prog: prog, points: map[*onnx.Node][]*point{}, f16out: map[*onnx.Node]bool{}}
+	g := analyse(prog)
+	for _, n := range prog.Nodes() {
+		l := f.Layer(n.Name)
+		if l == nil {
+			continue
+		}
+		if l.CalcDataType == calib.F16 {
+			s.f16out[n] = true
+		}
+		// Records list the node's non-constant inputs in order.
+		k := 0
+		var pts []*point
+		for i, in := range n.Inputs {
+			if _, isConst := prog.Constant(in); isConst || in == "" {
+				continue
+			}
+			if k >= len(l.Inputs) {
+				break
+			}
+			rec := l.Inputs[k]
+			k++
+			if !g.placed(o.Placement, n, i) {
+				continue
+			}
+			pt, ok := newPoint(rec)
+			if !ok {
+				continue
+			}
+			if o.Placement == FusedSym && n == g.strideMul {
+				pt = symmetricOf(pt)
+			}
+			if pts == nil {
+				pts = make([]*point, len(n.Inputs))
+			}
+			pts[i] = &pt
+			rep.Points++
+			s.maxIn = max(s.maxIn, i+1)
+		}
+		if pts != nil {
+			s.points[n] = pts
+		}
+	}
+	return s, rep, nil
+}
+
+// Program is the compiled model with quantized weights.
+func (s *Sim) Program() *engine.Program { return s.prog }
+
+// Hooks returns the activation quantization for one session's runs; the
+// hooks own scratch memory, so use one per session.
+func (s *Sim) Hooks() *engine.Hooks {
+	scratch := make([]*tensor.Tensor, s.maxIn)
+	return &engine.Hooks{
+		BeforeNode: func(n *onnx.Node, in []*tensor.Tensor) {
+			pts := s.points[n]
+			for i, pt := range pts {
+				if pt == nil || in[i] == nil {
+					continue
+				}
+				t := scratch[i]
+				if t == nil || cap(t.F) < len(in[i].F) {
+					t = &tensor.Tensor{DType: tensor.Float32, F: make([]float32, len(in[i].F))}
+					scratch[i] = t
+				}
+				t.Shape = in[i].Shape
+				t.F = t.F[:len(in[i].F)]
+				pt.apply(t.F, in[i].F)
+				in[i] = t
+			}
+		},
+		AfterNode: func(n *onnx.Node, out []*tensor.Tensor) {
+			if !s.f16out[n] {
+				return
+			}
+			for _, t := range out {
+				for i, v := range t.F {
+					t.F[i] = tensor.RoundFloat16(v)
+				}
+			}
+		},
+	}
+}

@@ -1,0 +1,194 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/nniescope/nniescope/shared/calib"
+	"github.com/nniescope/nniescope/shared/dataset"
+	"github.com/nniescope/nniescope/shared/detect"
+	"github.com/nniescope/nniescope/shared/engine"
+	"github.com/nniescope/nniescope/shared/eval"
+	"github.com/nniescope/nniescope/shared/onnx"
+	"github.com/nniescope/nniescope/shared/quant"
+)
+
+// evalVariant is one row of `nniescope eval --json` (docs/CLI.md).
+type evalVariant struct {
+	Name       string   `json:"name"`
+	Calib      string   `json:"calib,omitempty"`
+	AP         float64  `json:"ap"`
+	AP50       float64  `json:"ap50"`
+	AP75       float64  `json:"ap75"`
+	BoxShiftPx *float64 `json:"box_shift_px"` // vs float; null without a float variant
+	Matched    *float64 `json:"matched"`      // share of confident float boxes found again
+	Points     int      `json:"quant_points"`
+	Seconds    float64  `json:"seconds"`
+}
+
+type evalOutput struct {
+	Model     string        `json:"model"`
+	Data      string        `json:"data"`
+	Images    int           `json:"images"`
+	Placement string        `json:"placement"`
+	Variants  []evalVariant `json:"variants"`
+}
+
+// variantSpec parses "float", "NAME=FILE" or "FILE".
+func variantSpec(s string) (name, file string) {
+	if s == "float" {
+		return "float", ""
+	}
+	if i := strings.Index(s, "="); i > 0 {
+		return s[:i], s[i+1:]
+	}
+	return strings.TrimSuffix(filepath.Base(s), filepath.Ext(s)), s
+}
+
+func runEval(ctx context.Context, env Env, args []string) error {
+	fs := newFlagSet(env, "eval", "eval --model M --data DIR --variant float --variant int8.txt [--variant NAME=FILE...] [--json out.json] [--md]")
+	model := fs.String("model", "", "float YOLOv8 ONNX model")
+	data := fs.String("data", "", "dataset: DIR/images + DIR/labels (YOLO txt)")
+	var variants stringList
+	fs.Var(&variants, "variant", `"float", a calibration file, or NAME=FILE (repeatable)`)
+	jsonOut := fs.String("json", "", "write the table as JSON to this file (- for stdout)")
+	md := fs.Bool("md", false, "print the table as Markdown")
+	placement := fs.String("placement", string(quant.DefaultPlacement), "where the chip quantizes: literal, cube-const, fused, fused-sym (docs/QUANT.md)")
+	threads := fs.Int("threads", 0, "engine threads (0: all cores)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *model == "" || *data == "" || len(variants) == 0 {
+		fs.Usage()
+		return errUsage
+	}
+	pl, err := quant.ParsePlacement(*placement)
+	if err != nil {
+		return err
+	}
+	res, err := evaluate(ctx, env, *model, *data, variants, pl, *threads)
+	if err != nil {
+		return err
+	}
+	if *jsonOut != "" {
+		if err := writeJSON(env.Stdout, *jsonOut, res); err != nil {
+			return err
+		}
+	}
+	if *jsonOut != "-" {
+		printEvalTable(env.Stdout, res, *md)
+	}
+	return nil
+}
+
+func evaluate(ctx context.Context, env Env, modelPath, data string, variants []string, pl quant.Placement, threads int) (*evalOutput, error) {
+	m, err := onnx.Load(modelPath)
+	if err != nil {
+		return nil, err
+	}
+	probe, err := engine.Compile(m, engine.Options{Threads: 1})
+	if err != nil {
+		return nil, err
+	}
+	outs := probe.Outputs()
+	classes := 80
+	if len(outs) == 1 && len(outs[0].Shape) == 3 {
+		classes = outs[0].Shape[1] - 4
+	}
+	set, err := dataset.Load(data, classes)
+	if err != nil {
+		return nil, err
+	}
+	res := &evalOutput{Model: modelPath, Data: data, Images: len(set.Images), Placement: string(pl)}
+	var floatRun *eval.Run
+	for _, v := range variants {
+		name, file := variantSpec(v)
+		start := time.Now()
+		var prog *engine.Program
+		var hooks *engine.Hooks
+		row := evalVariant{Name: name, Calib: file}
+		if file == "" {
+			if prog, err = engine.Compile(m, engine.Options{Threads: threads}); err != nil {
+				return nil, err
+			}
+		} else {
+			f, err := calib.Load(file)
+			if err != nil {
+				return nil, err
+			}
+			sim, rep, err := quant.New(m, f, quant.Options{Placement: pl, Threads: threads})
+			if err != nil {
+				return nil, err
+			}
+			if len(rep.Unmatched) > 0 {
+				fmt.Fprintf(env.Stderr, "nniescope eval: %s: %d record(s) name no node of the model, e.g. %q\n", file, len(rep.Unmatched), rep.Unmatched[0])
+			}
+			prog, hooks, row.Points = sim.Program(), sim.Hooks(), rep.Points
+		}
+		det, err := detect.New(prog)
+		if err != nil {
+			return nil, err
+		}
+		bar := newProgress(env.Stderr, "eval "+name, len(set.Images))
+		run, err := eval.Detect(ctx, set, det, eval.Params(), hooks, bar.update)
+		det.Close()
+		if err != nil {
+			return nil, err
+		}
+		stats, err := eval.Score(set, run)
+		if err != nil {
+			return nil, err
+		}
+		row.AP, row.AP50, row.AP75 = stats[0], stats[1], stats[2]
+		if file == "" && floatRun == nil {
+			floatRun = run
+		}
+		if floatRun != nil {
+			shift, matched := eval.BoxShift(floatRun, run, 0.25)
+			row.BoxShiftPx, row.Matched = &shift, &matched
+		}
+		row.Seconds = time.Since(start).Seconds()
+		res.Variants = append(res.Variants, row)
+	}
+	return res, nil
+}
+
+func writeJSON(stdout io.Writer, path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	if path == "-" {
+		_, err = stdout.Write(b)
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}
+
+func printEvalTable(w io.Writer, r *evalOutput, md bool) {
+	f := func(p *float64, format string) string {
+		if p == nil {
+			return "-"
+		}
+		return fmt.Sprintf(format, *p)
+	}
+	if md {
+		fmt.Fprintf(w, "| variant | AP | AP50 | AP75 | box shift vs float (px) | float boxes kept |\n|---|---|---|---|---|---|\n")
+		for _, v := range r.Variants {
+			fmt.Fprintf(w, "| %s | %.3f | %.3f | %.3f | %s | %s |\n", v.Name, v.AP, v.AP50, v.AP75, f(v.BoxShiftPx, "%.2f"), f(v.Matched, "%.2f"))
+		}
+		return
+	}
+	fmt.Fprintf(w, "%s on %s (%d images), placement %s\n", r.Model, r.Data, r.Images, r.Placement)
+	fmt.Fprintf(w, "%-12s %7s %7s %7s %10s %8s %7s\n", "variant", "AP", "AP50", "AP75", "shift px", "kept", "sec")
+	for _, v := range r.Variants {
+		fmt.Fprintf(w, "%-12s %7.3f %7.3f %7.3f %10s %8s %7.1f\n", v.Name, v.AP, v.AP50, v.AP75, f(v.BoxShiftPx, "%.2f"), f(v.Matched, "%.2f"), v.Seconds)
+	}
+}
