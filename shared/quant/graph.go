@@ -151,9 +151,4 @@ func (g *graphInfo) placed(pl Placement, n *onnx.Node, i int) bool {
 
 // StrideMul names the detected box × stride Mul ("" when the graph has no
 // decode, e.g. a six-branch export).
-func (s *Sim) StrideMul() string {
-	if m := analyse(s.prog).strideMul; m != nil {
-		return m.Name
-	}
-	return ""
-}
+func (s *Sim) StrideMul() string { return s.strideMul }

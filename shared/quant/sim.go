@@ -56,11 +56,12 @@ func ParsePlacement(s string) (Placement, error) {
 
 // Report says how a calibration file mapped onto a model.
 type Report struct {
-	Mapped    int      // records matched to a node
-	Unmatched []string // records naming no node (nor the graph input)
-	Uncovered []string // Conv/Gemm/MatMul nodes without a record (left float)
-	Points    int      // activation quantization points applied
-	Input     string   // the graph-input record, handled by AIPP on the board and not simulated
+	Mapped     int      // records matched to a node
+	Unmatched  []string // records naming no node (nor the graph input)
+	Uncovered  []string // Conv/Gemm/MatMul nodes without a record (left float)
+	Mismatched []string // records that do not fit their node
+	Points     int      // activation quantization points applied
+	Input      string   // the graph-input record, handled by AIPP on the board and not simulated
 }
 
 // Sim is a model compiled with quantized weights plus the activation
@@ -70,6 +71,15 @@ type Sim struct {
 	points map[*onnx.Node][]*point // per input index; nil entry: float
 	f16out map[*onnx.Node]bool     // calc_data_type F16: outputs rounded to binary16
 	maxIn  int
+	// strideMul names the detected box × stride Mul ("" without decode).
+	strideMul string
+}
+
+func nameOf(n *onnx.Node) string {
+	if n == nil {
+		return ""
+	}
+	return n.Name
 }
 
 // Options configure a simulation.
@@ -81,16 +91,20 @@ type Options struct {
 
 func isCube(op string) bool { return op == "Conv" || op == "Gemm" || op == "MatMul" }
 
-// New compiles m with the quantization f describes.
-func New(m *onnx.Model, f *calib.File, o Options) (*Sim, *Report, error) {
-	if o.Placement == "" {
-		o.Placement = DefaultPlacement
-	}
-	// A float compile first, to know constants and shapes.
-	base, err := engine.Compile(m, engine.Options{Threads: 1, StopAt: o.StopAt})
+// Map matches a file's records to the nodes of a model without simulating:
+// what maps, what does not, and records whose weight scales do not fit the
+// node (a file made for another variant of the model).
+func Map(m *onnx.Model, f *calib.File) (*Report, error) {
+	base, err := engine.Compile(m, engine.Options{Threads: 1})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	rep, _, err := mapRecords(base, m, f)
+	return rep, err
+}
+
+// mapRecords builds the report and the quantized weights.
+func mapRecords(base *engine.Program, m *onnx.Model, f *calib.File) (*Report, map[string]*tensor.Tensor, error) {
 	rep := &Report{}
 	byName := map[string]*onnx.Node{}
 	for _, n := range base.Nodes() {
@@ -125,7 +139,8 @@ func New(m *onnx.Model, f *calib.File, o Options) (*Sim, *Report, error) {
 				}
 				scales = l.Weight.Scale
 				if len(scales) != 0 && len(scales) != w.Shape[0] {
-					return nil, nil, fmt.Errorf("quant: %s: layer %q: %d weight scales for %d output channels", f.Name, l.Name, len(scales), w.Shape[0])
+					rep.Mismatched = append(rep.Mismatched, fmt.Sprintf("layer %q: %d weight scales for %d output channels", l.Name, len(scales), w.Shape[0]))
+					continue
 				}
 			}
 			q, _ := quantizeWeights(w, dt, scales)
@@ -141,12 +156,34 @@ func New(m *onnx.Model, f *calib.File, o Options) (*Sim, *Report, error) {
 		}
 	}
 	sort.Strings(rep.Unmatched)
+	return rep, weights, nil
+}
+
+// New compiles m with the quantization f describes.
+func New(m *onnx.Model, f *calib.File, o Options) (*Sim, *Report, error) {
+	if o.Placement == "" {
+		o.Placement = DefaultPlacement
+	}
+	// A float compile first, to know constants, shapes and the head.
+	base, err := engine.Compile(m, engine.Options{Threads: 1, StopAt: o.StopAt})
+	if err != nil {
+		return nil, nil, err
+	}
+	rep, weights, err := mapRecords(base, m, f)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(rep.Mismatched) > 0 {
+		return nil, nil, fmt.Errorf("quant: %s: %s (and %d more): the file was made for another model", f.Name, rep.Mismatched[0], len(rep.Mismatched)-1)
+	}
 	prog, err := engine.Compile(m, engine.Options{Threads: o.Threads, Initializers: weights, StopAt: o.StopAt})
 	if err != nil {
 		return nil, nil, err
 	}
-	s := &Sim{prog: prog, points: map[*onnx.Node][]*point{}, f16out: map[*onnx.Node]bool{}}
-	g := analyse(prog)
+	// Analyse the float program: the quantized DFL weights (0, 0.945, …)
+	// would hide the DFL conv from its 0..15 signature.
+	g := analyse(base)
+	s := &Sim{prog: prog, strideMul: nameOf(g.strideMul), points: map[*onnx.Node][]*point{}, f16out: map[*onnx.Node]bool{}}
 	for _, n := range prog.Nodes() {
 		l := f.Layer(n.Name)
 		if l == nil {
@@ -189,6 +226,31 @@ func New(m *onnx.Model, f *calib.File, o Options) (*Sim, *Report, error) {
 		}
 	}
 	return s, rep, nil
+}
+
+// PointInfo describes one activation quantization point.
+type PointInfo struct {
+	Node      string
+	Input     int // input index of the node
+	Tensor    string
+	DataType  string
+	Scale     float64 // 1/step; 0 for F16
+	Offset    float64
+	Symmetric bool
+}
+
+// Points lists the activation quantization points in execution order.
+func (s *Sim) Points() []PointInfo {
+	var out []PointInfo
+	for _, n := range s.prog.Nodes() {
+		for i, pt := range s.points[n] {
+			if pt == nil {
+				continue
+			}
+			out = append(out, PointInfo{Node: n.Name, Input: i, Tensor: n.Inputs[i], DataType: pt.dtype, Scale: float64(pt.scale), Offset: float64(pt.offset), Symmetric: pt.symmetric})
+		}
+	}
+	return out
 }
 
 // Program is the compiled model with quantized weights.
