@@ -114,6 +114,43 @@ func (p *Program) Constant(name string) (*tensor.Tensor, bool) {
 	return p.values[id].konst, true
 }
 
+// RunNode computes one node alone: non-constant inputs come from value
+// (by name, e.g. tensors captured from another run), constants from the
+// program. It allocates its outputs; it is for analysis, not the hot path.
+func (p *Program) RunNode(n *onnx.Node, value func(name string) *tensor.Tensor) ([]*tensor.Tensor, error) {
+	for i := range p.steps {
+		st := &p.steps[i]
+		if st.node != n {
+			continue
+		}
+		in := make([]*tensor.Tensor, len(st.in))
+		for k, id := range st.in {
+			if id < 0 {
+				continue
+			}
+			v := p.values[id]
+			if v.konst != nil {
+				in[k] = v.konst
+				continue
+			}
+			t := value(v.name)
+			if t == nil || !tensor.EqualShape(t.Shape, v.shape) {
+				return nil, fmt.Errorf("engine: node %q: input %q missing or not of shape %v", n.Name, v.name, v.shape)
+			}
+			in[k] = t
+		}
+		out := make([]*tensor.Tensor, len(st.out))
+		for k, id := range st.out {
+			out[k] = allocTensor(p.values[id].dtype, p.values[id].shape)
+		}
+		if err := st.run(&exec{threads: 1}, in, out); err != nil {
+			return nil, fmt.Errorf("engine: node %q (%s): %w", n.Name, n.OpType, err)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("engine: node %q is not part of this program", n.Name)
+}
+
 // Nodes returns the nodes the program runs, in execution order.
 func (p *Program) Nodes() []*onnx.Node {
 	ns := make([]*onnx.Node, len(p.steps))

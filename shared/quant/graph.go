@@ -1,19 +1,69 @@
 package quant
 
 import (
+	"regexp"
+
 	"github.com/nniescope/nniescope/shared/engine"
 	"github.com/nniescope/nniescope/shared/onnx"
 )
 
 // graphInfo is the structure the placements reason about.
 type graphInfo struct {
-	prog      *engine.Program
-	producer  map[string]*onnx.Node
-	consumers map[string][]*onnx.Node
-	siluIn    map[*onnx.Node]bool // Sigmoid/Mul nodes of a Conv+SiLU unit
-	chain     map[*onnx.Node]bool // box-decode chain strictly between the DFL conv and the stride Mul
-	strideMul *onnx.Node
-	dflConv   *onnx.Node
+	prog       *engine.Program
+	producer   map[string]*onnx.Node
+	consumers  map[string][]*onnx.Node
+	siluIn     map[*onnx.Node]bool // Sigmoid/Mul nodes of a Conv+SiLU unit
+	chain      map[*onnx.Node]bool // box-decode chain strictly between the DFL conv and the stride Mul
+	strideMul  *onnx.Node
+	dflConv    *onnx.Node
+	clsSigmoid *onnx.Node // class scores feeding the output Concat
+}
+
+var headBranch = regexp.MustCompile(`/cv([23])\.\d+/`)
+
+// branches tags every node by the head outputs it reaches: "box" (only the
+// stride Mul), "cls" (only the class scores) or "backbone" (both, or none).
+func (g *graphInfo) branches() map[*onnx.Node]string {
+	reach := func(target *onnx.Node) map[*onnx.Node]bool {
+		up := map[*onnx.Node]bool{}
+		if target == nil {
+			return up
+		}
+		up[target] = true
+		var back func(n *onnx.Node)
+		back = func(n *onnx.Node) {
+			for _, in := range n.Inputs {
+				if p := g.producer[in]; p != nil && !up[p] {
+					up[p] = true
+					back(p)
+				}
+			}
+		}
+		back(target)
+		return up
+	}
+	box, cls := reach(g.strideMul), reach(g.clsSigmoid)
+	out := map[*onnx.Node]string{}
+	for _, n := range g.prog.Nodes() {
+		switch {
+		case box[n] && !cls[n]:
+			out[n] = "box"
+		case cls[n] && !box[n]:
+			out[n] = "cls"
+		case headBranch.MatchString(n.Name):
+			// Ultralytics concatenates each level's box and class maps and
+			// splits them later, so both outputs reach both conv branches;
+			// its names (cv2 = box, cv3 = class) tell them apart.
+			if headBranch.FindStringSubmatch(n.Name)[1] == "2" {
+				out[n] = "box"
+			} else {
+				out[n] = "cls"
+			}
+		default:
+			out[n] = "backbone"
+		}
+	}
+	return out
 }
 
 func analyse(p *engine.Program) *graphInfo {
@@ -41,6 +91,17 @@ func analyse(p *engine.Program) *graphInfo {
 		}
 	}
 	g.strideMul = findStrideMul(g, p)
+	if g.strideMul != nil {
+		for _, o := range p.Outputs() {
+			if cat := g.producer[o.Name]; cat != nil && cat.OpType == "Concat" {
+				for _, in := range cat.Inputs {
+					if n := g.producer[in]; n != nil && n.OpType == "Sigmoid" {
+						g.clsSigmoid = n
+					}
+				}
+			}
+		}
+	}
 	g.dflConv = findDFLConv(p)
 	if g.strideMul != nil && g.dflConv != nil {
 		// Nodes reachable from the DFL conv that reach the stride Mul.

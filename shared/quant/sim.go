@@ -73,6 +73,7 @@ type Sim struct {
 	maxIn  int
 	// strideMul names the detected box × stride Mul ("" without decode).
 	strideMul string
+	weights   map[string]*tensor.Tensor // quantized weights by initializer name
 }
 
 func nameOf(n *onnx.Node) string {
@@ -183,7 +184,7 @@ func New(m *onnx.Model, f *calib.File, o Options) (*Sim, *Report, error) {
 	// Analyse the float program: the quantized DFL weights (0, 0.945, …)
 	// would hide the DFL conv from its 0..15 signature.
 	g := analyse(base)
-	s := &Sim{prog: prog, strideMul: nameOf(g.strideMul), points: map[*onnx.Node][]*point{}, f16out: map[*onnx.Node]bool{}}
+	s := &Sim{prog: prog, weights: weights, strideMul: nameOf(g.strideMul), points: map[*onnx.Node][]*point{}, f16out: map[*onnx.Node]bool{}}
 	for _, n := range prog.Nodes() {
 		l := f.Layer(n.Name)
 		if l == nil {

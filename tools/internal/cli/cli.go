@@ -36,6 +36,7 @@ func commands() map[string]command {
 		"run":      {"run a YOLOv8 ONNX model on one image and print the detections", runRun},
 		"calib":    {"calibrate 8/16-bit calibration_param.txt from images; splice and diff such files", runCalib},
 		"eval":     {"AP of float and quantized variants over a dataset (the published table)", runEval},
+		"layers":   {"per-layer error of a quantized simulation against float, isolated and cumulative", runLayers},
 		"cocoeval": {"COCO bbox evaluation of a results file against ground truth (pycocotools semantics)", runCocoeval},
 	}
 }
