@@ -291,3 +291,46 @@ func (s *Sim) Hooks() *engine.Hooks {
 		},
 	}
 }
+
+// Layers names the nodes the simulation changes (activation points, F16
+// rounding or quantized weights), in execution order.
+func (s *Sim) Layers() []string {
+	var out []string
+	for _, n := range s.prog.Nodes() {
+		if s.points[n] != nil || s.f16out[n] || (isCube(n.OpType) && len(n.Inputs) > 1 && s.quantizedWeights(n)) {
+			out = append(out, n.Name)
+		}
+	}
+	return out
+}
+
+// OnlyHooks returns hooks for a float program that apply this simulation to
+// one layer only: its activation points, quantized weights and F16
+// rounding. The search's sensitivity pass runs every layer this way.
+func (s *Sim) OnlyHooks(layer string) *engine.Hooks {
+	var node *onnx.Node
+	for _, n := range s.prog.Nodes() {
+		if n.Name == layer {
+			node = n
+		}
+	}
+	full := s.Hooks()
+	return &engine.Hooks{
+		BeforeNode: func(n *onnx.Node, in []*tensor.Tensor) {
+			if n.Name != layer {
+				return
+			}
+			if isCube(n.OpType) && len(n.Inputs) > 1 {
+				if w, ok := s.weights[n.Inputs[1]]; ok {
+					in[1] = w
+				}
+			}
+			full.BeforeNode(node, in)
+		},
+		AfterNode: func(n *onnx.Node, out []*tensor.Tensor) {
+			if n.Name == layer {
+				full.AfterNode(node, out)
+			}
+		},
+	}
+}

@@ -37,6 +37,7 @@ func commands() map[string]command {
 		"calib":    {"calibrate 8/16-bit calibration_param.txt from images; splice and diff such files", runCalib},
 		"eval":     {"AP of float and quantized variants over a dataset (the published table)", runEval},
 		"layers":   {"per-layer error of a quantized simulation against float, isolated and cumulative", runLayers},
+		"search":   {"find the layers to keep in 16-bit (mixed precision) and write the spliced file", runSearch},
 		"cocoeval": {"COCO bbox evaluation of a results file against ground truth (pycocotools semantics)", runCocoeval},
 	}
 }

@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/nniescope/nniescope/shared/calib"
+	"github.com/nniescope/nniescope/shared/dataset"
+	"github.com/nniescope/nniescope/shared/engine"
+	"github.com/nniescope/nniescope/shared/mixed"
+	"github.com/nniescope/nniescope/shared/onnx"
+	"github.com/nniescope/nniescope/shared/quant"
+)
+
+func runSearch(ctx context.Context, env Env, args []string) error {
+	fs := newFlagSet(env, "search", "search --model M --calib8 int8.txt --calib16 int16.txt --data DIR --max-drop 1.0 [--budget-ms X] [--vs float] -o mixed.txt --json out.json")
+	model := fs.String("model", "", "float YOLOv8 ONNX model")
+	c8 := fs.String("calib8", "", "8-bit calibration_param.txt")
+	c16 := fs.String("calib16", "", "16-bit calibration_param.txt")
+	data := fs.String("data", "", "dataset: DIR/images + DIR/labels")
+	maxDrop := fs.Float64("max-drop", 1.0, "allowed AP@[.5:.95] drop below the reference, in AP points")
+	budget := fs.Float64("budget-ms", 0, "estimated board-time budget in ms (0: none)")
+	vs := fs.String("vs", "int16", "reference: int16 (the all-16-bit model) or float")
+	out := fs.String("o", "", "write the spliced calibration file here")
+	jsonOut := fs.String("json", "", "write the result as JSON (- for stdout)")
+	placement := fs.String("placement", string(quant.DefaultPlacement), "where the chip quantizes (docs/QUANT.md)")
+	proxy := fs.Int("proxy-images", 4, "images for the sensitivity proxy")
+	threads := fs.Int("threads", 0, "engine threads (0: all cores)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *model == "" || *c8 == "" || *c16 == "" || *data == "" || *out == "" {
+		fs.Usage()
+		return errUsage
+	}
+	if *vs != "int16" && *vs != "float" {
+		return fmt.Errorf("--vs %q: want int16 or float", *vs)
+	}
+	pl, err := quant.ParsePlacement(*placement)
+	if err != nil {
+		return err
+	}
+	m, err := onnx.Load(*model)
+	if err != nil {
+		return err
+	}
+	f8, err := calib.Load(*c8)
+	if err != nil {
+		return err
+	}
+	f16, err := calib.Load(*c16)
+	if err != nil {
+		return err
+	}
+	probe, err := engine.Compile(m, engine.Options{Threads: 1})
+	if err != nil {
+		return err
+	}
+	classes := 80
+	if o := probe.Outputs(); len(o) == 1 && len(o[0].Shape) == 3 {
+		classes = o[0].Shape[1] - 4
+	}
+	set, err := dataset.Load(*data, classes)
+	if err != nil {
+		return err
+	}
+	bars := map[string]*progress{}
+	res, err := mixed.Search(ctx, m, f8, f16, set, mixed.Options{
+		MaxDrop: *maxDrop, VsFloat: *vs == "float", BudgetMS: *budget, Placement: pl, ProxyImages: *proxy, Threads: *threads,
+	}, func(phase string, done, total int) {
+		b := bars[phase]
+		if b == nil {
+			b = newProgress(env.Stderr, phase, total)
+			bars[phase] = b
+		}
+		b.update(done)
+	})
+	if err != nil {
+		return err
+	}
+	mixedFile := f8
+	if len(res.Layers) > 0 {
+		if mixedFile, err = f8.Splice(f16, res.Layers...); err != nil {
+			return err
+		}
+	}
+	if err := mixedFile.Save(*out); err != nil {
+		return err
+	}
+	if *jsonOut != "" {
+		if err := writeJSON(env.Stdout, *jsonOut, res); err != nil {
+			return err
+		}
+		if *jsonOut == "-" {
+			return nil
+		}
+	}
+	w := env.Stdout
+	fmt.Fprintf(w, "reference %s AP %.4f, target %.4f (max drop %.2f AP points), placement %s\n", res.Reference, res.ReferenceAP, res.TargetAP, *maxDrop, pl)
+	fmt.Fprintf(w, "top of the sensitivity proxy (each layer alone in 8-bit):\n")
+	for i, s := range res.Sensitivity {
+		if i == 5 {
+			break
+		}
+		fmt.Fprintf(w, "  %d. %-44s damage %.4f\n", i+1, s.Layer, s.Damage)
+	}
+	fmt.Fprintf(w, "evaluations (layers in 16-bit -> AP, estimated board ms):\n")
+	for _, e := range res.Evaluations {
+		name := strings.Join(e.Layers, " + ")
+		if name == "" {
+			name = "(all 8-bit)"
+		}
+		fmt.Fprintf(w, "  %-60s AP %.4f  %.2f ms\n", name, e.AP, e.LatencyMS)
+	}
+	if res.Reached {
+		fmt.Fprintf(w, "reached: %s in 16-bit, AP %.4f ≥ %.4f at %.2f ms; wrote %s\n", strings.Join(res.Layers, ", "), res.AP, res.TargetAP, res.LatencyMS, *out)
+	} else {
+		fmt.Fprintf(w, "NOT reached: the best set found, %s, gives AP %.4f < target %.4f (%.2f ms); wrote it to %s\n", strings.Join(res.Layers, ", "), res.AP, res.TargetAP, res.LatencyMS, *out)
+	}
+	return nil
+}
