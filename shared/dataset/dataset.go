@@ -126,3 +126,22 @@ func ImageFiles(dir string) ([]string, error) {
 	sort.Strings(out)
 	return out, nil
 }
+
+// Subset returns the first n images and their ground truth (all when n
+// exceeds the set): quick checks on a large set.
+func (s *Set) Subset(n int) *Set {
+	if n >= len(s.Images) {
+		return s
+	}
+	out := &Set{Dir: s.Dir, Images: s.Images[:n], GT: &coco.Dataset{Categories: s.GT.Categories, Images: s.GT.Images[:n]}}
+	keep := map[int64]bool{}
+	for _, im := range out.Images {
+		keep[im.ID] = true
+	}
+	for _, a := range s.GT.Annotations {
+		if keep[a.ImageID] {
+			out.GT.Annotations = append(out.GT.Annotations, a)
+		}
+	}
+	return out
+}
