@@ -26,27 +26,6 @@ func (f *Field) clone() *Field {
 	return &c
 }
 
-// first returns the first child named name, or nil.
-func (f *Field) first(name string) *Field {
-	for _, c := range f.Children {
-		if c.Name == name {
-			return c
-		}
-	}
-	return nil
-}
-
-// all returns the children named name.
-func (f *Field) all(name string) []*Field {
-	var out []*Field
-	for _, c := range f.Children {
-		if c.Name == name {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
 // SyntaxError is a text-format error at a position of the input.
 type SyntaxError struct {
 	File      string
