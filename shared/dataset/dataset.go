@@ -22,6 +22,9 @@ type Set struct {
 	Dir    string
 	Images []Image
 	GT     *coco.Dataset
+	// ClassToCategory maps model class i to a category id; nil means the
+	// identity (YOLO labels).
+	ClassToCategory []int64
 }
 
 // Image is one image file and its COCO image id.
@@ -30,10 +33,13 @@ type Image struct {
 	Path string
 }
 
-// Load reads dir: dir/images/* with dir/labels/<stem>.txt, or, when
-// dir/annotations.json (or a .json given as gtJSON) exists, images matched
-// to its file_name entries. Classes are 0..classes-1.
+// Load reads dir: dir/images/* with YOLO labels in dir/labels/<stem>.txt
+// (classes are 0..classes-1), or, when dir/annotations.json exists, COCO
+// ground truth whose images are found by file_name in dir/images.
 func Load(dir string, classes int) (*Set, error) {
+	if js := filepath.Join(dir, "annotations.json"); fileExists(js) {
+		return LoadCOCO(filepath.Join(dir, "images"), js)
+	}
 	imgDir := filepath.Join(dir, "images")
 	if st, err := os.Stat(imgDir); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("dataset: %s: want an images/ folder (and labels/ with YOLO txt files)", dir)
@@ -133,10 +139,15 @@ func (s *Set) Subset(n int) *Set {
 	if n >= len(s.Images) {
 		return s
 	}
-	out := &Set{Dir: s.Dir, Images: s.Images[:n], GT: &coco.Dataset{Categories: s.GT.Categories, Images: s.GT.Images[:n]}}
+	out := &Set{Dir: s.Dir, Images: s.Images[:n], ClassToCategory: s.ClassToCategory, GT: &coco.Dataset{Categories: s.GT.Categories}}
 	keep := map[int64]bool{}
 	for _, im := range out.Images {
 		keep[im.ID] = true
+	}
+	for _, im := range s.GT.Images {
+		if keep[im.ID] {
+			out.GT.Images = append(out.GT.Images, im)
+		}
 	}
 	for _, a := range s.GT.Annotations {
 		if keep[a.ImageID] {
@@ -144,4 +155,50 @@ func (s *Set) Subset(n int) *Set {
 		}
 	}
 	return out
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}
+
+// LoadCOCO pairs COCO ground truth with the image files of imgDir (by
+// file_name). Detections must then use the file's category ids: a model's
+// class i is reported as the i-th category in id order, the usual mapping
+// of COCO's 80 classes onto its 91 ids.
+func LoadCOCO(imgDir, annotations string) (*Set, error) {
+	gt, err := coco.LoadDataset(annotations)
+	if err != nil {
+		return nil, err
+	}
+	s := &Set{Dir: filepath.Dir(annotations), GT: gt}
+	sort.Slice(gt.Categories, func(i, j int) bool { return gt.Categories[i].ID < gt.Categories[j].ID })
+	for _, c := range gt.Categories {
+		s.ClassToCategory = append(s.ClassToCategory, c.ID)
+	}
+	for _, im := range gt.Images {
+		if im.FileName == "" {
+			return nil, fmt.Errorf("dataset: %s: image %d has no file_name", annotations, im.ID)
+		}
+		p := filepath.Join(imgDir, im.FileName)
+		if !fileExists(p) {
+			return nil, fmt.Errorf("dataset: %s: image %d: %s not found", annotations, im.ID, p)
+		}
+		s.Images = append(s.Images, Image{ID: im.ID, Path: p})
+	}
+	if len(s.Images) == 0 {
+		return nil, fmt.Errorf("dataset: %s: no images", annotations)
+	}
+	return s, nil
+}
+
+// Category maps a model class to the ground truth's category id.
+func (s *Set) Category(class int) int64 {
+	if s.ClassToCategory == nil {
+		return int64(class)
+	}
+	if class < len(s.ClassToCategory) {
+		return s.ClassToCategory[class]
+	}
+	return -1
 }

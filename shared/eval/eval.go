@@ -47,14 +47,14 @@ func Detect(ctx context.Context, set *dataset.Set, det *detect.Detector, p yolo.
 	return r, nil
 }
 
-// Results converts a run to COCO results (category id = class id).
+// Results converts a run to COCO results (category ids per the set).
 func (r *Run) Results(set *dataset.Set) []coco.Result {
 	var out []coco.Result
 	for i, dets := range r.Detections {
 		for _, d := range dets {
 			b := d.Box
 			out = append(out, coco.Result{
-				ImageID: set.Images[i].ID, CategoryID: int64(d.ClassID), Score: float64(d.Score),
+				ImageID: set.Images[i].ID, CategoryID: set.Category(d.ClassID), Score: float64(d.Score),
 				BBox: [4]float64{float64(b[0]), float64(b[1]), float64(b[2] - b[0]), float64(b[3] - b[1])},
 			})
 		}
