@@ -601,7 +601,13 @@ func (s *Session) Run(ctx context.Context, inputs []*tensor.Tensor, hooks *Hooks
 		}
 		tensors[id] = inputs[i]
 	}
-	for si := range l.steps {
+	return s.steps(ctx, l, tensors, 0, hooks)
+}
+
+// steps runs l.steps[from:] on tensors and returns the outputs.
+func (s *Session) steps(ctx context.Context, l *layout, tensors []*tensor.Tensor, from int, hooks *Hooks) ([]*tensor.Tensor, error) {
+	p := s.p
+	for si := from; si < len(l.steps); si++ {
 		st := &l.steps[si]
 		if si&15 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -639,6 +645,51 @@ func (s *Session) Run(ctx context.Context, inputs []*tensor.Tensor, hooks *Hooks
 		s.results[i] = tensors[id]
 	}
 	return s.results, nil
+}
+
+// RunFrom re-runs the program from node start to the end, taking every
+// value computed before start from captured (by name: tensors recorded by
+// an earlier run, e.g. with an AfterNode hook). Only the part of the graph
+// downstream of a change is recomputed: the mixed-precision search uses it
+// to measure one layer at a time. Steps run in the plain (unfused) order.
+func (s *Session) RunFrom(ctx context.Context, start *onnx.Node, captured func(name string) *tensor.Tensor, hooks *Hooks) ([]*tensor.Tensor, error) {
+	p := s.p
+	from := -1
+	for i := range p.plain.steps {
+		if p.plain.steps[i].node == start {
+			from = i
+			break
+		}
+	}
+	if from < 0 {
+		return nil, fmt.Errorf("engine: RunFrom: node %q is not part of this program", start.Name)
+	}
+	if s.plain == nil {
+		s.plain = p.tensorsFor(&p.plain)
+	}
+	seen := map[int]bool{}
+	for si := from; si < len(p.plain.steps); si++ {
+		for _, id := range p.plain.steps[si].in {
+			if id < 0 || seen[id] {
+				continue
+			}
+			v := p.values[id]
+			if v.konst != nil || (v.producer >= from) {
+				continue
+			}
+			seen[id] = true
+			t := captured(v.name)
+			if t == nil || !tensor.EqualShape(t.Shape, v.shape) {
+				return nil, fmt.Errorf("engine: RunFrom %q: value %q was not captured with shape %v", start.Name, v.name, v.shape)
+			}
+			if v.producer < 0 { // a graph input: use it as given
+				s.plain[id] = t
+			} else {
+				copy(s.plain[id].F, t.F)
+			}
+		}
+	}
+	return s.steps(ctx, &p.plain, s.plain, from, hooks)
 }
 
 func allocTensor(dt tensor.DType, shape []int) *tensor.Tensor {

@@ -266,7 +266,8 @@ func (s *searcher) run(p *engine.Program, hooks *engine.Hooks, label string) (fl
 
 // sensitivity scores every layer by the damage it does in 8-bit alone:
 // float model, that one layer's 8-bit points and weights applied, decoded
-// boxes of a few images compared with float.
+// boxes of a few images compared with float. The float activations of each
+// image are recorded once; each layer recomputes only downstream of itself.
 func (s *searcher) sensitivity(float *engine.Program) ([]Sensitivity, error) {
 	sim8, _, err := quant.New(s.m, s.f8, quant.Options{Placement: s.o.Placement, Threads: s.o.Threads})
 	if err != nil {
@@ -280,45 +281,64 @@ func (s *searcher) sensitivity(float *engine.Program) ([]Sensitivity, error) {
 	if len(imgs) > s.o.ProxyImages {
 		imgs = imgs[:s.o.ProxyImages]
 	}
-	sess := float.NewSession()
-	defer sess.Close()
-	in := float.Inputs()[0]
-	inputs := make([]*tensor.Tensor, len(imgs))
-	ref := make([][]float32, len(imgs))
-	for i, im := range imgs {
-		img, err := preprocess.Open(im.Path)
-		if err != nil {
-			return nil, err
-		}
-		inputs[i] = tensor.New(in.Shape...)
-		if _, err := preprocess.Image(img, in.Shape[3], in.Shape[2], inputs[i].F); err != nil {
-			return nil, err
-		}
-		out, err := sess.Run(s.ctx, []*tensor.Tensor{inputs[i]}, nil)
-		if err != nil {
-			return nil, err
-		}
-		ref[i] = append([]float32(nil), out[0].F...) // float outputs, cached once
-	}
 	var layers []string
 	for _, l := range sim8.Layers() {
 		if s.f16.Layer(l) != nil { // only layers the 16-bit file can supply
 			layers = append(layers, l)
 		}
 	}
-	var res []Sensitivity
-	for li, name := range layers {
-		hooks := sim8.OnlyHooks(name)
-		var dmg float64
-		for i := range imgs {
-			out, err := sess.Run(s.ctx, []*tensor.Tensor{inputs[i]}, hooks)
+	nodes := map[string]*onnx.Node{}
+	for _, n := range float.Nodes() {
+		nodes[n.Name] = n
+	}
+	hooks := make([]*engine.Hooks, len(layers))
+	for i, l := range layers {
+		hooks[i] = sim8.OnlyHooks(l)
+	}
+	sess := float.NewSession()
+	defer sess.Close()
+	in := float.Inputs()[0]
+	x := tensor.New(in.Shape...)
+	// Image by image: one float run records every activation, then each
+	// layer re-runs only the graph downstream of itself.
+	captured := map[string]*tensor.Tensor{in.Name: x}
+	record := &engine.Hooks{AfterNode: func(n *onnx.Node, out []*tensor.Tensor) {
+		for i, o := range out {
+			c := captured[n.Outputs[i]]
+			if c == nil {
+				c = &tensor.Tensor{DType: o.DType, Shape: o.Shape, F: make([]float32, len(o.F))}
+				captured[n.Outputs[i]] = c
+			}
+			copy(c.F, o.F)
+		}
+	}}
+	lookup := func(name string) *tensor.Tensor { return captured[name] }
+	damage := make([]float64, len(layers))
+	for i, im := range imgs {
+		img, err := preprocess.Open(im.Path)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := preprocess.Image(img, in.Shape[3], in.Shape[2], x.F); err != nil {
+			return nil, err
+		}
+		out, err := sess.Run(s.ctx, []*tensor.Tensor{x}, record)
+		if err != nil {
+			return nil, err
+		}
+		ref := append([]float32(nil), out[0].F...)
+		for li, l := range layers {
+			got, err := sess.RunFrom(s.ctx, nodes[l], lookup, hooks[li])
 			if err != nil {
 				return nil, err
 			}
-			dmg += boxDamage(ref[i], out[0].F, outs[0].Shape[1], outs[0].Shape[2])
+			damage[li] += boxDamage(ref, got[0].F, outs[0].Shape[1], outs[0].Shape[2])
+			s.progress("sensitivity", i*len(layers)+li+1, len(imgs)*len(layers))
 		}
-		res = append(res, Sensitivity{Layer: name, Damage: dmg / float64(len(imgs))})
-		s.progress("sensitivity", li+1, len(layers))
+	}
+	res := make([]Sensitivity, len(layers))
+	for li, l := range layers {
+		res[li] = Sensitivity{Layer: l, Damage: damage[li] / float64(len(imgs))}
 	}
 	sort.SliceStable(res, func(i, j int) bool { return res[i].Damage > res[j].Damage })
 	return res, nil
