@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nniescope/nniescope/internal/testassets"
+	"github.com/nniescope/nniescope/shared/calib"
+)
+
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = Main(context.Background(), Env{Stdout: &out, Stderr: &errb}, args)
+	return code, out.String(), errb.String()
+}
+
+func writeFile(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+var sprintf = fmt.Sprintf
+
+const rec = "layer {\n  name: \"%s\"\n  calc_data_type: %s\n  quant_param {\n    input {\n      data_type: %s\n      scale: %s\n      offset: 0\n    }\n  }\n}\n"
+
+func TestSpliceAndDiffCLI(t *testing.T) {
+	dir := t.TempDir()
+	f8 := writeFile(t, dir, "int8.txt", "version: 65536\n"+sprintf(rec, "/a", "S8", "S8", "2")+sprintf(rec, "/model.22/Mul_2", "F16", "S8", "3.2"))
+	f16 := writeFile(t, dir, "int16.txt", "version: 65536\n"+sprintf(rec, "/a", "S16", "S16", "512")+sprintf(rec, "/model.22/Mul_2", "F16", "S16", "800"))
+	out := filepath.Join(dir, "mixed.txt")
+	if code, _, stderr := run(t, "calib", "splice", "--base", f8, "--from", f16, "--layer", "/model.22/Mul_2", "-o", out); code != 0 {
+		t.Fatal(stderr)
+	}
+	m, err := calib.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Layer("/a").Inputs[0].DataType != calib.S8 || m.Layer("/model.22/Mul_2").Inputs[0].DataType != calib.S16 {
+		t.Fatalf("spliced file:\n%s", m.Format())
+	}
+	code, stdout, _ := run(t, "calib", "diff", f8, out)
+	if code != 0 || !strings.Contains(stdout, "/model.22/Mul_2: input 1: S8 scale 3.2 offset 0 (step 0.3125) -> S16 scale 800") || !strings.Contains(stdout, "1 layer(s) differ") {
+		t.Fatalf("diff output:\n%s", stdout)
+	}
+	// Bad input: each a one-line error naming what is wrong.
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"calib", "splice", "--base", f8, "--from", f16, "--layer", "/nowhere", "-o", out}, `layer "/nowhere" is not in`},
+		{[]string{"calib", "diff", f8, writeFile(t, dir, "trunc.txt", "layer {\n  name: \"/a\"\n")}, "trunc.txt:3:1: unexpected end of file"},
+		{[]string{"calib", "diff", f8, writeFile(t, dir, "zero.txt", sprintf(rec, "/a", "S8", "S8", "0"))}, "zero.txt:7:7: scale 0 must be a positive"},
+		{[]string{"eval", "--model", testassets.Path(t, "models", "yolov8n-512x288.onnx"), "--data", testassets.Path(t, "coco", "val"), "--variant", writeFile(t, dir, "other.txt", sprintf(rec, "/a", "S8", "S8", "2"))}, "none of its 1 layer records names a node"},
+		{[]string{"eval", "--model", testassets.Path(t, "models", "yolov8n-512x288.onnx"), "--data", dir, "--variant", "float"}, "want an images/ folder"},
+		{[]string{"eval", "--model", "m.onnx", "--data", dir, "--variant", "float", "--placement", "magic"}, `placement "magic"`},
+	} {
+		code, _, stderr := run(t, tc.args...)
+		if code != 1 || !strings.Contains(stderr, tc.want) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+			t.Errorf("%v: exit %d, stderr %q; want one line with %q", tc.args[:2], code, stderr, tc.want)
+		}
+	}
+}
