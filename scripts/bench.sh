@@ -11,3 +11,20 @@ if [ ! -d bench/peer/node_modules/onnxruntime-node ]; then
 fi
 go run ./internal/cmd/enginebench -threads 2
 go test -run='^$' -bench=. -benchmem -count=1 ./...
+
+# nniescope eval: four variants over the 65 COCO val images at 512x288
+# (target: under 3 minutes on 2 cores). Calibration files are made once.
+A=../shared/assets
+if [ -d "$A" ]; then
+  O=out/bench; mkdir -p "$O"
+  N="go run ./tools/cmd/nniescope"
+  M=$A/models/yolov8n-512x288.onnx
+  [ -f "$O/int8.txt" ] || $N calib --model $M --images $A/coco/calib --bits 8 -o "$O/int8.txt" 2>/dev/null
+  [ -f "$O/int16.txt" ] || $N calib --model $M --images $A/coco/calib --bits 16 -o "$O/int16.txt" 2>/dev/null
+  $N calib splice --base "$O/int8.txt" --from "$O/int16.txt" --layer /model.22/Mul_2 -o "$O/mixed.txt" >/dev/null
+  go build -o "$O/nniescope" ./tools/cmd/nniescope
+  start=$(date +%s.%N)
+  "$O/nniescope" eval --model $M --data $A/coco/val --variant float --variant int16="$O/int16.txt" --variant int8="$O/int8.txt" --variant mixed="$O/mixed.txt" 2>/dev/null
+  end=$(date +%s.%N)
+  echo "eval, 4 variants x 65 images at 512x288: $(awk "BEGIN{printf \"%.1f\", $end - $start}") s (target < 180 s)"
+fi
