@@ -1,0 +1,136 @@
+package wasmhost
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/nniescope/nniescope/internal/testassets"
+	"github.com/nniescope/nniescope/shared/tensor"
+	"github.com/nniescope/nniescope/shared/yolo"
+)
+
+var (
+	buildOnce sync.Once
+	wasmPath  string
+	buildErr  error
+)
+
+// BuildModule builds wasm/ once per test binary into a temp dir.
+func BuildModule(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "nniescope-wasm")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		wasmPath = filepath.Join(dir, "nniescope.wasm")
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-buildmode=c-shared", "-o", wasmPath, "./wasm")
+		cmd.Dir = "../../.."
+		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = errors.New(string(out))
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("building the module: %v", buildErr)
+	}
+	return wasmPath
+}
+
+// GoldenRequest is the six-head request of a golden image, mapped back to
+// the source image through its letterbox.
+func GoldenRequest(t testing.TB, image string) []byte {
+	names := []string{"reg8", "cls8", "reg16", "cls16", "reg32", "cls32"}
+	shapes := [][]int{{1, 64, 36, 64}, {1, 80, 36, 64}, {1, 64, 18, 32}, {1, 80, 18, 32}, {1, 64, 9, 16}, {1, 80, 9, 16}}
+	r := &yolo.Request{Layout: yolo.Heads, Params: yolo.DefaultParams(), Input: [2]int{512, 288},
+		Unbox: yolo.Unletterbox{Scale: 0.676056338028169, PadLeft: 39, SrcW: 640, SrcH: 426}}
+	for i, n := range names {
+		f := testassets.ReadF32(t, testassets.Golden(t, image, n), tensor.Volume(shapes[i]))
+		b := make([]byte, 4*len(f))
+		for k, v := range f {
+			binary.LittleEndian.PutUint32(b[4*k:], math.Float32bits(v))
+		}
+		r.Tensors = append(r.Tensors, yolo.Raw{Type: yolo.RawF32, Shape: shapes[i], Data: b})
+	}
+	return r.Encode()
+}
+
+// Native decodes with the same Go code, outside the module.
+func Native(t testing.TB, req []byte) []byte {
+	r, err := yolo.ParseRequest(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dets, err := r.Decode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return yolo.AppendJSON(nil, dets)
+}
+
+func TestWazeroMatchesNative(t *testing.T) {
+	ctx := context.Background()
+	m, err := LoadFile(ctx, BuildModule(t), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close(ctx)
+	for _, img := range testassets.GoldenImages {
+		req := GoldenRequest(t, img)
+		got, err := m.Decode(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := Native(t, req)
+		if string(got) != string(want) {
+			t.Fatalf("%s: wazero and native differ:\n%s\n%s", img, got, want)
+		}
+		if len(want) < 40 {
+			t.Fatalf("%s: no detections to compare: %s", img, want)
+		}
+	}
+	// Bad input is an error code and a message, never a trap; the module
+	// keeps working afterwards.
+	req := GoldenRequest(t, testassets.GoldenImages[0])
+	for _, bad := range [][]byte{req[:100], {1, 2, 3}, nil} {
+		out, err := m.Decode(ctx, bad)
+		if !errors.Is(err, ErrDecode) || len(out) == 0 {
+			t.Fatalf("bad request: %v %s", err, out)
+		}
+	}
+	if _, err := m.Decode(ctx, req); err != nil {
+		t.Fatalf("module broken after bad input: %v", err)
+	}
+}
+
+func BenchmarkDecode(b *testing.B) {
+	ctx := context.Background()
+	req := GoldenRequest(b, testassets.GoldenImages[0])
+	b.Run("native", func(b *testing.B) {
+		for b.Loop() {
+			r, _ := yolo.ParseRequest(req)
+			dets, _ := r.Decode()
+			_ = yolo.AppendJSON(nil, dets)
+		}
+	})
+	m, err := LoadFile(ctx, BuildModule(b), b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close(ctx)
+	b.Run("wazero", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := m.Decode(ctx, req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
