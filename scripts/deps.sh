@@ -10,6 +10,7 @@ declare -A want=(
   [protoc]=protobuf-compiler
   [file]=file
   [qemu-arm-static]=qemu-user-static
+  [chromium]=chromium
 )
 declare -A wantfile=(
   [/usr/include/onnx/onnx.proto]=libonnx-dev
@@ -33,3 +34,12 @@ if [ ! -d ../shared/assets ]; then
   echo "deps: ../shared/assets is missing: the golden tests read the test assets from ../shared beside the checkout" >&2
   exit 1
 fi
+
+# npm packages, per folder with a package.json (installed exactly as locked,
+# without install scripts: playwright-core must not download a browser).
+for dir in webui/test; do
+  [ -f "$dir/package.json" ] || continue
+  [ -d "$dir/node_modules" ] && continue
+  command -v npm >/dev/null 2>&1 || { echo "deps: npm (with Node.js) is missing, needed in $dir" >&2; exit 1; }
+  (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --silent)
+done

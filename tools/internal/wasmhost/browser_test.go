@@ -1,0 +1,85 @@
+package wasmhost
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nniescope/nniescope/internal/testassets"
+)
+
+// TestBrowserMatchesNative runs the same module in headless Chromium on the
+// four golden frames: its JSON must be byte-identical to native Go's.
+func TestBrowserMatchesNative(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Chromium; run without -short")
+	}
+	webui, _ := filepath.Abs("../../../webui")
+	if _, err := os.Stat(filepath.Join(webui, "test", "node_modules", "playwright-core")); err != nil {
+		t.Fatal("webui/test/node_modules/playwright-core is missing: run `go tool task deps` (npm ci in webui/test)")
+	}
+	if _, err := os.Stat("/usr/bin/chromium"); err != nil && os.Getenv("CHROMIUM") == "" {
+		t.Fatal("/usr/bin/chromium is missing: apt-get install chromium (scripts/deps.sh does it)")
+	}
+	wasm, err := os.ReadFile(BuildModule(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reqs [][]byte
+	for _, img := range testassets.GoldenImages {
+		reqs = append(reqs, GoldenRequest(t, img))
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", http.FileServer(http.Dir(webui)))
+	mux.HandleFunc("/nniescope.wasm", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/wasm")
+		w.Write(wasm)
+	})
+	mux.HandleFunc("/req/", func(w http.ResponseWriter, r *http.Request) {
+		var i int
+		if _, err := fmt.Sscanf(strings.TrimPrefix(r.URL.Path, "/req/"), "%d", &i); err != nil || i < 0 || i >= len(reqs) {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(reqs[i])
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	shot := filepath.Join(t.TempDir(), "decode.png")
+	cmd := exec.CommandContext(ctx, "node", filepath.Join(webui, "test", "browser.mjs"), fmt.Sprintf("%s/test/decode.html?n=%d", srv.URL, len(reqs)), shot)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("chromium run: %v", err)
+	}
+	var res struct {
+		Results []struct {
+			JSON   string `json:"json"`
+			Status int    `json:"status"`
+		} `json:"results"`
+		MSPerDecode float64 `json:"msPerDecode"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("browser output %q: %v", out, err)
+	}
+	if len(res.Results) != len(reqs) {
+		t.Fatalf("%d results for %d requests", len(res.Results), len(reqs))
+	}
+	for i, r := range res.Results {
+		want := string(Native(t, reqs[i]))
+		if r.Status != 0 || r.JSON != want {
+			t.Fatalf("%s: browser (status %d) and native differ:\n%s\n%s", testassets.GoldenImages[i], r.Status, r.JSON, want)
+		}
+	}
+	t.Logf("Chromium: %.2f ms per decode+NMS of a 512x288 frame (six f32 heads)", res.MSPerDecode)
+}
