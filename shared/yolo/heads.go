@@ -37,14 +37,21 @@ func DecodeHeads(levels []Level, p Params) ([]Detection, error) {
 			return nil, fmt.Errorf("yolo: level %d: tensor data does not match its shape", li)
 		}
 		hw := h * w
-		for cell := range hw {
-			best, cls := float32(math.Inf(-1)), -1
-			for c := range nc {
-				if v := l.Cls.F[c*hw+cell]; v > best {
-					best, cls = v, c
+		// Best class per cell, walking the class planes in memory order
+		// (class-major): the cache-friendly way through nc×H×W logits.
+		best := make([]float32, hw)
+		cls := make([]int32, hw)
+		copy(best, l.Cls.F[:hw])
+		for c := 1; c < nc; c++ {
+			plane := l.Cls.F[c*hw : (c+1)*hw]
+			for cell, v := range plane {
+				if v > best[cell] {
+					best[cell], cls[cell] = v, int32(c)
 				}
 			}
-			if !(best >= thr) {
+		}
+		for cell, b := range best {
+			if !(b >= thr) {
 				continue
 			}
 			var dist [4]float32
@@ -54,8 +61,8 @@ func DecodeHeads(levels []Level, p Params) ([]Detection, error) {
 			ax, ay := float32(cell%w)+0.5, float32(cell/w)+0.5
 			s := float32(l.Stride)
 			dets = append(dets, Detection{
-				ClassID: cls,
-				Score:   sigmoid(best),
+				ClassID: int(cls[cell]),
+				Score:   sigmoid(b),
 				Box:     [4]float32{(ax - dist[0]) * s, (ay - dist[1]) * s, (ax + dist[2]) * s, (ay + dist[3]) * s},
 			})
 		}
