@@ -1,7 +1,6 @@
 package yolo
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -50,21 +49,41 @@ var ErrTensor = errors.New("inconsistent tensor")
 
 // Float dequantizes r into a dense float32 tensor.
 func (r Raw) Float() (*tensor.Tensor, error) {
+	n, err := r.validate()
+	if err != nil {
+		return nil, err
+	}
+	cols := r.Shape[len(r.Shape)-1]
+	rows := n / cols
+	rr := rowReader{r: r, cols: cols, stride: r.RowStride, inv: 1 / r.Scale}
+	if rr.stride == 0 {
+		rr.stride = cols * r.Type.size()
+	}
+	out := tensor.New(r.Shape...)
+	for row := range rows {
+		rr.row(row, out.F[row*cols:(row+1)*cols])
+	}
+	return out, nil
+}
+
+// validate checks the description against the bytes and returns the
+// element count.
+func (r Raw) validate() (int, error) {
 	es := r.Type.size()
 	if es == 0 {
-		return nil, fmt.Errorf("%w: unknown element type %d", ErrTensor, r.Type)
+		return 0, fmt.Errorf("%w: unknown element type %d", ErrTensor, r.Type)
 	}
 	if len(r.Shape) == 0 || len(r.Shape) > 4 {
-		return nil, fmt.Errorf("%w: rank %d, want 1..4", ErrTensor, len(r.Shape))
+		return 0, fmt.Errorf("%w: rank %d, want 1..4", ErrTensor, len(r.Shape))
 	}
 	n := 1
 	for _, d := range r.Shape {
 		if d <= 0 || d > 1<<24 {
-			return nil, fmt.Errorf("%w: dimension %d in %v", ErrTensor, d, r.Shape)
+			return 0, fmt.Errorf("%w: dimension %d in %v", ErrTensor, d, r.Shape)
 		}
 		n *= d
 		if n > 1<<26 {
-			return nil, fmt.Errorf("%w: shape %v is too large", ErrTensor, r.Shape)
+			return 0, fmt.Errorf("%w: shape %v is too large", ErrTensor, r.Shape)
 		}
 	}
 	cols := r.Shape[len(r.Shape)-1]
@@ -74,48 +93,16 @@ func (r Raw) Float() (*tensor.Tensor, error) {
 		stride = cols * es
 	}
 	if stride < cols*es {
-		return nil, fmt.Errorf("%w: row stride %d bytes is smaller than a row (%d × %d bytes)", ErrTensor, stride, cols, es)
+		return 0, fmt.Errorf("%w: row stride %d bytes is smaller than a row (%d × %d bytes)", ErrTensor, stride, cols, es)
 	}
 	if need := (rows-1)*stride + cols*es; len(r.Data) < need {
-		return nil, fmt.Errorf("%w: shape %v with row stride %d needs %d bytes, have %d", ErrTensor, r.Shape, stride, need, len(r.Data))
+		return 0, fmt.Errorf("%w: shape %v with row stride %d needs %d bytes, have %d", ErrTensor, r.Shape, stride, need, len(r.Data))
 	}
 	quant := r.Type == RawS8 || r.Type == RawU8 || r.Type == RawS16
 	if quant && (!(r.Scale > 0) || math.IsInf(float64(r.Scale), 0) || math.IsNaN(float64(r.Offset)) || math.IsInf(float64(r.Offset), 0)) {
-		return nil, fmt.Errorf("%w: scale %v / offset %v: scale must be positive and finite", ErrTensor, r.Scale, r.Offset)
+		return 0, fmt.Errorf("%w: scale %v / offset %v: scale must be positive and finite", ErrTensor, r.Scale, r.Offset)
 	}
-	out := tensor.New(r.Shape...)
-	inv := 1 / r.Scale
-	for row := range rows {
-		b := r.Data[row*stride:]
-		o := out.F[row*cols : (row+1)*cols]
-		switch r.Type {
-		case RawF32:
-			for i := range o {
-				o[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-			}
-		case RawF16:
-			for i := range o {
-				o[i] = tensor.Float16ToFloat32(binary.LittleEndian.Uint16(b[2*i:]))
-			}
-		case RawS8:
-			for i := range o {
-				o[i] = (float32(int8(b[i])) - r.Offset) * inv
-			}
-		case RawU8:
-			for i := range o {
-				o[i] = (float32(b[i]) - r.Offset) * inv
-			}
-		case RawS16:
-			for i := range o {
-				o[i] = (float32(int16(binary.LittleEndian.Uint16(b[2*i:]))) - r.Offset) * inv
-			}
-		case RawS32x4096:
-			for i := range o {
-				o[i] = float32(int32(binary.LittleEndian.Uint32(b[4*i:]))) / 4096
-			}
-		}
-	}
-	return out, nil
+	return n, nil
 }
 
 // DecodeRPN reads the vendor RPN layer's output: count (one float per class

@@ -150,23 +150,8 @@ func (r *Request) Decode() ([]Detection, error) {
 		if len(r.Tensors) == 0 || len(r.Tensors)%2 != 0 {
 			return nil, fmt.Errorf("%w: heads layout takes reg/cls pairs, got %d tensors", ErrTensor, len(r.Tensors))
 		}
-		var levels []Level
-		for i := 0; i < len(r.Tensors); i += 2 {
-			reg, err := r.Tensors[i].Float()
-			if err != nil {
-				return nil, fmt.Errorf("tensor %d: %w", i, err)
-			}
-			cls, err := r.Tensors[i+1].Float()
-			if err != nil {
-				return nil, fmt.Errorf("tensor %d: %w", i+1, err)
-			}
-			if len(reg.Shape) != 4 || reg.Shape[2] == 0 {
-				return nil, fmt.Errorf("%w: tensor %d shape %v, want [1,64,H,W]", ErrTensor, i, reg.Shape)
-			}
-			levels = append(levels, Level{Stride: r.Input[1] / reg.Shape[2], Reg: reg, Cls: cls})
-		}
 		var err error
-		if dets, err = DecodeHeads(levels, r.Params); err != nil {
+		if dets, err = decodeRawHeads(r.Tensors, r.Input[1], r.Params); err != nil {
 			return nil, err
 		}
 	case RPN:
