@@ -1,0 +1,67 @@
+// Package boxdiff compares two detection sets of one image box by box: the
+// reference (usually float) against a variant (8-bit, mixed, the board).
+package boxdiff
+
+import (
+	"sort"
+
+	"github.com/nniescope/nniescope/shared/yolo"
+)
+
+// Pair is a reference box matched to a variant box.
+type Pair struct {
+	Ref        int     `json:"ref"`   // index in the reference set
+	Other      int     `json:"other"` // index in the variant set
+	IoU        float32 `json:"iou"`
+	ScoreDelta float32 `json:"score_delta"` // variant − reference
+}
+
+// Diff is the comparison of two sets.
+type Diff struct {
+	Matched []Pair `json:"matched"`
+	Missed  []int  `json:"missed"` // reference boxes with no match
+	Extra   []int  `json:"extra"`  // variant boxes with no match
+}
+
+// Compare matches same-class boxes with IoU ≥ minIoU, best IoU first (each
+// box used once), and lists what is left on either side.
+func Compare(ref, other []yolo.Detection, minIoU float32) Diff {
+	type cand struct {
+		i, j int
+		iou  float32
+	}
+	var cs []cand
+	for i, a := range ref {
+		for j, b := range other {
+			if a.ClassID != b.ClassID {
+				continue
+			}
+			if iou := yolo.IoU(a.Box, b.Box); iou >= minIoU {
+				cs = append(cs, cand{i, j, iou})
+			}
+		}
+	}
+	sort.SliceStable(cs, func(x, y int) bool { return cs[x].iou > cs[y].iou })
+	usedR := make([]bool, len(ref))
+	usedO := make([]bool, len(other))
+	d := Diff{Matched: []Pair{}, Missed: []int{}, Extra: []int{}}
+	for _, c := range cs {
+		if usedR[c.i] || usedO[c.j] {
+			continue
+		}
+		usedR[c.i], usedO[c.j] = true, true
+		d.Matched = append(d.Matched, Pair{Ref: c.i, Other: c.j, IoU: c.iou, ScoreDelta: other[c.j].Score - ref[c.i].Score})
+	}
+	sort.Slice(d.Matched, func(x, y int) bool { return d.Matched[x].Ref < d.Matched[y].Ref })
+	for i, u := range usedR {
+		if !u {
+			d.Missed = append(d.Missed, i)
+		}
+	}
+	for j, u := range usedO {
+		if !u {
+			d.Extra = append(d.Extra, j)
+		}
+	}
+	return d
+}
