@@ -28,3 +28,9 @@ if [ -d "$A" ]; then
   end=$(date +%s.%N)
   echo "eval, 4 variants x 65 images at 512x288: $(awk "BEGIN{printf \"%.1f\", $end - $start}") s (target < 180 s)"
 fi
+
+# The post-process module: size, and decode + NMS natively, in wazero
+# (BenchmarkDecode above) and in Chromium.
+GOOS=wasip1 GOARCH=wasm go build -trimpath -ldflags="-s -w" -buildmode=c-shared -o out/nniescope.wasm ./wasm
+echo "post-process module: $(wc -c < out/nniescope.wasm) bytes, $(gzip -9 -c out/nniescope.wasm | wc -c) gzipped (targets 2 MB, 600 KB)"
+go test -count=1 -run BrowserMatchesNative -v ./tools/internal/wasmhost/ | grep -E "Chromium:" || true
