@@ -14,7 +14,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"strconv"
 	"unsafe"
 
@@ -54,12 +53,18 @@ func lastStatus() uint32 { return status }
 func decode(n uint32) (packed uint64) {
 	defer func() {
 		if r := recover(); r != nil {
-			fail(2, fmt.Sprint("internal error: ", r))
+			msg := "internal error"
+			if e, ok := r.(error); ok {
+				msg += ": " + e.Error()
+			} else if s, ok := r.(string); ok {
+				msg += ": " + s
+			}
+			fail(2, msg)
 			packed = pack()
 		}
 	}()
 	if int(n) > len(in) {
-		fail(1, fmt.Sprintf("request length %d exceeds the allocated %d bytes", n, len(in)))
+		fail(1, "request length "+strconv.FormatUint(uint64(n), 10)+" exceeds the allocated "+strconv.Itoa(len(in))+" bytes")
 		return pack()
 	}
 	req, err := yolo.ParseRequest(in[:n])

@@ -3,8 +3,10 @@
 package tensor
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
+
+	"github.com/nniescope/nniescope/shared/internal/errfmt"
 )
 
 // DType is the element type of a Tensor. The engine computes in float32;
@@ -23,7 +25,7 @@ func (d DType) String() string {
 	case Int64:
 		return "int64"
 	}
-	return fmt.Sprintf("dtype(%d)", uint8(d))
+	return errfmt.Sprintf("dtype(%d)", uint8(d))
 }
 
 // Tensor is a dense row-major (C-order) tensor. Exactly one of F and I is
@@ -43,7 +45,7 @@ func New(shape ...int) *Tensor {
 // FromFloat32 wraps data (not copied) as a tensor of the given shape.
 func FromFloat32(data []float32, shape ...int) (*Tensor, error) {
 	if Volume(shape) != len(data) {
-		return nil, fmt.Errorf("tensor: shape %v needs %d values, have %d", shape, Volume(shape), len(data))
+		return nil, errfmt.Errorf("tensor: shape %v needs %d values, have %d", shape, Volume(shape), len(data))
 	}
 	return &Tensor{DType: Float32, Shape: append([]int(nil), shape...), F: data}, nil
 }
@@ -51,7 +53,7 @@ func FromFloat32(data []float32, shape ...int) (*Tensor, error) {
 // FromInt64 wraps data (not copied) as an int64 tensor.
 func FromInt64(data []int64, shape ...int) (*Tensor, error) {
 	if Volume(shape) != len(data) {
-		return nil, fmt.Errorf("tensor: shape %v needs %d values, have %d", shape, Volume(shape), len(data))
+		return nil, errfmt.Errorf("tensor: shape %v needs %d values, have %d", shape, Volume(shape), len(data))
 	}
 	return &Tensor{DType: Int64, Shape: append([]int(nil), shape...), I: data}, nil
 }
@@ -72,7 +74,7 @@ func (t *Tensor) Clone() *Tensor {
 }
 
 func (t *Tensor) String() string {
-	return fmt.Sprintf("%s%s", t.DType, ShapeString(t.Shape))
+	return errfmt.Sprintf("%s%s", t.DType, ShapeString(t.Shape))
 }
 
 // Volume is the number of elements of a shape (1 for a scalar).
@@ -92,7 +94,7 @@ func ShapeString(shape []int) string {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprint(&b, d)
+		b.WriteString(strconv.Itoa(d))
 	}
 	b.WriteByte(']')
 	return b.String()

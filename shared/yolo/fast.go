@@ -2,7 +2,7 @@ package yolo
 
 import (
 	"encoding/binary"
-	"fmt"
+	"github.com/nniescope/nniescope/shared/internal/errfmt"
 	"math"
 
 	"github.com/nniescope/nniescope/shared/tensor"
@@ -89,20 +89,20 @@ func decodeRawHeads(tensors []Raw, inputH int, p Params) ([]Detection, error) {
 	for li := 0; li < len(tensors); li += 2 {
 		reg, err := newRowReader(tensors[li])
 		if err != nil {
-			return nil, fmt.Errorf("tensor %d: %w", li, err)
+			return nil, errfmt.Errorf("tensor %d: %w", li, err)
 		}
 		cls, err := newRowReader(tensors[li+1])
 		if err != nil {
-			return nil, fmt.Errorf("tensor %d: %w", li+1, err)
+			return nil, errfmt.Errorf("tensor %d: %w", li+1, err)
 		}
 		rs, cs := reg.r.Shape, cls.r.Shape
 		if len(rs) != 4 || len(cs) != 4 || rs[1] != 4*RegMax || cs[2] != rs[2] || cs[3] != rs[3] || rs[2] == 0 {
-			return nil, fmt.Errorf("%w: level %d: reg %v and cls %v do not form a YOLOv8 head", ErrTensor, li/2, rs, cs)
+			return nil, errfmt.Errorf("%w: level %d: reg %v and cls %v do not form a YOLOv8 head", ErrTensor, li/2, rs, cs)
 		}
 		h, w, nc := rs[2], rs[3], cs[1]
 		stride := inputH / h
 		if stride <= 0 {
-			return nil, fmt.Errorf("%w: level %d: grid height %d exceeds the input height %d", ErrTensor, li/2, h, inputH)
+			return nil, errfmt.Errorf("%w: level %d: grid height %d exceeds the input height %d", ErrTensor, li/2, h, inputH)
 		}
 		hw := h * w
 		best := make([]float32, hw)

@@ -1,7 +1,7 @@
 package yolo
 
 import (
-	"fmt"
+	"github.com/nniescope/nniescope/shared/internal/errfmt"
 	"math"
 
 	"github.com/nniescope/nniescope/shared/tensor"
@@ -26,15 +26,15 @@ func DecodeHeads(levels []Level, p Params) ([]Detection, error) {
 	var dets []Detection
 	for li, l := range levels {
 		if l.Reg == nil || l.Cls == nil || len(l.Reg.Shape) != 4 || len(l.Cls.Shape) != 4 {
-			return nil, fmt.Errorf("yolo: level %d: reg and cls must be [1,C,H,W]", li)
+			return nil, errfmt.Errorf("yolo: level %d: reg and cls must be [1,C,H,W]", li)
 		}
 		h, w := l.Reg.Shape[2], l.Reg.Shape[3]
 		nc := l.Cls.Shape[1]
 		if l.Reg.Shape[1] != 4*RegMax || l.Cls.Shape[2] != h || l.Cls.Shape[3] != w || l.Stride <= 0 {
-			return nil, fmt.Errorf("yolo: level %d: reg %v and cls %v do not form a YOLOv8 head (reg needs %d channels and the same H,W)", li, l.Reg.Shape, l.Cls.Shape, 4*RegMax)
+			return nil, errfmt.Errorf("yolo: level %d: reg %v and cls %v do not form a YOLOv8 head (reg needs %d channels and the same H,W)", li, l.Reg.Shape, l.Cls.Shape, 4*RegMax)
 		}
 		if len(l.Reg.F) != 4*RegMax*h*w || len(l.Cls.F) != nc*h*w {
-			return nil, fmt.Errorf("yolo: level %d: tensor data does not match its shape", li)
+			return nil, errfmt.Errorf("yolo: level %d: tensor data does not match its shape", li)
 		}
 		hw := h * w
 		// Best class per cell, walking the class planes in memory order

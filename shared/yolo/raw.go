@@ -2,7 +2,7 @@ package yolo
 
 import (
 	"errors"
-	"fmt"
+	"github.com/nniescope/nniescope/shared/internal/errfmt"
 	"math"
 
 	"github.com/nniescope/nniescope/shared/tensor"
@@ -71,19 +71,19 @@ func (r Raw) Float() (*tensor.Tensor, error) {
 func (r Raw) validate() (int, error) {
 	es := r.Type.size()
 	if es == 0 {
-		return 0, fmt.Errorf("%w: unknown element type %d", ErrTensor, r.Type)
+		return 0, errfmt.Errorf("%w: unknown element type %d", ErrTensor, r.Type)
 	}
 	if len(r.Shape) == 0 || len(r.Shape) > 4 {
-		return 0, fmt.Errorf("%w: rank %d, want 1..4", ErrTensor, len(r.Shape))
+		return 0, errfmt.Errorf("%w: rank %d, want 1..4", ErrTensor, len(r.Shape))
 	}
 	n := 1
 	for _, d := range r.Shape {
 		if d <= 0 || d > 1<<24 {
-			return 0, fmt.Errorf("%w: dimension %d in %v", ErrTensor, d, r.Shape)
+			return 0, errfmt.Errorf("%w: dimension %d in %v", ErrTensor, d, r.Shape)
 		}
 		n *= d
 		if n > 1<<26 {
-			return 0, fmt.Errorf("%w: shape %v is too large", ErrTensor, r.Shape)
+			return 0, errfmt.Errorf("%w: shape %v is too large", ErrTensor, r.Shape)
 		}
 	}
 	cols := r.Shape[len(r.Shape)-1]
@@ -93,14 +93,14 @@ func (r Raw) validate() (int, error) {
 		stride = cols * es
 	}
 	if stride < cols*es {
-		return 0, fmt.Errorf("%w: row stride %d bytes is smaller than a row (%d × %d bytes)", ErrTensor, stride, cols, es)
+		return 0, errfmt.Errorf("%w: row stride %d bytes is smaller than a row (%d × %d bytes)", ErrTensor, stride, cols, es)
 	}
 	if need := (rows-1)*stride + cols*es; len(r.Data) < need {
-		return 0, fmt.Errorf("%w: shape %v with row stride %d needs %d bytes, have %d", ErrTensor, r.Shape, stride, need, len(r.Data))
+		return 0, errfmt.Errorf("%w: shape %v with row stride %d needs %d bytes, have %d", ErrTensor, r.Shape, stride, need, len(r.Data))
 	}
 	quant := r.Type == RawS8 || r.Type == RawU8 || r.Type == RawS16
 	if quant && (!(r.Scale > 0) || math.IsInf(float64(r.Scale), 0) || math.IsNaN(float64(r.Offset)) || math.IsInf(float64(r.Offset), 0)) {
-		return 0, fmt.Errorf("%w: scale %v / offset %v: scale must be positive and finite", ErrTensor, r.Scale, r.Offset)
+		return 0, errfmt.Errorf("%w: scale %v / offset %v: scale must be positive and finite", ErrTensor, r.Scale, r.Offset)
 	}
 	return n, nil
 }
@@ -113,13 +113,13 @@ func DecodeRPN(count []float32, boxes []float32, stride int) ([]Detection, error
 	var total float64
 	for _, c := range count {
 		if c < 0 || math.IsNaN(float64(c)) {
-			return nil, fmt.Errorf("%w: RPN box count %v", ErrTensor, c)
+			return nil, errfmt.Errorf("%w: RPN box count %v", ErrTensor, c)
 		}
 		total += float64(c)
 	}
 	n := int(total)
 	if stride < n || len(boxes) < 6*stride {
-		return nil, fmt.Errorf("%w: %d RPN boxes need 6 rows of ≥ %d floats, have row stride %d and %d floats", ErrTensor, n, n, stride, len(boxes))
+		return nil, errfmt.Errorf("%w: %d RPN boxes need 6 rows of ≥ %d floats, have row stride %d and %d floats", ErrTensor, n, n, stride, len(boxes))
 	}
 	dets := make([]Detection, 0, n)
 	for i := range n {

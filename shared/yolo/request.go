@@ -2,7 +2,7 @@ package yolo
 
 import (
 	"encoding/binary"
-	"fmt"
+	"github.com/nniescope/nniescope/shared/internal/errfmt"
 	"math"
 	"strconv"
 )
@@ -89,13 +89,13 @@ func (r *Request) Encode() []byte {
 // ParseRequest reads a serialised request; the tensors' Data alias buf.
 func ParseRequest(buf []byte) (*Request, error) {
 	if len(buf) < headerSize {
-		return nil, fmt.Errorf("%w: request of %d bytes is shorter than its %d-byte header", ErrTensor, len(buf), headerSize)
+		return nil, errfmt.Errorf("%w: request of %d bytes is shorter than its %d-byte header", ErrTensor, len(buf), headerSize)
 	}
 	le := binary.LittleEndian
 	u32 := func(off int) uint32 { return le.Uint32(buf[off:]) }
 	f32 := func(off int) float32 { return math.Float32frombits(u32(off)) }
 	if u32(0) != requestMagic || u32(4) != requestVersion {
-		return nil, fmt.Errorf("%w: not a version-%d decode request (magic %#x, version %d)", ErrTensor, requestVersion, u32(0), u32(4))
+		return nil, errfmt.Errorf("%w: not a version-%d decode request (magic %#x, version %d)", ErrTensor, requestVersion, u32(0), u32(4))
 	}
 	r := &Request{Layout: Layout(u32(8))}
 	n := int(u32(12))
@@ -104,17 +104,17 @@ func ParseRequest(buf []byte) (*Request, error) {
 	r.Unbox = Unletterbox{Scale: math.Float64frombits(le.Uint64(buf[44:])), PadLeft: f32(52), PadTop: f32(56), SrcW: u32(60)}
 	r.Unbox.SrcH = u32(64)
 	if n > 64 {
-		return nil, fmt.Errorf("%w: %d tensors", ErrTensor, n)
+		return nil, errfmt.Errorf("%w: %d tensors", ErrTensor, n)
 	}
 	off := headerSize
 	for i := range n {
 		if off+tensorHeader > len(buf) {
-			return nil, fmt.Errorf("%w: tensor %d header is cut off at byte %d", ErrTensor, i, len(buf))
+			return nil, errfmt.Errorf("%w: tensor %d header is cut off at byte %d", ErrTensor, i, len(buf))
 		}
 		t := Raw{Type: RawType(u32(off)), RowStride: int(u32(off + 24)), Scale: f32(off + 28), Offset: f32(off + 32)}
 		rank := int(u32(off + 4))
 		if rank < 1 || rank > 4 {
-			return nil, fmt.Errorf("%w: tensor %d rank %d", ErrTensor, i, rank)
+			return nil, errfmt.Errorf("%w: tensor %d rank %d", ErrTensor, i, rank)
 		}
 		for d := range rank {
 			t.Shape = append(t.Shape, int(u32(off+8+4*d)))
@@ -122,7 +122,7 @@ func ParseRequest(buf []byte) (*Request, error) {
 		size := int(u32(off + 36))
 		off += tensorHeader
 		if size < 0 || off+size > len(buf) {
-			return nil, fmt.Errorf("%w: tensor %d claims %d bytes, %d remain", ErrTensor, i, size, len(buf)-off)
+			return nil, errfmt.Errorf("%w: tensor %d claims %d bytes, %d remain", ErrTensor, i, size, len(buf)-off)
 		}
 		t.Data = buf[off : off+size]
 		off += (size + 3) &^ 3
@@ -137,7 +137,7 @@ func (r *Request) Decode() ([]Detection, error) {
 	switch r.Layout {
 	case Output0:
 		if len(r.Tensors) != 1 {
-			return nil, fmt.Errorf("%w: output0 layout takes 1 tensor, got %d", ErrTensor, len(r.Tensors))
+			return nil, errfmt.Errorf("%w: output0 layout takes 1 tensor, got %d", ErrTensor, len(r.Tensors))
 		}
 		t, err := r.Tensors[0].Float()
 		if err != nil {
@@ -148,7 +148,7 @@ func (r *Request) Decode() ([]Detection, error) {
 		}
 	case Heads:
 		if len(r.Tensors) == 0 || len(r.Tensors)%2 != 0 {
-			return nil, fmt.Errorf("%w: heads layout takes reg/cls pairs, got %d tensors", ErrTensor, len(r.Tensors))
+			return nil, errfmt.Errorf("%w: heads layout takes reg/cls pairs, got %d tensors", ErrTensor, len(r.Tensors))
 		}
 		var err error
 		if dets, err = decodeRawHeads(r.Tensors, r.Input[1], r.Params); err != nil {
@@ -156,7 +156,7 @@ func (r *Request) Decode() ([]Detection, error) {
 		}
 	case RPN:
 		if len(r.Tensors) != 2 {
-			return nil, fmt.Errorf("%w: RPN layout takes count and boxes, got %d tensors", ErrTensor, len(r.Tensors))
+			return nil, errfmt.Errorf("%w: RPN layout takes count and boxes, got %d tensors", ErrTensor, len(r.Tensors))
 		}
 		count, err := r.Tensors[0].Float()
 		if err != nil {
@@ -172,7 +172,7 @@ func (r *Request) Decode() ([]Detection, error) {
 		}
 		dets = Filter(dets, r.Params)
 	default:
-		return nil, fmt.Errorf("%w: layout %d", ErrTensor, r.Layout)
+		return nil, errfmt.Errorf("%w: layout %d", ErrTensor, r.Layout)
 	}
 	if r.Unbox.Scale > 0 {
 		MapBack(dets, r.Unbox.Scale, float64(r.Unbox.PadLeft), float64(r.Unbox.PadTop), int(r.Unbox.SrcW), int(r.Unbox.SrcH))

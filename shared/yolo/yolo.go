@@ -3,9 +3,10 @@
 package yolo
 
 import (
-	"fmt"
+	"cmp"
+	"github.com/nniescope/nniescope/shared/internal/errfmt"
 	"math"
-	"sort"
+	"slices"
 
 	"github.com/nniescope/nniescope/shared/tensor"
 )
@@ -39,11 +40,11 @@ func DefaultParams() Params {
 // sigmoid): best class per anchor, then Filter.
 func DecodeOutput0(t *tensor.Tensor, p Params) ([]Detection, error) {
 	if t == nil || t.DType != tensor.Float32 || len(t.Shape) != 3 || t.Shape[0] != 1 || t.Shape[1] < 5 {
-		return nil, fmt.Errorf("yolo: output0 must be float32 [1, 4+classes, anchors], got %v", t)
+		return nil, errfmt.Errorf("yolo: output0 must be float32 [1, 4+classes, anchors], got %v", t)
 	}
 	rows, a := t.Shape[1], t.Shape[2]
 	if len(t.F) != rows*a {
-		return nil, fmt.Errorf("yolo: output0 %v holds %d values, want %d", t.Shape, len(t.F), rows*a)
+		return nil, errfmt.Errorf("yolo: output0 %v holds %d values, want %d", t.Shape, len(t.F), rows*a)
 	}
 	var dets []Detection
 	for j := range a {
@@ -71,7 +72,7 @@ func Filter(dets []Detection, p Params) []Detection {
 			kept = append(kept, d)
 		}
 	}
-	sort.SliceStable(kept, func(i, j int) bool { return kept[i].Score > kept[j].Score })
+	slices.SortStableFunc(kept, func(a, b Detection) int { return cmp.Compare(b.Score, a.Score) })
 	out := make([]Detection, 0, len(kept))
 	for _, d := range kept {
 		ok := true

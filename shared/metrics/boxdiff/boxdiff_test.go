@@ -13,9 +13,9 @@ func TestCompare(t *testing.T) {
 		{ClassID: 0, Score: 0.7, Box: [4]float32{50, 50, 60, 60}},
 	}
 	other := []yolo.Detection{
-		{ClassID: 0, Score: 0.85, Box: [4]float32{1, 0, 11, 10}},  // matches ref 0
-		{ClassID: 2, Score: 0.8, Box: [4]float32{20, 20, 30, 30}}, // wrong class: extra, ref 1 missed
-		{ClassID: 0, Score: 0.6, Box: [4]float32{80, 80, 90, 90}}, // nowhere: extra
+		{ClassID: 0, Score: 0.85, Box: [4]float32{1, 0, 11, 10}},   // matches ref 0
+		{ClassID: 2, Score: 0.8, Box: [4]float32{20, 20, 30, 30}},  // wrong class: extra, ref 1 missed
+		{ClassID: 0, Score: 0.6, Box: [4]float32{80, 80, 90, 90}},  // nowhere: extra
 		{ClassID: 0, Score: 0.65, Box: [4]float32{50, 52, 60, 62}}, // matches ref 2
 	}
 	d := Compare(ref, other, 0.5)

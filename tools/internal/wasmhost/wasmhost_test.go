@@ -1,6 +1,8 @@
 package wasmhost
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -133,4 +135,22 @@ func BenchmarkDecode(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestModuleSize: the module the board serves and the browser downloads
+// stays within 2 MB (600 KB gzipped). Size is deterministic for a given
+// toolchain, so it is a test rather than a benchmark.
+func TestModuleSize(t *testing.T) {
+	b, err := os.ReadFile(BuildModule(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	w.Write(b)
+	w.Close()
+	t.Logf("module %d bytes, %d gzipped", len(b), gz.Len())
+	if len(b) > 2_000_000 || gz.Len() > 600_000 {
+		t.Fatalf("module %d bytes (%d gzipped): over 2 MB / 600 KB; look for fmt or reflect in the decode path (go list -deps ./wasm)", len(b), gz.Len())
+	}
 }

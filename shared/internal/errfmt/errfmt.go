@@ -1,0 +1,127 @@
+// Package errfmt is a reflection-free subset of fmt.Errorf/Sprintf for the
+// code compiled into the WASM post-process module: fmt pulls in reflect and
+// about 0.8 MB of module size. Verbs: %d %v %s %x %#x %w (and %%), for
+// integers, floats, strings, []int, errors and Stringers.
+package errfmt
+
+import (
+	"strconv"
+)
+
+type wrapped struct {
+	msg string
+	err error
+}
+
+func (w *wrapped) Error() string { return w.msg }
+func (w *wrapped) Unwrap() error { return w.err }
+
+// Errorf formats like fmt.Errorf; %w wraps its error argument.
+func Errorf(format string, args ...any) error {
+	msg, w := format1(format, args)
+	if w != nil {
+		return &wrapped{msg, w}
+	}
+	return &wrapped{msg: msg}
+}
+
+// Sprintf formats like fmt.Sprintf for the supported verbs.
+func Sprintf(format string, args ...any) string {
+	s, _ := format1(format, args)
+	return s
+}
+
+func format1(format string, args []any) (string, error) {
+	b := make([]byte, 0, len(format)+16*len(args))
+	var werr error
+	ai := 0
+	for i := 0; i < len(format); i++ {
+		c := format[i]
+		if c != '%' || i+1 == len(format) {
+			b = append(b, c)
+			continue
+		}
+		i++
+		sharp := false
+		if format[i] == '#' && i+1 < len(format) {
+			sharp = true
+			i++
+		}
+		verb := format[i]
+		if verb == '%' {
+			b = append(b, '%')
+			continue
+		}
+		if ai >= len(args) {
+			b = append(b, "%!"...)
+			b = append(b, verb)
+			b = append(b, "(MISSING)"...)
+			continue
+		}
+		a := args[ai]
+		ai++
+		if verb == 'w' {
+			if e, ok := a.(error); ok {
+				werr = e
+			}
+		}
+		b = appendArg(b, a, verb, sharp)
+	}
+	return string(b), werr
+}
+
+func appendArg(b []byte, a any, verb byte, sharp bool) []byte {
+	base := 10
+	if verb == 'x' {
+		base = 16
+		if sharp {
+			b = append(b, "0x"...)
+		}
+	}
+	switch v := a.(type) {
+	case nil:
+		return append(b, "<nil>"...)
+	case error:
+		return append(b, v.Error()...)
+	case interface{ String() string }:
+		return append(b, v.String()...)
+	case string:
+		return append(b, v...)
+	case int:
+		return strconv.AppendInt(b, int64(v), base)
+	case int8:
+		return strconv.AppendInt(b, int64(v), base)
+	case int16:
+		return strconv.AppendInt(b, int64(v), base)
+	case int32:
+		return strconv.AppendInt(b, int64(v), base)
+	case int64:
+		return strconv.AppendInt(b, v, base)
+	case uint:
+		return strconv.AppendUint(b, uint64(v), base)
+	case uint8:
+		return strconv.AppendUint(b, uint64(v), base)
+	case uint16:
+		return strconv.AppendUint(b, uint64(v), base)
+	case uint32:
+		return strconv.AppendUint(b, uint64(v), base)
+	case uint64:
+		return strconv.AppendUint(b, v, base)
+	case float32:
+		return strconv.AppendFloat(b, float64(v), 'g', -1, 32)
+	case float64:
+		return strconv.AppendFloat(b, v, 'g', -1, 64)
+	case bool:
+		return strconv.AppendBool(b, v)
+	case []int:
+		b = append(b, '[')
+		for i, x := range v {
+			if i > 0 {
+				b = append(b, ' ')
+			}
+			b = strconv.AppendInt(b, int64(x), 10)
+		}
+		return append(b, ']')
+	}
+	return append(b, "%!v(unsupported)"...)
+}
