@@ -38,6 +38,7 @@ func commands() map[string]command {
 		"eval":     {"AP of float and quantized variants over a dataset (the published table)", runEval},
 		"layers":   {"per-layer error of a quantized simulation against float, isolated and cumulative", runLayers},
 		"search":   {"find the layers to keep in 16-bit (mixed precision) and write the spliced file", runSearch},
+		"replay":   {"decode a recording through the WASM post-process module (wazero)", runReplay},
 		"cocoeval": {"COCO bbox evaluation of a results file against ground truth (pycocotools semantics)", runCocoeval},
 	}
 }

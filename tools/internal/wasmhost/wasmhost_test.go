@@ -8,44 +8,16 @@ import (
 	"errors"
 	"math"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/nniescope/nniescope/internal/testassets"
+	"github.com/nniescope/nniescope/internal/wasmbuild"
 	"github.com/nniescope/nniescope/shared/tensor"
 	"github.com/nniescope/nniescope/shared/yolo"
 )
 
-var (
-	buildOnce sync.Once
-	wasmPath  string
-	buildErr  error
-)
-
-// BuildModule builds wasm/ once per test binary into a temp dir.
-func BuildModule(t testing.TB) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "nniescope-wasm")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		wasmPath = filepath.Join(dir, "nniescope.wasm")
-		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-buildmode=c-shared", "-o", wasmPath, "./wasm")
-		cmd.Dir = "../../.."
-		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = errors.New(string(out))
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("building the module: %v", buildErr)
-	}
-	return wasmPath
-}
+// BuildModule builds wasm/ once per test binary.
+func BuildModule(t testing.TB) string { return wasmbuild.Module(t) }
 
 // GoldenRequest is the six-head request of a golden image, mapped back to
 // the source image through its letterbox.

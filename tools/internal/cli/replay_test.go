@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nniescope/nniescope/internal/testassets"
+	"github.com/nniescope/nniescope/internal/wasmbuild"
+	"github.com/nniescope/nniescope/shared/dataset"
+	"github.com/nniescope/nniescope/shared/eval"
+	"github.com/nniescope/nniescope/shared/tensor"
+	"github.com/nniescope/nniescope/shared/yolo"
+)
+
+// TestReplay writes a golden frame as a recording (float heads),
+// replays it through the module in wazero with their labels, and checks
+// the counts against native decoding.
+func TestReplay(t *testing.T) {
+	dir := t.TempDir()
+	names := []string{"reg8", "cls8", "reg16", "cls16", "reg32", "cls32"}
+	shapes := [][]int{{1, 64, 36, 64}, {1, 80, 36, 64}, {1, 64, 18, 32}, {1, 80, 18, 32}, {1, 64, 9, 16}, {1, 80, 9, 16}}
+	type frame struct {
+		Request string `json:"request"`
+		Variant string `json:"variant"`
+		ImageID int64  `json:"image_id"`
+	}
+	idx := struct {
+		Version int     `json:"version"`
+		Frames  []frame `json:"frames"`
+	}{Version: 1}
+	// The goldens' letterbox geometry (goldens/index.json).
+	geo := map[string]yolo.Unletterbox{
+		"000000000139": {Scale: 0.676056338028169, PadLeft: 39, SrcW: 640, SrcH: 426},
+	}
+	want := 0
+	var native []yolo.Detection
+	labels := filepath.Join(dir, "data")
+	os.MkdirAll(filepath.Join(labels, "images"), 0o755)
+	os.MkdirAll(filepath.Join(labels, "labels"), 0o755)
+	for id, g := range geo {
+		r := &yolo.Request{Layout: yolo.Heads, Params: yolo.Params{ScoreThreshold: 0.001, NMSThreshold: 0.7, MaxDetections: 300}, Input: [2]int{512, 288}, Unbox: g}
+		for i, n := range names {
+			f := testassets.ReadF32(t, testassets.Golden(t, id, n), tensor.Volume(shapes[i]))
+			b := make([]byte, 4*len(f))
+			for k, v := range f {
+				binary.LittleEndian.PutUint32(b[4*k:], math.Float32bits(v))
+			}
+			r.Tensors = append(r.Tensors, yolo.Raw{Type: yolo.RawF32, Shape: shapes[i], Data: b})
+		}
+		dets, err := r.Decode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want += len(dets)
+		native = dets
+		name := id + ".bin"
+		if err := os.WriteFile(filepath.Join(dir, name), r.Encode(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var imageID int64
+		fmt.Sscan(strings.TrimLeft(id, "0"), &imageID)
+		idx.Frames = append(idx.Frames, frame{Request: name, Variant: "float", ImageID: imageID})
+		for _, ext := range []string{"images/" + id + ".jpg", "labels/" + id + ".txt"} {
+			b, err := os.ReadFile(testassets.Path(t, "coco", "val", ext))
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(labels, ext), b, 0o644)
+		}
+	}
+	b, _ := json.Marshal(idx)
+	os.WriteFile(filepath.Join(dir, "index.json"), b, 0o644)
+	code, stdout, stderr := run(t, "replay", "--recording", dir, "--labels", labels, "--module", wasmbuild.Module(t), "--json", "-")
+	if code != 0 {
+		t.Fatalf("exit %d: %q", code, stderr)
+	}
+	var res struct {
+		Variants []struct {
+			Name       string   `json:"name"`
+			Frames     int      `json:"frames"`
+			Detections int      `json:"detections"`
+			AP         *float64 `json:"ap"`
+		} `json:"variants"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("%q: %v", stdout, err)
+	}
+	// The AP must be what the native evaluator gives for the same boxes.
+	set, err := dataset.Load(labels, 80)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := eval.Score(set, &eval.Run{Detections: [][]yolo.Detection{native}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Variants) != 1 || res.Variants[0].Frames != 1 || res.Variants[0].Detections != want || res.Variants[0].AP == nil || *res.Variants[0].AP != st[0] || st[0] < 0.2 {
+		t.Fatalf("replay %+v, want %d detections and AP %v", res.Variants, want, st[0])
+	}
+	// A corrupt frame is a clear error naming it.
+	os.WriteFile(filepath.Join(dir, "000000000139.bin"), []byte("junk"), 0o644)
+	code, _, stderr = run(t, "replay", "--recording", dir, "--module", wasmbuild.Module(t))
+	if code != 1 || !strings.Contains(stderr, "000000000139.bin") || !strings.Contains(stderr, "header") {
+		t.Fatalf("corrupt frame: exit %d, %q", code, stderr)
+	}
+}
