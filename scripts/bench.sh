@@ -10,7 +10,8 @@ if [ ! -d bench/peer/node_modules/onnxruntime-node ]; then
   (cd bench/peer && npm ci --ignore-scripts --no-audit --no-fund --silent)
 fi
 go run ./internal/cmd/enginebench -threads 2
-go test -run='^$' -bench=. -benchmem -count=1 ./...
+mkdir -p out
+go test -run='^$' -bench=. -benchmem -count=1 ./... | tee out/bench.txt
 
 # nniescope eval: four variants over the 65 COCO val images at 512x288
 # (target: under 3 minutes on 2 cores). Calibration files are made once.
@@ -33,4 +34,10 @@ fi
 # (BenchmarkDecode above) and in Chromium.
 GOOS=wasip1 GOARCH=wasm go build -trimpath -ldflags="-s -w" -buildmode=c-shared -o out/nniescope.wasm ./wasm
 echo "post-process module: $(wc -c < out/nniescope.wasm) bytes, $(gzip -9 -c out/nniescope.wasm | wc -c) gzipped (targets 2 MB, 600 KB)"
-go test -count=1 -run BrowserMatchesNative -v ./tools/internal/wasmhost/ | grep -E "Chromium:" || true
+chrome=$(go test -count=1 -run BrowserMatchesNative -v ./tools/internal/wasmhost/ | sed -n 's/.*Chromium: \([0-9.]*\) ms.*/\1/p')
+awk -v chrome="$chrome" '
+  /BenchmarkDecode\/native/ { native = $3 / 1e6 }
+  /BenchmarkDecode\/wazero/ { wazero = $3 / 1e6 }
+  END {
+    printf "decode + NMS, 512x288 frame: native %.2f ms | wazero %.2f ms (%.1fx, target <= 2x) | Chromium %.2f ms (%.1fx, target <= 5 ms)\n", native, wazero, wazero / native, chrome, chrome / native
+  }' out/bench.txt

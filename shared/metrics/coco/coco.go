@@ -57,6 +57,21 @@ type Result struct {
 	Score      float64    `json:"score"`
 }
 
+// WriteResults writes detections as a COCO results JSON array.
+func WriteResults(path string, rs []Result) error {
+	if rs == nil {
+		rs = []Result{}
+	}
+	b, err := json.Marshal(rs)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("coco: %w", err)
+	}
+	return nil
+}
+
 // StatNames name the 12 numbers of Stats, in pycocotools' order.
 var StatNames = [12]string{"AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"}
 

@@ -94,6 +94,18 @@ func TestHandCases(t *testing.T) {
 			want: map[int]float64{0: 1},
 		},
 		{
+			name: "a class with ground truth but no detections counts as AP 0",
+			gt:   []Annotation{box(1, 1, 1, 10, 10, 50, 50, 0), box(2, 1, 2, 60, 60, 20, 20, 0)},
+			dt:   []Result{{ImageID: 1, CategoryID: 1, BBox: [4]float64{10, 10, 50, 50}, Score: 0.9}},
+			want: map[int]float64{0: 0.5, 8: 0.5},
+		},
+		{
+			name: "an image with neither ground truth nor detections changes nothing",
+			gt:   []Annotation{box(1, 1, 1, 10, 10, 50, 50, 0)},
+			dt:   []Result{{ImageID: 1, CategoryID: 1, BBox: [4]float64{10, 10, 50, 50}, Score: 0.9}},
+			want: map[int]float64{0: 1, 8: 1},
+		},
+		{
 			name: "class with detections but no ground truth is excluded",
 			gt:   []Annotation{box(1, 1, 1, 10, 10, 50, 50, 0)},
 			dt: []Result{

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -68,5 +69,37 @@ func TestSpliceAndDiffCLI(t *testing.T) {
 		if code != 1 || !strings.Contains(stderr, tc.want) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
 			t.Errorf("%v: exit %d, stderr %q; want one line with %q", tc.args[:2], code, stderr, tc.want)
 		}
+	}
+}
+
+// TestEvalResultsRoundTrip: the files eval writes give the same AP when
+// scored again by cocoeval.
+func TestEvalResultsRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	code, stdout, stderr := run(t, "eval", "--model", testassets.Path(t, "models", "yolov8n-512x288.onnx"), "--data", testassets.Path(t, "coco", "val"),
+		"--variant", "float", "--results", dir, "--json", "-")
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	var ev struct {
+		Variants []struct {
+			AP float64 `json:"ap"`
+		} `json:"variants"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &ev); err != nil || len(ev.Variants) != 1 {
+		t.Fatalf("%q: %v", stdout, err)
+	}
+	code, stdout, stderr = run(t, "cocoeval", "--json", "--gt", filepath.Join(dir, "gt.json"), "--dt", filepath.Join(dir, "float.json"))
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	var ce struct {
+		Stats []float64 `json:"stats"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &ce); err != nil {
+		t.Fatal(err)
+	}
+	if ce.Stats[0] != ev.Variants[0].AP || ce.Stats[0] < 0.39 {
+		t.Fatalf("cocoeval on the written files: AP %v; eval said %v", ce.Stats[0], ev.Variants[0].AP)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/nniescope/nniescope/shared/detect"
 	"github.com/nniescope/nniescope/shared/engine"
 	"github.com/nniescope/nniescope/shared/eval"
+	"github.com/nniescope/nniescope/shared/metrics/coco"
 	"github.com/nniescope/nniescope/shared/onnx"
 	"github.com/nniescope/nniescope/shared/quant"
 )
@@ -61,6 +62,7 @@ func runEval(ctx context.Context, env Env, args []string) error {
 	md := fs.Bool("md", false, "print the table as Markdown")
 	placement := fs.String("placement", string(quant.DefaultPlacement), "where the chip quantizes: literal, cube-const, fused, fused-sym (docs/QUANT.md)")
 	threads := fs.Int("threads", 0, "engine threads (0: all cores)")
+	resultsDir := fs.String("results", "", "also write each variant's detections as COCO results JSON (DIR/NAME.json)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -72,7 +74,7 @@ func runEval(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := evaluate(ctx, env, *model, *data, variants, pl, *threads)
+	res, err := evaluate(ctx, env, *model, *data, variants, pl, *threads, *resultsDir)
 	if err != nil {
 		return err
 	}
@@ -87,7 +89,7 @@ func runEval(ctx context.Context, env Env, args []string) error {
 	return nil
 }
 
-func evaluate(ctx context.Context, env Env, modelPath, data string, variants []string, pl quant.Placement, threads int) (*evalOutput, error) {
+func evaluate(ctx context.Context, env Env, modelPath, data string, variants []string, pl quant.Placement, threads int, resultsDir string) (*evalOutput, error) {
 	m, err := onnx.Load(modelPath)
 	if err != nil {
 		return nil, err
@@ -106,6 +108,14 @@ func evaluate(ctx context.Context, env Env, modelPath, data string, variants []s
 		return nil, err
 	}
 	res := &evalOutput{Model: modelPath, Data: data, Images: len(set.Images), Placement: string(pl)}
+	if resultsDir != "" {
+		if err := os.MkdirAll(resultsDir, 0o755); err != nil {
+			return nil, err
+		}
+		if err := writeJSON(nil, filepath.Join(resultsDir, "gt.json"), set.GT); err != nil {
+			return nil, err
+		}
+	}
 	var floatRun *eval.Run
 	for _, v := range variants {
 		name, file := variantSpec(v)
@@ -146,6 +156,11 @@ func evaluate(ctx context.Context, env Env, modelPath, data string, variants []s
 			return nil, err
 		}
 		row.AP, row.AP50, row.AP75 = stats[0], stats[1], stats[2]
+		if resultsDir != "" {
+			if err := coco.WriteResults(filepath.Join(resultsDir, name+".json"), run.Results(set)); err != nil {
+				return nil, err
+			}
+		}
 		if file == "" && floatRun == nil {
 			floatRun = run
 		}
