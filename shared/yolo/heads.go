@@ -1,9 +1,9 @@
 package yolo
 
 import (
-	"github.com/nniescope/nniescope/shared/internal/errfmt"
 	"math"
 
+	"github.com/nniescope/nniescope/shared/internal/errfmt"
 	"github.com/nniescope/nniescope/shared/tensor"
 )
 

@@ -2,9 +2,9 @@ package yolo
 
 import (
 	"errors"
-	"github.com/nniescope/nniescope/shared/internal/errfmt"
 	"math"
 
+	"github.com/nniescope/nniescope/shared/internal/errfmt"
 	"github.com/nniescope/nniescope/shared/tensor"
 )
 

@@ -2,9 +2,10 @@ package yolo
 
 import (
 	"encoding/binary"
-	"github.com/nniescope/nniescope/shared/internal/errfmt"
 	"math"
 	"strconv"
+
+	"github.com/nniescope/nniescope/shared/internal/errfmt"
 )
 
 // Request is one decode job in the byte layout shared by the native API,

@@ -4,10 +4,10 @@ package yolo
 
 import (
 	"cmp"
-	"github.com/nniescope/nniescope/shared/internal/errfmt"
 	"math"
 	"slices"
 
+	"github.com/nniescope/nniescope/shared/internal/errfmt"
 	"github.com/nniescope/nniescope/shared/tensor"
 )
 
