@@ -1,0 +1,214 @@
+package wire
+
+import (
+	"bufio"
+	"encoding/binary"
+	"io"
+	"os"
+
+	"github.com/nniescope/nniescope/shared/internal/errfmt"
+)
+
+// A recording is the stream's messages in a file, each preceded by its
+// length (u32), followed on a clean close by an index so a player can seek:
+// "NSWI", u32 count, count × u64 offsets, u64 index offset, "NSWE".
+var (
+	indexMagic   = [4]byte{'N', 'S', 'W', 'I'}
+	trailerMagic = [4]byte{'N', 'S', 'W', 'E'}
+)
+
+// MaxMessage bounds one message (a 640x640 frame's raw heads are ~1 MB).
+const MaxMessage = 64 << 20
+
+// Recorder writes a recording.
+type Recorder struct {
+	f       *os.File
+	w       *bufio.Writer
+	off     int64
+	offsets []int64
+}
+
+// Create starts a recording at path.
+func Create(path string) (*Recorder, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, errfmt.Errorf("wire: %w", err)
+	}
+	return &Recorder{f: f, w: bufio.NewWriterSize(f, 1<<20)}, nil
+}
+
+// Write appends one message.
+func (r *Recorder) Write(msg []byte) error {
+	if len(msg) > MaxMessage {
+		return errfmt.Errorf("wire: message of %d bytes exceeds %d", len(msg), MaxMessage)
+	}
+	r.offsets = append(r.offsets, r.off)
+	var n [4]byte
+	binary.LittleEndian.PutUint32(n[:], uint32(len(msg)))
+	if _, err := r.w.Write(n[:]); err != nil {
+		return errfmt.Errorf("wire: recording: %w", err)
+	}
+	if _, err := r.w.Write(msg); err != nil {
+		return errfmt.Errorf("wire: recording: %w", err)
+	}
+	r.off += int64(4 + len(msg))
+	return nil
+}
+
+// Close writes the index and closes the file.
+func (r *Recorder) Close() error {
+	b := append([]byte(nil), indexMagic[:]...)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(r.offsets)))
+	for _, o := range r.offsets {
+		b = binary.LittleEndian.AppendUint64(b, uint64(o))
+	}
+	b = binary.LittleEndian.AppendUint64(b, uint64(r.off))
+	b = append(b, trailerMagic[:]...)
+	_, err := r.w.Write(b)
+	if err == nil {
+		err = r.w.Flush()
+	}
+	if cerr := r.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return errfmt.Errorf("wire: recording: %w", err)
+	}
+	return nil
+}
+
+// Recording is an open recording file.
+type Recording struct {
+	f       *os.File
+	name    string
+	offsets []int64
+	end     int64 // end of the message area
+	// Recovered is true when the file had no index (the recorder did not
+	// close cleanly) and the messages were found by scanning.
+	Recovered bool
+}
+
+// Open reads a recording's index, or scans it when the index is missing.
+func Open(path string) (*Recording, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, errfmt.Errorf("wire: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, errfmt.Errorf("wire: %w", err)
+	}
+	r := &Recording{f: f, name: path}
+	if err := r.readIndex(st.Size()); err != nil {
+		if err := r.scan(st.Size()); err != nil {
+			f.Close()
+			return nil, err
+		}
+		r.Recovered = true
+	}
+	return r, nil
+}
+
+func (r *Recording) readIndex(size int64) error {
+	if size < 16 {
+		return io.ErrUnexpectedEOF
+	}
+	var tail [12]byte
+	if _, err := r.f.ReadAt(tail[:], size-12); err != nil {
+		return err
+	}
+	if [4]byte(tail[8:]) != trailerMagic {
+		return io.ErrUnexpectedEOF
+	}
+	idx := int64(binary.LittleEndian.Uint64(tail[:8]))
+	if idx < 0 || idx+8 > size-12 {
+		return io.ErrUnexpectedEOF
+	}
+	var head [8]byte
+	if _, err := r.f.ReadAt(head[:], idx); err != nil || [4]byte(head[:4]) != indexMagic {
+		return io.ErrUnexpectedEOF
+	}
+	n := int64(binary.LittleEndian.Uint32(head[4:]))
+	if idx+8+8*n != size-12 {
+		return io.ErrUnexpectedEOF
+	}
+	buf := make([]byte, 8*n)
+	if _, err := r.f.ReadAt(buf, idx+8); err != nil {
+		return err
+	}
+	for i := range n {
+		o := int64(binary.LittleEndian.Uint64(buf[8*i:]))
+		if o < 0 || o+4 > idx {
+			return io.ErrUnexpectedEOF
+		}
+		r.offsets = append(r.offsets, o)
+	}
+	r.end = idx
+	return nil
+}
+
+// scan walks length-prefixed messages from the start; a message cut off
+// at the end (a recorder killed mid-write) ends the recording, anything
+// else malformed is an error.
+func (r *Recording) scan(size int64) error {
+	var off int64
+	var n [4]byte
+	for off+4 <= size {
+		if _, err := r.f.ReadAt(n[:], off); err != nil {
+			return errfmt.Errorf("wire: %s: %w", r.name, err)
+		}
+		l := int64(binary.LittleEndian.Uint32(n[:]))
+		if l > MaxMessage {
+			return errfmt.Errorf("wire: %s: corrupt recording: message at byte %d claims %d bytes", r.name, off, l)
+		}
+		if off+4+l > size {
+			break
+		}
+		var m [4]byte
+		if l >= 4 {
+			if _, err := r.f.ReadAt(m[:], off+4); err != nil {
+				return errfmt.Errorf("wire: %s: %w", r.name, err)
+			}
+		}
+		if m != magic {
+			if m == indexMagic {
+				break
+			}
+			return errfmt.Errorf("wire: %s: corrupt recording: no message at byte %d", r.name, off)
+		}
+		r.offsets = append(r.offsets, off)
+		off += 4 + l
+	}
+	if len(r.offsets) == 0 {
+		return errfmt.Errorf("wire: %s: not a recording (no messages)", r.name)
+	}
+	r.end = off
+	return nil
+}
+
+// Len is the number of messages.
+func (r *Recording) Len() int { return len(r.offsets) }
+
+// Message reads message i.
+func (r *Recording) Message(i int) ([]byte, error) {
+	if i < 0 || i >= len(r.offsets) {
+		return nil, errfmt.Errorf("wire: %s: message %d of %d", r.name, i, len(r.offsets))
+	}
+	var n [4]byte
+	if _, err := r.f.ReadAt(n[:], r.offsets[i]); err != nil {
+		return nil, errfmt.Errorf("wire: %s: message %d: %w", r.name, i, err)
+	}
+	l := int64(binary.LittleEndian.Uint32(n[:]))
+	if l > MaxMessage || r.offsets[i]+4+l > r.end {
+		return nil, errfmt.Errorf("wire: %s: corrupt recording: message %d claims %d bytes", r.name, i, l)
+	}
+	b := make([]byte, l)
+	if _, err := r.f.ReadAt(b, r.offsets[i]+4); err != nil {
+		return nil, errfmt.Errorf("wire: %s: message %d: %w", r.name, i, err)
+	}
+	return b, nil
+}
+
+// Close closes the file.
+func (r *Recording) Close() error { return r.f.Close() }

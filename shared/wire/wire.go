@@ -1,0 +1,278 @@
+// Package wire is the stream format v1 between the board and its clients
+// (browser, recorder, nniescope replay): binary, little-endian, one message
+// per WebSocket frame or per record. docs/WIRE.md is the specification.
+package wire
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+
+	"github.com/nniescope/nniescope/shared/internal/errfmt"
+	"github.com/nniescope/nniescope/shared/yolo"
+)
+
+// Version is the format version written into every message.
+const Version = 1
+
+// Kind is the message type.
+type Kind uint16
+
+const (
+	KindResult Kind = 1 // one variant's tensors and boxes for a frame
+	KindImage  Kind = 2 // the frame's picture (JPEG), for display
+)
+
+var magic = [4]byte{'N', 'S', 'W', '1'}
+
+// ErrFormat marks bytes that are not a valid v1 message.
+var ErrFormat = errors.New("wire: malformed message")
+
+// Header starts every message.
+type Header struct {
+	Kind      Kind
+	Seq       uint64 // frame sequence number, shared by a frame's messages
+	CaptureNs int64  // when the frame was captured (Unix ns)
+	SentNs    int64  // when the message left the board (Unix ns)
+}
+
+// Geometry is the frame's source size and its letterbox into the input.
+type Geometry struct {
+	SrcW, SrcH      uint32
+	InW, InH        uint32
+	Scale           float64
+	PadLeft, PadTop float32
+}
+
+// Tensor is a raw output tensor as the NPU wrote it.
+type Tensor struct {
+	Name string
+	Raw  yolo.Raw
+}
+
+// Result is one variant's output for one frame.
+type Result struct {
+	Header
+	Geometry
+	Variant string
+	InferUs uint32 // inference time of this variant
+	Tensors []Tensor
+	Boxes   []yolo.Detection // RPN (board) or host-equivalent boxes, source pixels
+}
+
+// Image is a frame's picture.
+type Image struct {
+	Header
+	MIME string
+	Data []byte
+}
+
+func appendHeader(b []byte, h Header) []byte {
+	b = append(b, magic[:]...)
+	b = binary.LittleEndian.AppendUint16(b, Version)
+	b = binary.LittleEndian.AppendUint16(b, uint16(h.Kind))
+	b = binary.LittleEndian.AppendUint64(b, h.Seq)
+	b = binary.LittleEndian.AppendUint64(b, uint64(h.CaptureNs))
+	return binary.LittleEndian.AppendUint64(b, uint64(h.SentNs))
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.LittleEndian.AppendUint16(b, uint16(len(s)))
+	return append(b, s[:min(len(s), math.MaxUint16)]...)
+}
+
+func appendF32(b []byte, v float32) []byte {
+	return binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+}
+
+// AppendResult appends the encoding of r to b.
+func AppendResult(b []byte, r *Result) []byte {
+	h := r.Header
+	h.Kind = KindResult
+	b = appendHeader(b, h)
+	for _, v := range []uint32{r.SrcW, r.SrcH, r.InW, r.InH} {
+		b = binary.LittleEndian.AppendUint32(b, v)
+	}
+	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(r.Scale))
+	b = appendF32(b, r.PadLeft)
+	b = appendF32(b, r.PadTop)
+	b = appendString(b, r.Variant)
+	b = binary.LittleEndian.AppendUint32(b, r.InferUs)
+	b = binary.LittleEndian.AppendUint16(b, uint16(len(r.Tensors)))
+	for _, t := range r.Tensors {
+		b = appendString(b, t.Name)
+		b = append(b, byte(t.Raw.Type), byte(len(t.Raw.Shape)))
+		for _, d := range t.Raw.Shape {
+			b = binary.LittleEndian.AppendUint32(b, uint32(d))
+		}
+		b = binary.LittleEndian.AppendUint32(b, uint32(t.Raw.RowStride))
+		b = appendF32(b, t.Raw.Scale)
+		b = appendF32(b, t.Raw.Offset)
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(t.Raw.Data)))
+		b = append(b, t.Raw.Data...)
+	}
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(r.Boxes)))
+	for _, d := range r.Boxes {
+		for _, v := range d.Box {
+			b = appendF32(b, v)
+		}
+		b = appendF32(b, d.Score)
+		b = binary.LittleEndian.AppendUint32(b, uint32(d.ClassID))
+	}
+	return b
+}
+
+// AppendImage appends the encoding of im to b.
+func AppendImage(b []byte, im *Image) []byte {
+	h := im.Header
+	h.Kind = KindImage
+	b = appendHeader(b, h)
+	b = appendString(b, im.MIME)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(im.Data)))
+	return append(b, im.Data...)
+}
+
+// reader walks a message with bounds checks; the first error sticks.
+type reader struct {
+	b   []byte
+	off int
+	err error
+}
+
+func (r *reader) take(n int, what string) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if n < 0 || r.off+n > len(r.b) {
+		r.err = errfmt.Errorf("%w: %s needs %d bytes at offset %d, message has %d", ErrFormat, what, n, r.off, len(r.b))
+		return nil
+	}
+	s := r.b[r.off : r.off+n]
+	r.off += n
+	return s
+}
+
+func (r *reader) u8(what string) uint8 {
+	if s := r.take(1, what); s != nil {
+		return s[0]
+	}
+	return 0
+}
+
+func (r *reader) u16(what string) uint16 {
+	if s := r.take(2, what); s != nil {
+		return binary.LittleEndian.Uint16(s)
+	}
+	return 0
+}
+
+func (r *reader) u32(what string) uint32 {
+	if s := r.take(4, what); s != nil {
+		return binary.LittleEndian.Uint32(s)
+	}
+	return 0
+}
+
+func (r *reader) u64(what string) uint64 {
+	if s := r.take(8, what); s != nil {
+		return binary.LittleEndian.Uint64(s)
+	}
+	return 0
+}
+
+func (r *reader) f32(what string) float32 { return math.Float32frombits(r.u32(what)) }
+
+func (r *reader) str(what string) string { return string(r.take(int(r.u16(what)), what)) }
+
+// PeekHeader reads the header of any message.
+func PeekHeader(b []byte) (Header, error) {
+	r := &reader{b: b}
+	return r.header()
+}
+
+func (r *reader) header() (Header, error) {
+	m := r.take(4, "magic")
+	if r.err == nil && [4]byte(m) != magic {
+		return Header{}, errfmt.Errorf("%w: magic %q, want %q", ErrFormat, string(m), string(magic[:]))
+	}
+	if v := r.u16("version"); r.err == nil && v != Version {
+		return Header{}, errfmt.Errorf("%w: version %d, this reader speaks %d", ErrFormat, v, Version)
+	}
+	h := Header{Kind: Kind(r.u16("kind")), Seq: r.u64("seq"), CaptureNs: int64(r.u64("capture time")), SentNs: int64(r.u64("send time"))}
+	return h, r.err
+}
+
+// DecodeResult parses a KindResult message. Tensor data aliases b.
+func DecodeResult(b []byte) (*Result, error) {
+	r := &reader{b: b}
+	h, err := r.header()
+	if err != nil {
+		return nil, err
+	}
+	if h.Kind != KindResult {
+		return nil, errfmt.Errorf("%w: kind %d is not a result", ErrFormat, h.Kind)
+	}
+	res := &Result{Header: h}
+	res.SrcW, res.SrcH, res.InW, res.InH = r.u32("source width"), r.u32("source height"), r.u32("input width"), r.u32("input height")
+	res.Scale = math.Float64frombits(r.u64("letterbox scale"))
+	res.PadLeft, res.PadTop = r.f32("pad left"), r.f32("pad top")
+	res.Variant = r.str("variant")
+	res.InferUs = r.u32("inference time")
+	n := int(r.u16("tensor count"))
+	for i := 0; i < n && r.err == nil; i++ {
+		t := Tensor{Name: r.str("tensor name")}
+		t.Raw.Type = yolo.RawType(r.u8("tensor type"))
+		rank := int(r.u8("tensor rank"))
+		if r.err != nil {
+			break
+		}
+		if rank < 1 || rank > 4 {
+			return nil, errfmt.Errorf("%w: tensor %q rank %d", ErrFormat, t.Name, rank)
+		}
+		for range rank {
+			t.Raw.Shape = append(t.Raw.Shape, int(r.u32("tensor dimension")))
+		}
+		t.Raw.RowStride = int(r.u32("row stride"))
+		t.Raw.Scale, t.Raw.Offset = r.f32("scale"), r.f32("offset")
+		t.Raw.Data = r.take(int(r.u32("tensor length")), "tensor data "+t.Name)
+		res.Tensors = append(res.Tensors, t)
+	}
+	nb := int(r.u32("box count"))
+	if r.err == nil && nb > (len(b)-r.off)/24 {
+		return nil, errfmt.Errorf("%w: %d boxes do not fit the %d bytes left", ErrFormat, nb, len(b)-r.off)
+	}
+	for i := 0; i < nb && r.err == nil; i++ {
+		var d yolo.Detection
+		for k := range 4 {
+			d.Box[k] = r.f32("box")
+		}
+		d.Score = r.f32("score")
+		d.ClassID = int(r.u32("class"))
+		res.Boxes = append(res.Boxes, d)
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	if r.off != len(b) {
+		return nil, errfmt.Errorf("%w: %d trailing bytes", ErrFormat, len(b)-r.off)
+	}
+	return res, nil
+}
+
+// DecodeImage parses a KindImage message. Data aliases b.
+func DecodeImage(b []byte) (*Image, error) {
+	r := &reader{b: b}
+	h, err := r.header()
+	if err != nil {
+		return nil, err
+	}
+	if h.Kind != KindImage {
+		return nil, errfmt.Errorf("%w: kind %d is not an image", ErrFormat, h.Kind)
+	}
+	im := &Image{Header: h, MIME: r.str("mime type")}
+	im.Data = r.take(int(r.u32("image length")), "image data")
+	if r.err != nil {
+		return nil, r.err
+	}
+	return im, nil
+}
