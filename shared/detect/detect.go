@@ -33,7 +33,12 @@ type Detector struct {
 	w, h   int
 	input  *tensor.Tensor
 	heads  []headRef
+	outs   []*tensor.Tensor
 }
+
+// Outputs are the raw model outputs of the last run (the session's
+// buffers: valid until the next run).
+func (d *Detector) Outputs() []*tensor.Tensor { return d.outs }
 
 type headRef struct {
 	stride   int
@@ -135,6 +140,7 @@ func (d *Detector) run(ctx context.Context, l preprocess.Letterbox, p yolo.Param
 	if err != nil {
 		return Result{}, err
 	}
+	d.outs = outs
 	dets, err := Decode(d, outs, p)
 	if err != nil {
 		return Result{}, err

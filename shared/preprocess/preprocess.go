@@ -158,13 +158,9 @@ func NV12(frame []byte, w, h, dstW, dstH int, dst []float32) (Letterbox, error) 
 	yp, uv := frame[:w*h], frame[w*h:]
 	for y := range h {
 		for x := range w {
-			Y := float64(yp[y*w+x]) - 16
 			ci := (y/2)*w + (x/2)*2
-			U, V := float64(uv[ci])-128, float64(uv[ci+1])-128
 			o := (y*w + x) * 3
-			rgb[o] = clamp8(1.164*Y + 1.596*V)
-			rgb[o+1] = clamp8(1.164*Y - 0.392*U - 0.813*V)
-			rgb[o+2] = clamp8(1.164*Y + 2.017*U)
+			rgb[o], rgb[o+1], rgb[o+2] = YUVToRGB(yp[y*w+x], uv[ci], uv[ci+1])
 		}
 	}
 	l, err := NewLetterbox(w, h, dstW, dstH)
@@ -177,6 +173,13 @@ func NV12(frame []byte, w, h, dstW, dstH int, dst []float32) (Letterbox, error) 
 	fillPad(dst, l)
 	resizeBilinear(rgb, w*3, w, h, 3, dst, l)
 	return l, nil
+}
+
+// YUVToRGB converts one BT.601 limited-range pixel.
+func YUVToRGB(y, u, v byte) (r, g, b byte) {
+	Y := float64(y) - 16
+	U, V := float64(u)-128, float64(v)-128
+	return clamp8(1.164*Y + 1.596*V), clamp8(1.164*Y - 0.392*U - 0.813*V), clamp8(1.164*Y + 2.017*U)
 }
 
 func clamp8(v float64) byte {

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nniescope/nniescope/shared/wire"
 )
 
 // TestStaticCrossBuilds builds the board binary for the three targets the
@@ -68,7 +70,20 @@ func armServesHealthz(t *testing.T, bin string) {
 	port := freePort(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, qemu, bin, "--listen", fmt.Sprintf("127.0.0.1:%d", port))
+	// A one-message recording: the replay engine needs no model, which
+	// keeps the emulated start fast.
+	rec := filepath.Join(t.TempDir(), "r.nsw")
+	w, err := wire.Create(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(wire.AppendImage(nil, &wire.Image{Header: wire.Header{Seq: 1}, MIME: "image/jpeg", Data: []byte{0xff, 0xd8}})); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(ctx, qemu, bin, "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--engine", "replay", "--recording", rec)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,302 @@
+// Package board wires the board binary together: flags, frame source,
+// engine, server and recorder. main only calls Run, so tests run the whole
+// binary in-process.
+package board
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nniescope/nniescope/firmware/internal/server"
+	"github.com/nniescope/nniescope/firmware/internal/sim"
+	"github.com/nniescope/nniescope/firmware/internal/source"
+	"github.com/nniescope/nniescope/shared/quant"
+	"github.com/nniescope/nniescope/shared/version"
+	"github.com/nniescope/nniescope/shared/wire"
+)
+
+type variantFlag []sim.VariantSpec
+
+func (v *variantFlag) String() string { return fmt.Sprint(*v) }
+func (v *variantFlag) Set(s string) error {
+	name, file, _ := strings.Cut(s, "=")
+	if name == "" {
+		return errors.New("empty variant name")
+	}
+	if name == "float" && file != "" {
+		return errors.New(`"float" is the unquantized model and takes no calibration file`)
+	}
+	*v = append(*v, sim.VariantSpec{Name: name, Calib: file})
+	return nil
+}
+
+// Info is GET /api/info.
+type Info struct {
+	Model    string           `json:"model"`
+	Engine   string           `json:"engine"`
+	Input    [2]int           `json:"input"`
+	Variants []VariantInfo    `json:"variants"`
+	Tensors  []sim.TensorInfo `json:"tensors"`
+	Version  string           `json:"version"`
+}
+
+// VariantInfo names a variant; AP is the live AP when the source has
+// ground truth (null otherwise).
+type VariantInfo struct {
+	Name string   `json:"name"`
+	AP   *float64 `json:"ap"`
+}
+
+// Run parses args and serves until ctx ends.
+func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Addr)) error {
+	fs := flag.NewFlagSet("nniescope-board", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:8080", "address to serve HTTP and WebSocket on (non-loopback needs --token)")
+	eng := fs.String("engine", "sim", "sim (pure-Go simulated NPU), replay (a recording), svp (vendor runtime; build tag svp)")
+	model := fs.String("model", "", "YOLOv8 ONNX model (engine sim)")
+	var variants variantFlag
+	fs.Var(&variants, "variant", "NAME[=CALIB_FILE], repeatable; \"float\" is unquantized (engine sim)")
+	src := fs.String("source", "synthetic", "dir:PATH | nv12:PATH:WxH | synthetic | upload")
+	recording := fs.String("recording", "", "recording file to play (engine replay)")
+	token := fs.String("token", "", "require this token on the API and the stream (header Authorization: Bearer T or ?token=T)")
+	recordDir := fs.String("record-dir", ".", "where POST /api/record?action=start writes recordings")
+	placement := fs.String("placement", string(quant.DefaultPlacement), "quantization-point model of the simulator (docs/QUANT.md)")
+	fps := fs.Float64("fps", 0, "frame rate cap (0: as fast as the engine runs; replay: the recorded rate)")
+	threads := fs.Int("threads", 0, "engine threads (0: all cores)")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *showVersion {
+		fmt.Fprintln(stderr, "nniescope-board", version.Version)
+		return nil
+	}
+	if !server.IsLoopback(*listen) && *token == "" {
+		return fmt.Errorf("--listen %s is reachable from the network: set --token", *listen)
+	}
+	var rec recorder
+	rec.dir = *recordDir
+	cfg := server.Config{Listen: *listen, Token: *token, Record: rec.toggle}
+	var loop func(ctx context.Context, s *server.Server) error
+	switch *eng {
+	case "sim":
+		if *model == "" {
+			return errors.New("--engine sim needs --model")
+		}
+		pl, err := quant.ParsePlacement(*placement)
+		if err != nil {
+			return err
+		}
+		e, err := sim.New(*model, variants, pl, *threads)
+		if err != nil {
+			return err
+		}
+		defer e.Close()
+		frames, err := openSource(*src, &cfg)
+		if err != nil {
+			return err
+		}
+		w, h := e.Input()
+		info := Info{Model: filepath.Base(*model), Engine: "sim", Input: [2]int{w, h}, Tensors: e.Tensors(), Version: version.Version}
+		for _, n := range e.Variants() {
+			info.Variants = append(info.Variants, VariantInfo{Name: n})
+		}
+		cfg.Info = func() any { return info }
+		loop = func(ctx context.Context, s *server.Server) error {
+			return simLoop(ctx, e, frames, s, &rec, *fps)
+		}
+	case "replay":
+		r, err := wire.Open(*recording)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		cfg.Info = func() any {
+			return Info{Model: filepath.Base(*recording), Engine: "replay", Version: version.Version, Variants: []VariantInfo{}}
+		}
+		loop = func(ctx context.Context, s *server.Server) error { return replayLoop(ctx, r, s, *fps) }
+	case "svp":
+		return errors.New("--engine svp: this binary was built without the vendor runtime (build tag svp, docs/BOARD.md)")
+	default:
+		return fmt.Errorf("--engine %q: want sim, replay or svp", *eng)
+	}
+	s := server.New(cfg)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- loop(ctx, s) }()
+	err := s.Run(ctx, func(a net.Addr) {
+		fmt.Fprintf(stderr, "nniescope-board: serving on http://%s\n", a)
+		if ready != nil {
+			ready(a)
+		}
+	})
+	cancel()
+	if lerr := <-errc; lerr != nil && !errors.Is(lerr, context.Canceled) && err == nil {
+		err = lerr
+	}
+	if cerr := rec.close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func openSource(spec string, cfg *server.Config) (source.Source, error) {
+	kind, arg, _ := strings.Cut(spec, ":")
+	switch kind {
+	case "synthetic":
+		return &source.Synthetic{W: 640, H: 360}, nil
+	case "dir":
+		return source.NewDir(arg, true)
+	case "nv12":
+		path, size, ok := strings.Cut(arg, ":")
+		ws, hs, ok2 := strings.Cut(size, "x")
+		w, err1 := strconv.Atoi(ws)
+		h, err2 := strconv.Atoi(hs)
+		if !ok || !ok2 || err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("--source %s: want nv12:PATH:WxH", spec)
+		}
+		return source.NewNV12(path, w, h)
+	case "upload":
+		u := source.NewUpload()
+		cfg.Upload = u.Put
+		return u, nil
+	}
+	return nil, fmt.Errorf("--source %q: want dir:PATH, nv12:PATH:WxH, synthetic or upload", spec)
+}
+
+func simLoop(ctx context.Context, e *sim.Engine, frames source.Source, s *server.Server, rec *recorder, fps float64) error {
+	var tick <-chan time.Time
+	if fps > 0 {
+		t := time.NewTicker(time.Duration(float64(time.Second) / fps))
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		if tick != nil {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-tick:
+			}
+		}
+		f, err := frames.Next(ctx)
+		if err != nil {
+			return err
+		}
+		msgs, err := e.Process(ctx, f)
+		if err != nil {
+			return err
+		}
+		s.Broadcast(msgs)
+		if err := rec.write(msgs); err != nil {
+			return err
+		}
+	}
+}
+
+func replayLoop(ctx context.Context, r *wire.Recording, s *server.Server, fps float64) error {
+	var prevSeq uint64
+	var prevCapture int64
+	var batch [][]byte
+	flush := func() { // one frame's messages at a time
+		if len(batch) > 0 {
+			s.Broadcast(batch)
+			batch = nil
+		}
+	}
+	for i := 0; ; i = (i + 1) % r.Len() {
+		m, err := r.Message(i)
+		if err != nil {
+			return err
+		}
+		h, err := wire.PeekHeader(m)
+		if err != nil {
+			return fmt.Errorf("recording message %d: %w", i, err)
+		}
+		if h.Seq != prevSeq && len(batch) > 0 {
+			flush()
+			wait := time.Duration(h.CaptureNs - prevCapture)
+			if fps > 0 {
+				wait = time.Duration(float64(time.Second) / fps)
+			}
+			if wait <= 0 || wait > 5*time.Second {
+				wait = 40 * time.Millisecond
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(wait):
+			}
+		}
+		prevSeq, prevCapture = h.Seq, h.CaptureNs
+		batch = append(batch, m)
+	}
+}
+
+// recorder writes the stream to a file between start and stop.
+type recorder struct {
+	mu   sync.Mutex
+	dir  string
+	w    *wire.Recorder
+	path string
+}
+
+func (r *recorder) toggle(start bool) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !start {
+		if r.w == nil {
+			return "", errors.New("not recording")
+		}
+		err := r.w.Close()
+		p := r.path
+		r.w, r.path = nil, ""
+		return p, err
+	}
+	if r.w != nil {
+		return r.path, errors.New("already recording to " + r.path)
+	}
+	p := filepath.Join(r.dir, "nniescope-"+time.Now().UTC().Format("20060102-150405.000")+".nsw")
+	w, err := wire.Create(p)
+	if err != nil {
+		return "", err
+	}
+	r.w, r.path = w, p
+	return p, nil
+}
+
+func (r *recorder) write(msgs [][]byte) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.w == nil {
+		return nil
+	}
+	for _, m := range msgs {
+		if err := r.w.Write(m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// close finishes a recording still open at shutdown.
+func (r *recorder) close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.w == nil {
+		return nil
+	}
+	err := r.w.Close()
+	r.w = nil
+	return err
+}

@@ -1,0 +1,186 @@
+package board
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/nniescope/nniescope/internal/testassets"
+	"github.com/nniescope/nniescope/shared/dataset"
+	"github.com/nniescope/nniescope/shared/onnx"
+	"github.com/nniescope/nniescope/shared/quant"
+	"github.com/nniescope/nniescope/shared/wire"
+	"github.com/nniescope/nniescope/shared/yolo"
+)
+
+// start runs the board in-process and returns its address.
+func start(t *testing.T, args ...string) (string, context.CancelFunc, chan error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	var logs bytes.Buffer
+	go func() { done <- Run(ctx, append([]string{"--listen", "127.0.0.1:0"}, args...), &logs, func(a net.Addr) { addrc <- a }) }()
+	select {
+	case a := <-addrc:
+		return a.String(), cancel, done
+	case err := <-done:
+		cancel()
+		t.Fatalf("board did not start: %v\n%s", err, logs.String())
+	case <-time.After(60 * time.Second):
+		cancel()
+		t.Fatal("board did not start within 60 s")
+	}
+	return "", cancel, done
+}
+
+// TestStreamsDecodableFrames: sim engine on yolov8n 512x288 with two
+// variants (float and an 8-bit simulation), two WebSocket clients; each
+// receives the frame image and both variants' results; the streamed
+// tensors decode (through shared/yolo) to the boxes the message carries.
+func TestStreamsDecodableFrames(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the model")
+	}
+	model := testassets.Path(t, "models", "yolov8n-512x288.onnx")
+	m, err := onnx.Load(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := dataset.ImageFiles(testassets.Path(t, "coco", "calib"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f8, err := quant.Calibrate(context.Background(), m, files[:4], quant.CalibOptions{Bits: 8, Threads: 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c8 := filepath.Join(t.TempDir(), "int8.txt")
+	if err := f8.Save(c8); err != nil {
+		t.Fatal(err)
+	}
+	addr, cancel, done := start(t, "--model", model, "--variant", "float", "--variant", "int8="+c8,
+		"--source", "dir:"+testassets.Path(t, "coco", "val"), "--threads", "2")
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("board exited: %v", err)
+		}
+	}()
+
+	resp, err := http.Get("http://" + addr + "/api/info")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info Info
+	json.NewDecoder(resp.Body).Decode(&info)
+	resp.Body.Close()
+	if info.Input != [2]int{512, 288} || len(info.Variants) != 2 || info.Variants[1].Name != "int8" || info.Variants[0].AP != nil || len(info.Tensors) != 1 {
+		t.Fatalf("/api/info %+v", info)
+	}
+
+	type got struct {
+		images  int
+		results map[string]*wire.Result
+	}
+	clients := make([]got, 2)
+	conns := make([]*websocket.Conn, 2)
+	for i := range conns {
+		c, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns[i] = c
+		clients[i].results = map[string]*wire.Result{}
+	}
+	for i, c := range conns {
+		c.SetReadDeadline(time.Now().Add(90 * time.Second))
+		for len(clients[i].results) < 2 || clients[i].images == 0 {
+			_, msg, err := c.ReadMessage()
+			if err != nil {
+				t.Fatalf("client %d: %v", i, err)
+			}
+			h, err := wire.PeekHeader(msg)
+			if err != nil {
+				t.Fatalf("client %d: malformed message: %v", i, err)
+			}
+			switch h.Kind {
+			case wire.KindImage:
+				if _, err := wire.DecodeImage(msg); err != nil {
+					t.Fatal(err)
+				}
+				clients[i].images++
+			case wire.KindResult:
+				r, err := wire.DecodeResult(msg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				clients[i].results[r.Variant] = r
+			}
+		}
+	}
+	for i, cl := range clients {
+		for name, r := range cl.results {
+			if r.SrcW == 0 || r.InW != 512 || len(r.Tensors) != 1 || r.Tensors[0].Raw.Type != yolo.RawF16 || r.Tensors[0].Raw.RowStride%16 != 0 {
+				t.Fatalf("client %d %s: %+v", i, name, r.Geometry)
+			}
+			req := &yolo.Request{Layout: yolo.Output0, Params: yolo.DefaultParams(), Input: [2]int{512, 288},
+				Unbox: yolo.Unletterbox{Scale: r.Scale, PadLeft: r.PadLeft, PadTop: r.PadTop, SrcW: r.SrcW, SrcH: r.SrcH},
+				Tensors: []yolo.Raw{r.Tensors[0].Raw}}
+			dets, err := req.Decode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The message's boxes came from float32 outputs; the streamed
+			// tensor is F16: scores rounded to binary16 can swap two near-tied
+			// anchors of one object, so boxes agree to IoU 0.9, not exactly.
+			if len(dets) != len(r.Boxes) {
+				t.Fatalf("client %d %s: tensors decode to %d boxes, message has %d", i, name, len(dets), len(r.Boxes))
+			}
+			for k := range dets {
+				if dets[k].ClassID != r.Boxes[k].ClassID || yolo.IoU(dets[k].Box, r.Boxes[k].Box) < 0.9 {
+					t.Fatalf("client %d %s box %d: %+v vs %+v", i, name, k, dets[k], r.Boxes[k])
+				}
+			}
+		}
+	}
+	var metrics struct {
+		Frames  uint64 `json:"frames"`
+		Clients int    `json:"clients"`
+	}
+	resp, _ = http.Get("http://" + addr + "/metrics")
+	json.NewDecoder(resp.Body).Decode(&metrics)
+	resp.Body.Close()
+	if metrics.Frames == 0 || metrics.Clients != 2 {
+		t.Fatalf("/metrics %+v", metrics)
+	}
+}
+
+func TestStartupErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--model", filepath.Join(dir, "missing.onnx")}, "missing.onnx"},
+		{[]string{"--engine", "replay", "--recording", filepath.Join(dir, "none.nsw")}, "none.nsw"},
+		{[]string{"--listen", "0.0.0.0:0"}, "set --token"},
+		{[]string{"--engine", "svp"}, "build tag svp"},
+		{[]string{"--variant", "float=x.txt"}, "takes no calibration file"},
+	} {
+		var logs bytes.Buffer
+		err := Run(context.Background(), tc.args, &logs, nil)
+		if err == nil || !strings.Contains(err.Error()+logs.String(), tc.want) {
+			t.Errorf("%v: %v (%s), want %q", tc.args, err, logs.String(), tc.want)
+		}
+	}
+}

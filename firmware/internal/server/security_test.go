@@ -1,0 +1,108 @@
+package server
+
+import (
+	"bytes"
+	"image"
+	"image/png"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/gorilla/websocket"
+)
+
+func TestTokenOriginAndLimits(t *testing.T) {
+	var uploads int
+	s := New(Config{Token: "s3cret", MaxUpload: 1 << 10, Info: func() any { return map[string]string{"model": "m"} }, Upload: func(image.Image) { uploads++ }})
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	get := func(path, auth string) int {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+		if auth != "" {
+			req.Header.Set("Authorization", "Bearer "+auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if c := get("/healthz", ""); c != 200 {
+		t.Errorf("/healthz without token: %d", c)
+	}
+	if c := get("/api/info", ""); c != 401 {
+		t.Errorf("/api/info without token: %d, want 401", c)
+	}
+	if c := get("/api/info", "wrong"); c != 401 {
+		t.Errorf("/api/info with a wrong token: %d, want 401", c)
+	}
+	if c := get("/api/info", "s3cret"); c != 200 {
+		t.Errorf("/api/info with the token: %d", c)
+	}
+	ws := "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws"
+	if _, resp, err := websocket.DefaultDialer.Dial(ws, nil); err == nil || resp.StatusCode != 401 {
+		t.Errorf("/ws without token: %v", err)
+	}
+	hdr := http.Header{"Origin": {"http://evil.example"}}
+	if _, resp, err := websocket.DefaultDialer.Dial(ws+"?token=s3cret", hdr); err == nil || resp.StatusCode != 403 {
+		t.Errorf("/ws from another origin: %v", err)
+	}
+	c, _, err := websocket.DefaultDialer.Dial(ws+"?token=s3cret", http.Header{"Origin": {srv.URL}})
+	if err != nil {
+		t.Fatalf("/ws with token and same origin: %v", err)
+	}
+	c.Close()
+	// Uploads: too large → 413; not an image → 400; a PNG → 202. The
+	// server keeps serving after each.
+	post := func(body []byte) int {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/frame", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer s3cret")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if c := post(make([]byte, 4<<10)); c != http.StatusRequestEntityTooLarge {
+		t.Errorf("oversized upload: %d, want 413", c)
+	}
+	if c := post([]byte("not an image")); c != 400 {
+		t.Errorf("garbage upload: %d, want 400", c)
+	}
+	var pb bytes.Buffer
+	png.Encode(&pb, image.NewGray(image.Rect(0, 0, 4, 4)))
+	if c := post(pb.Bytes()); c != 202 || uploads != 1 {
+		t.Errorf("PNG upload: %d, uploads %d", c, uploads)
+	}
+	if c := get("/healthz", ""); c != 200 {
+		t.Errorf("server stopped serving: %d", c)
+	}
+}
+
+// TestSlowClientDropsOldest: a client that does not read loses its oldest
+// messages, counted, and Broadcast never blocks.
+func TestSlowClientDropsOldest(t *testing.T) {
+	s := New(Config{QueueLen: 2})
+	cl := &client{send: make(chan []byte, 2), dropped: &s.dropped}
+	s.clients[cl] = struct{}{}
+	for i := range 5 {
+		s.Broadcast([][]byte{{byte(i)}})
+	}
+	if got := s.dropped.Load(); got != 3 {
+		t.Fatalf("dropped %d, want 3", got)
+	}
+	if a, b := <-cl.send, <-cl.send; a[0] != 3 || b[0] != 4 {
+		t.Fatalf("kept %v %v, want the newest 3 and 4", a, b)
+	}
+}
+
+func TestIsLoopback(t *testing.T) {
+	for addr, want := range map[string]bool{"127.0.0.1:8080": true, "localhost:1": true, "[::1]:80": true, "0.0.0.0:8080": false, "192.168.1.10:80": false, ":8080": false} {
+		if IsLoopback(addr) != want {
+			t.Errorf("IsLoopback(%q) = %v", addr, !want)
+		}
+	}
+}

@@ -1,0 +1,177 @@
+// Package sim is the board binary's simulated NPU: the float engine, with
+// the quantization simulator per variant, producing what a board would
+// stream — output tensors as raw bytes with padded rows, plus the boxes the
+// RPN layer would give — as wire messages.
+package sim
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"image/jpeg"
+	"time"
+
+	"github.com/nniescope/nniescope/firmware/internal/source"
+	"github.com/nniescope/nniescope/shared/calib"
+	"github.com/nniescope/nniescope/shared/detect"
+	"github.com/nniescope/nniescope/shared/engine"
+	"github.com/nniescope/nniescope/shared/onnx"
+	"github.com/nniescope/nniescope/shared/quant"
+	"github.com/nniescope/nniescope/shared/tensor"
+	"github.com/nniescope/nniescope/shared/wire"
+	"github.com/nniescope/nniescope/shared/yolo"
+)
+
+// VariantSpec names a variant: Calib empty means float.
+type VariantSpec struct {
+	Name  string
+	Calib string
+}
+
+// TensorInfo describes a streamed tensor (GET /api/info).
+type TensorInfo struct {
+	Name      string `json:"name"`
+	Type      string `json:"type"`
+	Shape     []int  `json:"shape"`
+	RowStride int    `json:"row_stride"`
+}
+
+type variant struct {
+	name  string
+	det   *detect.Detector
+	hooks *engine.Hooks
+}
+
+// Engine runs every variant on each frame.
+type Engine struct {
+	model    string
+	variants []*variant
+	outNames []string
+	inW, inH int
+	params   yolo.Params
+}
+
+// RowAlign is the NPU's row alignment: every streamed row is padded to it.
+const RowAlign = 16
+
+// New loads the model once per variant (each has its own session).
+func New(modelPath string, specs []VariantSpec, placement quant.Placement, threads int) (*Engine, error) {
+	if len(specs) == 0 {
+		specs = []VariantSpec{{Name: "float"}}
+	}
+	m, err := onnx.Load(modelPath)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{model: modelPath, params: yolo.DefaultParams()}
+	for _, sp := range specs {
+		v := &variant{name: sp.Name}
+		var prog *engine.Program
+		if sp.Calib == "" {
+			if prog, err = engine.Compile(m, engine.Options{Threads: threads}); err != nil {
+				return nil, err
+			}
+		} else {
+			f, err := calib.Load(sp.Calib)
+			if err != nil {
+				return nil, err
+			}
+			s, _, err := quant.New(m, f, quant.Options{Placement: placement, Threads: threads})
+			if err != nil {
+				return nil, fmt.Errorf("variant %s: %w", sp.Name, err)
+			}
+			prog, v.hooks = s.Program(), s.Hooks()
+		}
+		if v.det, err = detect.New(prog); err != nil {
+			return nil, err
+		}
+		e.inW, e.inH = v.det.InputSize()
+		if e.outNames == nil {
+			for _, o := range prog.Outputs() {
+				e.outNames = append(e.outNames, o.Name)
+			}
+		}
+		e.variants = append(e.variants, v)
+	}
+	return e, nil
+}
+
+// Close releases the sessions.
+func (e *Engine) Close() {
+	for _, v := range e.variants {
+		v.det.Close()
+	}
+}
+
+// Model is the model path.
+func (e *Engine) Model() string { return e.model }
+
+// Input is the model input size.
+func (e *Engine) Input() (w, h int) { return e.inW, e.inH }
+
+// Variants lists the variant names.
+func (e *Engine) Variants() []string {
+	var ns []string
+	for _, v := range e.variants {
+		ns = append(ns, v.name)
+	}
+	return ns
+}
+
+// Tensors describes the streamed tensors.
+func (e *Engine) Tensors() []TensorInfo {
+	var ts []TensorInfo
+	prog := e.variants[0].det.Program()
+	for _, o := range prog.Outputs() {
+		ts = append(ts, TensorInfo{Name: o.Name, Type: "F16", Shape: o.Shape, RowStride: rowStride(o.Shape[len(o.Shape)-1])})
+	}
+	return ts
+}
+
+func rowStride(cols int) int { return (cols*2 + RowAlign - 1) &^ (RowAlign - 1) }
+
+// Process runs one frame through every variant and returns the wire
+// messages: the frame's JPEG, then one result per variant.
+func (e *Engine) Process(ctx context.Context, f source.Frame) ([][]byte, error) {
+	var msgs [][]byte
+	var jb bytes.Buffer
+	if err := jpeg.Encode(&jb, f.Image, &jpeg.Options{Quality: 80}); err != nil {
+		return nil, err
+	}
+	h := wire.Header{Seq: f.Seq, CaptureNs: f.Capture.UnixNano()}
+	h.SentNs = time.Now().UnixNano()
+	msgs = append(msgs, wire.AppendImage(nil, &wire.Image{Header: h, MIME: "image/jpeg", Data: jb.Bytes()}))
+	for _, v := range e.variants {
+		start := time.Now()
+		res, err := v.det.Image(ctx, f.Image, e.params, v.hooks)
+		if err != nil {
+			return nil, fmt.Errorf("variant %s: %w", v.name, err)
+		}
+		r := &wire.Result{Variant: v.name, InferUs: uint32(time.Since(start).Microseconds()), Boxes: res.Detections}
+		l := res.Letterbox
+		r.Geometry = wire.Geometry{SrcW: uint32(l.SrcW), SrcH: uint32(l.SrcH), InW: uint32(l.DstW), InH: uint32(l.DstH), Scale: l.Scale, PadLeft: float32(l.PadLeft), PadTop: float32(l.PadTop)}
+		for i, t := range v.det.Outputs() {
+			r.Tensors = append(r.Tensors, wire.Tensor{Name: e.outNames[i], Raw: toF16Rows(t)})
+		}
+		r.Header = h
+		r.SentNs = time.Now().UnixNano()
+		msgs = append(msgs, wire.AppendResult(nil, r))
+	}
+	return msgs, nil
+}
+
+// toF16Rows encodes a float tensor as the NPU's F16 output: binary16 values,
+// each innermost row padded to RowAlign bytes.
+func toF16Rows(t *tensor.Tensor) yolo.Raw {
+	cols := t.Shape[len(t.Shape)-1]
+	rows := t.Len() / cols
+	stride := rowStride(cols)
+	data := make([]byte, rows*stride)
+	for r := range rows {
+		for c := range cols {
+			binary.LittleEndian.PutUint16(data[r*stride+2*c:], tensor.Float32ToFloat16(t.F[r*cols+c]))
+		}
+	}
+	return yolo.Raw{Type: yolo.RawF16, Shape: append([]int(nil), t.Shape...), RowStride: stride, Scale: 1, Data: data}
+}

@@ -1,0 +1,186 @@
+// Package source delivers camera-like frames to the board binary: image
+// files from a directory, raw NV12 frames, images uploaded over HTTP, or a
+// synthetic test pattern.
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/nniescope/nniescope/shared/dataset"
+	"github.com/nniescope/nniescope/shared/preprocess"
+)
+
+// Frame is one captured picture.
+type Frame struct {
+	Seq     uint64
+	Capture time.Time
+	Image   image.Image
+	Name    string // file name, when the frame came from a file
+}
+
+// Source yields frames until ctx ends or it runs dry (io.EOF-like:
+// ErrDone).
+type Source interface {
+	Next(ctx context.Context) (Frame, error)
+}
+
+// ErrDone ends a finite source.
+var ErrDone = errors.New("source: no more frames")
+
+// Dir cycles over the images of a directory (DIR/images or DIR).
+type Dir struct {
+	files []string
+	i     int
+	seq   uint64
+	Loop  bool
+}
+
+// NewDir lists the images of dir.
+func NewDir(dir string, loop bool) (*Dir, error) {
+	files, err := dataset.ImageFiles(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Dir{files: files, Loop: loop}, nil
+}
+
+// Next decodes the next image.
+func (d *Dir) Next(ctx context.Context) (Frame, error) {
+	if err := ctx.Err(); err != nil {
+		return Frame{}, err
+	}
+	if d.i == len(d.files) {
+		if !d.Loop {
+			return Frame{}, ErrDone
+		}
+		d.i = 0
+	}
+	path := d.files[d.i]
+	d.i++
+	img, err := preprocess.Open(path)
+	if err != nil {
+		return Frame{}, err
+	}
+	d.seq++
+	return Frame{Seq: d.seq, Capture: time.Now(), Image: img, Name: path}, nil
+}
+
+// NV12 reads fixed-size YUV420SP frames from a raw file, as VPSS writes
+// them, looping at the end.
+type NV12 struct {
+	f    *os.File
+	w, h int
+	buf  []byte
+	seq  uint64
+}
+
+// NewNV12 opens a raw NV12 file of w×h frames.
+func NewNV12(path string, w, h int) (*NV12, error) {
+	if w <= 0 || h <= 0 || w%2 != 0 || h%2 != 0 {
+		return nil, fmt.Errorf("source: NV12 %s: frame size %dx%d must be positive and even", path, w, h)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("source: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil || st.Size() < int64(w*h*3/2) {
+		f.Close()
+		return nil, fmt.Errorf("source: NV12 %s: smaller than one %dx%d frame (%d bytes)", path, w, h, w*h*3/2)
+	}
+	return &NV12{f: f, w: w, h: h, buf: make([]byte, w*h*3/2)}, nil
+}
+
+// Next reads the next frame and converts it to RGB (BT.601).
+func (n *NV12) Next(ctx context.Context) (Frame, error) {
+	if err := ctx.Err(); err != nil {
+		return Frame{}, err
+	}
+	if _, err := n.f.Read(n.buf); err != nil {
+		if _, err := n.f.Seek(0, 0); err != nil {
+			return Frame{}, err
+		}
+		if _, err := n.f.Read(n.buf); err != nil {
+			return Frame{}, fmt.Errorf("source: NV12: %w", err)
+		}
+	}
+	img := image.NewRGBA(image.Rect(0, 0, n.w, n.h))
+	yp, uv := n.buf[:n.w*n.h], n.buf[n.w*n.h:]
+	for y := range n.h {
+		for x := range n.w {
+			r, g, b := preprocess.YUVToRGB(yp[y*n.w+x], uv[(y/2)*n.w+(x/2)*2], uv[(y/2)*n.w+(x/2)*2+1])
+			img.Pix[(y*n.w+x)*4+0], img.Pix[(y*n.w+x)*4+1], img.Pix[(y*n.w+x)*4+2], img.Pix[(y*n.w+x)*4+3] = r, g, b, 255
+		}
+	}
+	n.seq++
+	return Frame{Seq: n.seq, Capture: time.Now(), Image: img}, nil
+}
+
+// Upload serves images posted to the board (POST /api/frame).
+type Upload struct {
+	ch  chan image.Image
+	seq uint64
+	mu  sync.Mutex
+}
+
+// NewUpload makes an upload source holding at most one pending image.
+func NewUpload() *Upload { return &Upload{ch: make(chan image.Image, 1)} }
+
+// Put queues an image, replacing one not yet processed.
+func (u *Upload) Put(img image.Image) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	select {
+	case <-u.ch:
+	default:
+	}
+	u.ch <- img
+}
+
+// Next waits for an upload.
+func (u *Upload) Next(ctx context.Context) (Frame, error) {
+	select {
+	case <-ctx.Done():
+		return Frame{}, ctx.Err()
+	case img := <-u.ch:
+		u.seq++
+		return Frame{Seq: u.seq, Capture: time.Now(), Image: img, Name: "upload"}, nil
+	}
+}
+
+// Synthetic draws a moving test pattern (coloured blocks on grey).
+type Synthetic struct {
+	W, H int
+	seq  uint64
+}
+
+// Next draws the next pattern frame.
+func (s *Synthetic) Next(ctx context.Context) (Frame, error) {
+	if err := ctx.Err(); err != nil {
+		return Frame{}, err
+	}
+	s.seq++
+	img := image.NewRGBA(image.Rect(0, 0, s.W, s.H))
+	for i := range img.Pix {
+		img.Pix[i] = 114
+	}
+	cols := []color.RGBA{{220, 40, 40, 255}, {40, 180, 60, 255}, {40, 80, 220, 255}}
+	for k, c := range cols {
+		size := s.H / (3 + k)
+		x0 := int(s.seq*uint64(3+k)) % max(1, s.W-size)
+		y0 := (k * s.H / 3) % max(1, s.H-size)
+		for y := y0; y < y0+size; y++ {
+			for x := x0; x < x0+size; x++ {
+				img.SetRGBA(x, y, c)
+			}
+		}
+	}
+	return Frame{Seq: s.seq, Capture: time.Now(), Image: img, Name: "synthetic"}, nil
+}
