@@ -72,6 +72,8 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 	placement := fs.String("placement", string(quant.DefaultPlacement), "quantization-point model of the simulator (docs/QUANT.md)")
 	fps := fs.Float64("fps", 0, "frame rate cap (0: as fast as the engine runs; replay: the recorded rate)")
 	threads := fs.Int("threads", 0, "engine threads (0: all cores)")
+	omPath := fs.String("om", "", "compiled .om model (engine svp)")
+	input := fs.String("input", "512x288", "model input WxH (engine svp)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -125,7 +127,22 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 		}
 		loop = func(ctx context.Context, s *server.Server) error { return replayLoop(ctx, r, s, *fps) }
 	case "svp":
-		return errors.New("--engine svp: this binary was built without the vendor runtime (build tag svp, docs/BOARD.md)")
+		w, h, err := parseSize(*input)
+		if err != nil {
+			return err
+		}
+		run, closeFn, err := svpEngine(*omPath, w, h)
+		if err != nil {
+			return err
+		}
+		defer closeFn()
+		frames, err := openSource(*src, &cfg)
+		if err != nil {
+			return err
+		}
+		info := Info{Model: filepath.Base(*omPath), Engine: "svp", Input: [2]int{w, h}, Version: version.Version, Variants: []VariantInfo{{Name: "board"}}}
+		cfg.Info = func() any { return info }
+		loop = func(ctx context.Context, s *server.Server) error { return run(ctx, frames, s, &rec, *fps) }
 	default:
 		return fmt.Errorf("--engine %q: want sim, replay or svp", *eng)
 	}
@@ -148,6 +165,16 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 		err = cerr
 	}
 	return err
+}
+
+func parseSize(s string) (int, int, error) {
+	ws, hs, ok := strings.Cut(s, "x")
+	w, err1 := strconv.Atoi(ws)
+	h, err2 := strconv.Atoi(hs)
+	if !ok || err1 != nil || err2 != nil || w <= 0 || h <= 0 {
+		return 0, 0, fmt.Errorf("size %q: want WxH", s)
+	}
+	return w, h, nil
 }
 
 func openSource(spec string, cfg *server.Config) (source.Source, error) {

@@ -28,7 +28,9 @@ func start(t *testing.T, args ...string) (string, context.CancelFunc, chan error
 	addrc := make(chan net.Addr, 1)
 	done := make(chan error, 1)
 	var logs bytes.Buffer
-	go func() { done <- Run(ctx, append([]string{"--listen", "127.0.0.1:0"}, args...), &logs, func(a net.Addr) { addrc <- a }) }()
+	go func() {
+		done <- Run(ctx, append([]string{"--listen", "127.0.0.1:0"}, args...), &logs, func(a net.Addr) { addrc <- a })
+	}()
 	select {
 	case a := <-addrc:
 		return a.String(), cancel, done
@@ -134,7 +136,7 @@ func TestStreamsDecodableFrames(t *testing.T) {
 				t.Fatalf("client %d %s: %+v", i, name, r.Geometry)
 			}
 			req := &yolo.Request{Layout: yolo.Output0, Params: yolo.DefaultParams(), Input: [2]int{512, 288},
-				Unbox: yolo.Unletterbox{Scale: r.Scale, PadLeft: r.PadLeft, PadTop: r.PadTop, SrcW: r.SrcW, SrcH: r.SrcH},
+				Unbox:   yolo.Unletterbox{Scale: r.Scale, PadLeft: r.PadLeft, PadTop: r.PadTop, SrcW: r.SrcW, SrcH: r.SrcH},
 				Tensors: []yolo.Raw{r.Tensors[0].Raw}}
 			dets, err := req.Decode()
 			if err != nil {
@@ -174,7 +176,7 @@ func TestStartupErrors(t *testing.T) {
 		{[]string{"--model", filepath.Join(dir, "missing.onnx")}, "missing.onnx"},
 		{[]string{"--engine", "replay", "--recording", filepath.Join(dir, "none.nsw")}, "none.nsw"},
 		{[]string{"--listen", "0.0.0.0:0"}, "set --token"},
-		{[]string{"--engine", "svp"}, "build tag svp"},
+		{[]string{"--engine", "svp"}, map[bool]string{false: "build tag svp", true: "needs --om"}[svpBuilt]},
 		{[]string{"--variant", "float=x.txt"}, "takes no calibration file"},
 	} {
 		var logs bytes.Buffer
