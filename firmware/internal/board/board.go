@@ -22,6 +22,7 @@ import (
 	"github.com/nniescope/nniescope/shared/quant"
 	"github.com/nniescope/nniescope/shared/version"
 	"github.com/nniescope/nniescope/shared/wire"
+	"github.com/nniescope/nniescope/webui"
 )
 
 type variantFlag []sim.VariantSpec
@@ -87,7 +88,7 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 	}
 	var rec recorder
 	rec.dir = *recordDir
-	cfg := server.Config{Listen: *listen, Token: *token, Record: rec.toggle}
+	cfg := server.Config{Listen: *listen, Token: *token, Record: rec.toggle, UI: webui.FS()}
 	var loop func(ctx context.Context, s *server.Server) error
 	switch *eng {
 	case "sim":

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/gorilla/websocket"
 )
@@ -104,5 +105,19 @@ func TestIsLoopback(t *testing.T) {
 		if IsLoopback(addr) != want {
 			t.Errorf("IsLoopback(%q) = %v", addr, !want)
 		}
+	}
+}
+
+func TestServesUI(t *testing.T) {
+	s := New(Config{Token: "t", UI: fstest.MapFS{"index.html": {Data: []byte("<h1>nniescope board</h1>")}}})
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "nniescope board") {
+		t.Fatalf("GET /: %d %q", rec.Code, rec.Body.String())
+	}
+	rec = httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/info", nil))
+	if rec.Code != 401 {
+		t.Fatalf("the UI route must not open the API: /api/info gave %d", rec.Code)
 	}
 }

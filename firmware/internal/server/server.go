@@ -10,6 +10,7 @@ import (
 	"image"
 	_ "image/jpeg" // uploads
 	_ "image/png"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/url"
@@ -37,6 +38,8 @@ type Config struct {
 	// Upload receives POST /api/frame images; nil when the source is not
 	// "upload".
 	Upload func(image.Image)
+	// UI is served at / (nil: no UI).
+	UI fs.FS
 	// Record starts (path != "") or stops (path == "") recording.
 	Record func(start bool) (string, error)
 }
@@ -74,6 +77,10 @@ func New(cfg Config) *Server {
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok", "version": version.Version})
 	})
+	if cfg.UI != nil {
+		// The page itself carries no data; what it fetches is authenticated.
+		e.GET("/*", echo.WrapHandler(http.FileServer(http.FS(cfg.UI))))
+	}
 	api := e.Group("", s.auth)
 	api.GET("/api/info", func(c echo.Context) error {
 		if cfg.Info == nil {

@@ -23,6 +23,7 @@ func TestBrowserMatchesNative(t *testing.T) {
 		t.Skip("starts Chromium; run without -short")
 	}
 	webui, _ := filepath.Abs("../../../webui")
+	static := filepath.Join(webui, "static")
 	if _, err := os.Stat(filepath.Join(webui, "test", "node_modules", "playwright-core")); err != nil {
 		t.Fatal("webui/test/node_modules/playwright-core is missing: run `go tool task deps` (npm ci in webui/test)")
 	}
@@ -38,7 +39,8 @@ func TestBrowserMatchesNative(t *testing.T) {
 		reqs = append(reqs, GoldenRequest(t, img))
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/", http.FileServer(http.Dir(webui)))
+	mux.Handle("/", http.FileServer(http.Dir(static)))
+	mux.Handle("/test/", http.StripPrefix("/test/", http.FileServer(http.Dir(filepath.Join(webui, "test")))))
 	mux.HandleFunc("/nniescope.wasm", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/wasm")
 		w.Write(wasm)
