@@ -81,17 +81,17 @@ func New(cfg Config) *Server {
 		// The page itself carries no data; what it fetches is authenticated.
 		e.GET("/*", echo.WrapHandler(http.FileServer(http.FS(cfg.UI))))
 	}
-	api := e.Group("", s.auth)
-	api.GET("/api/info", func(c echo.Context) error {
+	// Authenticated per route: an echo Group on "" would also claim /*.
+	e.GET("/api/info", func(c echo.Context) error {
 		if cfg.Info == nil {
 			return echo.NewHTTPError(http.StatusServiceUnavailable, "no engine")
 		}
 		return c.JSON(http.StatusOK, cfg.Info())
-	})
-	api.GET("/metrics", s.metrics)
-	api.GET("/ws", s.ws)
-	api.POST("/api/frame", s.frame, middleware.BodyLimit(sizeString(cfg.MaxUpload)))
-	api.POST("/api/record", s.record)
+	}, s.auth)
+	e.GET("/metrics", s.metrics, s.auth)
+	e.GET("/ws", s.ws, s.auth)
+	e.POST("/api/frame", s.frame, s.auth, middleware.BodyLimit(sizeString(cfg.MaxUpload)))
+	e.POST("/api/record", s.record, s.auth)
 	s.e = e
 	return s
 }
