@@ -41,3 +41,7 @@ awk -v chrome="$chrome" '
   END {
     printf "decode + NMS, 512x288 frame: native %.2f ms | wazero %.2f ms (%.1fx, target <= 2x) | Chromium %.2f ms (%.1fx, target <= 5 ms)\n", native, wazero, wazero / native, chrome, chrome / native
   }' out/bench.txt
+
+# The board binary's budgets: sizes, RSS while streaming to 4 clients,
+# send→receive latency, loss with 8 clients for 60 s, bandwidth per frame.
+[ -d ../shared/assets ] && go run ./internal/cmd/boardbench -duration 60s

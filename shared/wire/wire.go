@@ -184,6 +184,15 @@ func (r *reader) f32(what string) float32 { return math.Float32frombits(r.u32(wh
 
 func (r *reader) str(what string) string { return string(r.take(int(r.u16(what)), what)) }
 
+// StampSent overwrites a message's send time in place: the server stamps
+// each message as it queues it, so the field measures the path to the
+// client, not the inference before it.
+func StampSent(msg []byte, unixNs int64) {
+	if len(msg) >= 32 {
+		binary.LittleEndian.PutUint64(msg[24:], uint64(unixNs))
+	}
+}
+
 // PeekHeader reads the header of any message.
 func PeekHeader(b []byte) (Header, error) {
 	r := &reader{b: b}

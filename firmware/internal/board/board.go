@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -75,6 +76,7 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 	threads := fs.Int("threads", 0, "engine threads (0: all cores)")
 	omPath := fs.String("om", "", "compiled .om model (engine svp)")
 	input := fs.String("input", "512x288", "model input WxH (engine svp)")
+	memLimit := fs.Int("mem-limit-mb", 56, "soft memory limit for the Go heap in MiB (a board has a few hundred MB for Linux); 0: none")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -82,6 +84,11 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 	if *showVersion {
 		fmt.Fprintln(stderr, "nniescope-board", version.Version)
 		return nil
+	}
+	if *memLimit > 0 {
+		// The garbage collector works harder near the limit rather than
+		// letting the heap double (GOGC's default) on a small board.
+		debug.SetMemoryLimit(int64(*memLimit) << 20)
 	}
 	if !server.IsLoopback(*listen) && *token == "" {
 		return fmt.Errorf("--listen %s is reachable from the network: set --token", *listen)
@@ -104,6 +111,9 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 			return err
 		}
 		defer e.Close()
+		// Loading parsed a protobuf the size of the model and kept packed
+		// copies of the weights: give the garbage back before streaming.
+		debug.FreeOSMemory()
 		frames, err := openSource(*src, &cfg)
 		if err != nil {
 			return err

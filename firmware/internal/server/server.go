@@ -25,6 +25,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/nniescope/nniescope/shared/version"
+	"github.com/nniescope/nniescope/shared/wire"
 )
 
 // Config configures the server.
@@ -223,6 +224,10 @@ func (s *Server) ws(c echo.Context) error {
 // loses its oldest messages (counted), never stalls the engine or others.
 func (s *Server) Broadcast(msgs [][]byte) {
 	s.frames.Add(1)
+	now := time.Now().UnixNano()
+	for _, m := range msgs {
+		wire.StampSent(m, now)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for cl := range s.clients {
