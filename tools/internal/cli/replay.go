@@ -10,20 +10,102 @@ import (
 
 	"github.com/nniescope/nniescope/shared/dataset"
 	"github.com/nniescope/nniescope/shared/eval"
+	"github.com/nniescope/nniescope/shared/wire"
 	"github.com/nniescope/nniescope/shared/yolo"
 	"github.com/nniescope/nniescope/tools/internal/wasmhost"
 )
 
-// recordingIndex is the interim recording layout (a directory of decode
-// requests with index.json) until the firmware's stream recordings exist;
-// docs/CLI.md describes it.
+// recordingIndex is the directory layout of a recording (decode requests
+// with index.json), beside the board's .nsw stream recordings.
 type recordingIndex struct {
-	Version int `json:"version"`
-	Frames  []struct {
-		Request string `json:"request"`
-		Variant string `json:"variant"`
-		ImageID int64  `json:"image_id"`
-	} `json:"frames"`
+	Version int             `json:"version"`
+	Frames  []recordedFrame `json:"frames"`
+}
+
+type recordedFrame struct {
+	Request string `json:"request"`
+	Variant string `json:"variant"`
+	ImageID int64  `json:"image_id"`
+}
+
+// frameSource yields decode requests from either recording kind.
+type frameSource struct {
+	dir  string
+	idx  recordingIndex
+	nsw  *wire.Recording
+	name string
+}
+
+func openRecording(path string) (*frameSource, error) {
+	if st, err := os.Stat(path); err == nil && !st.IsDir() {
+		r, err := wire.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		return &frameSource{nsw: r, name: path}, nil
+	}
+	b, err := os.ReadFile(filepath.Join(path, "index.json"))
+	if err != nil {
+		return nil, fmt.Errorf("recording: %w", err)
+	}
+	fs := &frameSource{dir: path, name: path}
+	if err := json.Unmarshal(b, &fs.idx); err != nil {
+		return nil, fmt.Errorf("recording %s: index.json: %w", path, err)
+	}
+	if fs.idx.Version != 1 {
+		return nil, fmt.Errorf("recording %s: index.json version %d, want 1", path, fs.idx.Version)
+	}
+	return fs, nil
+}
+
+func (f *frameSource) len() int {
+	if f.nsw != nil {
+		return f.nsw.Len()
+	}
+	return len(f.idx.Frames)
+}
+
+// frame returns frame i's description and decode request (nil for a
+// stream message that carries no tensors, such as the frame's image).
+func (f *frameSource) frame(i int) (recordedFrame, []byte, error) {
+	if f.nsw == nil {
+		fr := f.idx.Frames[i]
+		req, err := os.ReadFile(filepath.Join(f.dir, fr.Request))
+		if err != nil {
+			return fr, nil, fmt.Errorf("recording: frame %d: %w", i, err)
+		}
+		return fr, req, nil
+	}
+	msg, err := f.nsw.Message(i)
+	if err != nil {
+		return recordedFrame{}, nil, err
+	}
+	h, err := wire.PeekHeader(msg)
+	if err != nil {
+		return recordedFrame{}, nil, fmt.Errorf("recording %s: message %d: %w", f.name, i, err)
+	}
+	if h.Kind != wire.KindResult {
+		return recordedFrame{}, nil, nil
+	}
+	r, err := wire.DecodeResult(msg)
+	if err != nil {
+		return recordedFrame{}, nil, fmt.Errorf("recording %s: message %d: %w", f.name, i, err)
+	}
+	req := &yolo.Request{Params: yolo.Params{ScoreThreshold: 0.001, NMSThreshold: 0.7, MaxDetections: 300}, Input: [2]int{int(r.InW), int(r.InH)},
+		Unbox: yolo.Unletterbox{Scale: r.Scale, PadLeft: r.PadLeft, PadTop: r.PadTop, SrcW: r.SrcW, SrcH: r.SrcH}}
+	for _, t := range r.Tensors {
+		req.Tensors = append(req.Tensors, t.Raw)
+	}
+	switch {
+	case len(r.Tensors) == 1:
+		req.Layout = yolo.Output0
+	case len(r.Tensors) == 2:
+		req.Layout = yolo.RPN
+	default:
+		req.Layout = yolo.Heads
+	}
+	// A recording carries no image ids: frames are numbered by sequence.
+	return recordedFrame{Request: fmt.Sprintf("message %d", i), Variant: r.Variant, ImageID: int64(r.Seq)}, req.Encode(), nil
 }
 
 type replayVariant struct {
@@ -49,16 +131,9 @@ func runReplay(ctx context.Context, env Env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	b, err := os.ReadFile(filepath.Join(*rec, "index.json"))
+	frames, err := openRecording(*rec)
 	if err != nil {
-		return fmt.Errorf("recording: %w", err)
-	}
-	var idx recordingIndex
-	if err := json.Unmarshal(b, &idx); err != nil {
-		return fmt.Errorf("recording %s: index.json: %w", *rec, err)
-	}
-	if idx.Version != 1 {
-		return fmt.Errorf("recording %s: index.json version %d, want 1", *rec, idx.Version)
+		return err
 	}
 	cache, _ := os.UserCacheDir()
 	if cache != "" {
@@ -77,11 +152,14 @@ func runReplay(ctx context.Context, env Env, args []string) error {
 	}
 	runs := map[string]*eval.Run{}
 	rows := map[string]*replayVariant{}
-	bar := newProgress(env.Stderr, "replay", len(idx.Frames))
-	for i, fr := range idx.Frames {
-		req, err := os.ReadFile(filepath.Join(*rec, fr.Request))
+	bar := newProgress(env.Stderr, "replay", frames.len())
+	for i := range frames.len() {
+		fr, req, err := frames.frame(i)
 		if err != nil {
-			return fmt.Errorf("recording: frame %d: %w", i, err)
+			return err
+		}
+		if req == nil {
+			continue // an image message
 		}
 		out, err := mod.Decode(ctx, req)
 		if err != nil {

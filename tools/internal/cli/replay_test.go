@@ -15,6 +15,7 @@ import (
 	"github.com/nniescope/nniescope/shared/dataset"
 	"github.com/nniescope/nniescope/shared/eval"
 	"github.com/nniescope/nniescope/shared/tensor"
+	"github.com/nniescope/nniescope/shared/wire"
 	"github.com/nniescope/nniescope/shared/yolo"
 )
 
@@ -108,5 +109,50 @@ func TestReplay(t *testing.T) {
 	code, _, stderr = run(t, "replay", "--recording", dir, "--module", wasmbuild.Module(t))
 	if code != 1 || !strings.Contains(stderr, "000000000139.bin") || !strings.Contains(stderr, "header") {
 		t.Fatalf("corrupt frame: exit %d, %q", code, stderr)
+	}
+}
+
+// TestReplayStreamRecording replays a board recording (.nsw): an image
+// message and a result carrying onnxruntime's output0 for a golden frame.
+func TestReplayStreamRecording(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rec.nsw")
+	w, err := wire.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := testassets.ReadF32(t, testassets.Golden(t, "000000000139", "output0"), 84*3024)
+	b := make([]byte, 4*len(f))
+	for k, v := range f {
+		binary.LittleEndian.PutUint32(b[4*k:], math.Float32bits(v))
+	}
+	raw := yolo.Raw{Type: yolo.RawF32, Shape: []int{1, 84, 3024}, Data: b}
+	res := &wire.Result{Header: wire.Header{Seq: 1}, Variant: "float",
+		Geometry: wire.Geometry{SrcW: 640, SrcH: 426, InW: 512, InH: 288, Scale: 0.676056338028169, PadLeft: 39},
+		Tensors:  []wire.Tensor{{Name: "output0", Raw: raw}}}
+	w.Write(wire.AppendImage(nil, &wire.Image{Header: wire.Header{Seq: 1}, MIME: "image/jpeg", Data: []byte{1}}))
+	w.Write(wire.AppendResult(nil, res))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want, err := (&yolo.Request{Layout: yolo.Output0, Params: yolo.Params{ScoreThreshold: 0.001, NMSThreshold: 0.7, MaxDetections: 300}, Tensors: []yolo.Raw{raw}}).Decode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := run(t, "replay", "--recording", path, "--module", wasmbuild.Module(t), "--json", "-")
+	if code != 0 {
+		t.Fatalf("exit %d: %q", code, stderr)
+	}
+	var out struct {
+		Variants []struct {
+			Name       string `json:"name"`
+			Frames     int    `json:"frames"`
+			Detections int    `json:"detections"`
+		} `json:"variants"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Variants) != 1 || out.Variants[0].Name != "float" || out.Variants[0].Frames != 1 || out.Variants[0].Detections != len(want) {
+		t.Fatalf("replay %+v, want 1 frame with %d detections", out.Variants, len(want))
 	}
 }
