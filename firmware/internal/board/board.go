@@ -20,6 +20,7 @@ import (
 	"github.com/nniescope/nniescope/firmware/internal/server"
 	"github.com/nniescope/nniescope/firmware/internal/sim"
 	"github.com/nniescope/nniescope/firmware/internal/source"
+	"github.com/nniescope/nniescope/shared/dataset"
 	"github.com/nniescope/nniescope/shared/quant"
 	"github.com/nniescope/nniescope/shared/version"
 	"github.com/nniescope/nniescope/shared/wire"
@@ -119,13 +120,23 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 			return err
 		}
 		w, h := e.Input()
-		info := Info{Model: filepath.Base(*model), Engine: "sim", Input: [2]int{w, h}, Tensors: e.Tensors(), Version: version.Version}
-		for _, n := range e.Variants() {
-			info.Variants = append(info.Variants, VariantInfo{Name: n})
+		var live *liveAP
+		if kind, dir, _ := strings.Cut(*src, ":"); kind == "dir" {
+			// Images with YOLO labels (or COCO JSON): score live.
+			if set, err := dataset.Load(dir, e.Classes()); err == nil {
+				live = newLiveAP(set)
+			}
 		}
-		cfg.Info = func() any { return info }
+		base := Info{Model: filepath.Base(*model), Engine: "sim", Input: [2]int{w, h}, Tensors: e.Tensors(), Version: version.Version}
+		cfg.Info = func() any {
+			info := base
+			for _, n := range e.Variants() {
+				info.Variants = append(info.Variants, VariantInfo{Name: n, AP: live.get(n)})
+			}
+			return info
+		}
 		loop = func(ctx context.Context, s *server.Server) error {
-			return simLoop(ctx, e, frames, s, &rec, *fps)
+			return simLoop(ctx, e, frames, s, &rec, *fps, live)
 		}
 	case "replay":
 		r, err := wire.Open(*recording)
@@ -212,7 +223,7 @@ func openSource(spec string, cfg *server.Config) (source.Source, error) {
 	return nil, fmt.Errorf("--source %q: want dir:PATH, nv12:PATH:WxH, synthetic or upload", spec)
 }
 
-func simLoop(ctx context.Context, e *sim.Engine, frames source.Source, s *server.Server, rec *recorder, fps float64) error {
+func simLoop(ctx context.Context, e *sim.Engine, frames source.Source, s *server.Server, rec *recorder, fps float64, live *liveAP) error {
 	var tick <-chan time.Time
 	if fps > 0 {
 		t := time.NewTicker(time.Duration(float64(time.Second) / fps))
@@ -234,6 +245,9 @@ func simLoop(ctx context.Context, e *sim.Engine, frames source.Source, s *server
 		msgs, err := e.Process(ctx, f)
 		if err != nil {
 			return err
+		}
+		if live != nil {
+			live.add(f.Name, msgs)
 		}
 		s.Broadcast(msgs)
 		if err := rec.write(msgs); err != nil {

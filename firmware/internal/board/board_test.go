@@ -85,7 +85,7 @@ func TestStreamsDecodableFrames(t *testing.T) {
 	var info Info
 	json.NewDecoder(resp.Body).Decode(&info)
 	resp.Body.Close()
-	if info.Input != [2]int{512, 288} || len(info.Variants) != 2 || info.Variants[1].Name != "int8" || info.Variants[0].AP != nil || len(info.Tensors) != 1 {
+	if info.Input != [2]int{512, 288} || len(info.Variants) != 2 || info.Variants[1].Name != "int8" || len(info.Tensors) != 1 {
 		t.Fatalf("/api/info %+v", info)
 	}
 
@@ -154,6 +154,29 @@ func TestStreamsDecodableFrames(t *testing.T) {
 				}
 			}
 		}
+	}
+	// The dir source has labels: the live AP appears once 10 frames are
+	// scored.
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/api/info")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var live Info
+		json.NewDecoder(resp.Body).Decode(&live)
+		resp.Body.Close()
+		if live.Variants[0].AP != nil && live.Variants[1].AP != nil {
+			if *live.Variants[0].AP <= 0 || *live.Variants[0].AP > 1 {
+				t.Fatalf("live AP %v", *live.Variants[0].AP)
+			}
+			t.Logf("live AP after ≥10 frames: float %.3f, int8 %.3f", *live.Variants[0].AP, *live.Variants[1].AP)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no live AP after 90 s")
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 	var metrics struct {
 		Frames  uint64 `json:"frames"`

@@ -110,6 +110,15 @@ func (e *Engine) Model() string { return e.model }
 // Input is the model input size.
 func (e *Engine) Input() (w, h int) { return e.inW, e.inH }
 
+// Classes is the model's class count (80 when the outputs do not say).
+func (e *Engine) Classes() int {
+	outs := e.variants[0].det.Program().Outputs()
+	if len(outs) == 1 && len(outs[0].Shape) == 3 {
+		return outs[0].Shape[1] - 4
+	}
+	return 80
+}
+
 // Variants lists the variant names.
 func (e *Engine) Variants() []string {
 	var ns []string
