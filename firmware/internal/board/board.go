@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
@@ -61,6 +62,10 @@ type VariantInfo struct {
 
 // Run parses args and serves until ctx ends.
 func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Addr)) error {
+	args, err := withConfigFile(args)
+	if err != nil {
+		return err
+	}
 	fs := flag.NewFlagSet("nniescope-board", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:8080", "address to serve HTTP and WebSocket on (non-loopback needs --token)")
@@ -79,6 +84,7 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 	input := fs.String("input", "512x288", "model input WxH (engine svp)")
 	memLimit := fs.Int("mem-limit-mb", 56, "soft memory limit for the Go heap in MiB (a board has a few hundred MB for Linux); 0: none")
 	showVersion := fs.Bool("version", false, "print the version and exit")
+	fs.String("config", "", "file of flags, one per line (\"listen 0.0.0.0:8080\" or \"variant=int8=int8.txt\"; # comments); command-line flags override it")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -173,7 +179,7 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 	defer cancel()
 	errc := make(chan error, 1)
 	go func() { errc <- loop(ctx, s) }()
-	err := s.Run(ctx, func(a net.Addr) {
+	err = s.Run(ctx, func(a net.Addr) {
 		fmt.Fprintf(stderr, "nniescope-board: serving on http://%s\n", a)
 		if ready != nil {
 			ready(a)
@@ -187,6 +193,50 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 		err = cerr
 	}
 	return err
+}
+
+// withConfigFile expands --config FILE into flags placed before the
+// command line's, so the command line wins.
+func withConfigFile(args []string) ([]string, error) {
+	var path string
+	for i, a := range args {
+		switch {
+		case a == "--config" || a == "-config":
+			if i+1 < len(args) {
+				path = args[i+1]
+			}
+		case strings.HasPrefix(a, "--config=") || strings.HasPrefix(a, "-config="):
+			path = a[strings.Index(a, "=")+1:]
+		}
+	}
+	if path == "" {
+		return args, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--config: %w", err)
+	}
+	var out []string
+	for n, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, value, ok := strings.Cut(line, " ")
+		if eq := strings.Index(line, "="); eq >= 0 && (!ok || eq < len(name)) {
+			name, value, ok = line[:eq], line[eq+1:], true
+		}
+		name = strings.TrimLeft(name, "-")
+		if name == "config" {
+			return nil, fmt.Errorf("%s:%d: a config file cannot name another", path, n+1)
+		}
+		if ok {
+			out = append(out, "--"+name+"="+strings.TrimSpace(value))
+		} else {
+			out = append(out, "--"+name)
+		}
+	}
+	return append(out, args...), nil
 }
 
 func parseSize(s string) (int, int, error) {

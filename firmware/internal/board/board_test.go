@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -207,5 +208,28 @@ func TestStartupErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error()+logs.String(), tc.want) {
 			t.Errorf("%v: %v (%s), want %q", tc.args, err, logs.String(), tc.want)
 		}
+	}
+}
+
+func TestConfigFile(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "board.conf")
+	os.WriteFile(cfg, []byte("# board settings\nlisten 0.0.0.0:9999\nvariant=int8=int8.txt\nfps 5\n"), 0o644)
+	args, err := withConfigFile([]string{"--config", cfg, "--listen", "127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "--listen=0.0.0.0:9999 --variant=int8=int8.txt --fps=5 --config " + cfg + " --listen 127.0.0.1:1"
+	if strings.Join(args, " ") != want {
+		t.Fatalf("args %q\nwant %q", strings.Join(args, " "), want)
+	}
+	// The file's non-loopback listen needs a token, unless the command line
+	// overrides it: it does here, so the error is about the missing model.
+	var logs bytes.Buffer
+	err = Run(context.Background(), []string{"--config", cfg, "--listen", "127.0.0.1:0", "--engine", "sim"}, &logs, nil)
+	if err == nil || !strings.Contains(err.Error(), "needs --model") {
+		t.Fatalf("error %v", err)
+	}
+	if _, err := withConfigFile([]string{"--config", filepath.Join(t.TempDir(), "missing")}); err == nil {
+		t.Fatal("missing config file accepted")
 	}
 }
