@@ -13,10 +13,14 @@
 package main
 
 import (
+	"encoding/binary"
 	"errors"
+	"math"
 	"strconv"
 	"unsafe"
 
+	"github.com/nniescope/nniescope/shared/metrics/boxdiff"
+	"github.com/nniescope/nniescope/shared/wire"
 	"github.com/nniescope/nniescope/shared/yolo"
 )
 
@@ -84,10 +88,170 @@ func decode(n uint32) (packed uint64) {
 	return pack()
 }
 
+// decodeWire decodes a stream message (docs/WIRE.md) as the board sent
+// it. Request: f32 score, f32 NMS IoU, f32 min width, f32 min height,
+// u32 max detections, then the message. Result: {"seq":N,"variant":"...",
+// "src":[w,h],"detections":[...]}.
+//
+//go:wasmexport nniescope_decode_wire
+func decodeWire(n uint32) (packed uint64) {
+	defer func() {
+		if r := recover(); r != nil {
+			fail(2, "internal error")
+			packed = pack()
+		}
+	}()
+	if int(n) > len(in) || n < 20 {
+		fail(1, "request shorter than its 20-byte parameter block")
+		return pack()
+	}
+	le := binary.LittleEndian
+	p := yolo.Params{ScoreThreshold: math.Float32frombits(le.Uint32(in)), NMSThreshold: math.Float32frombits(le.Uint32(in[4:])),
+		MinWidth: math.Float32frombits(le.Uint32(in[8:])), MinHeight: math.Float32frombits(le.Uint32(in[12:])), MaxDetections: int(le.Uint32(in[16:]))}
+	r, err := wire.DecodeResult(in[20:n])
+	if err != nil {
+		fail(1, err.Error())
+		return pack()
+	}
+	req := &yolo.Request{Params: p, Input: [2]int{int(r.InW), int(r.InH)},
+		Unbox: yolo.Unletterbox{Scale: r.Scale, PadLeft: r.PadLeft, PadTop: r.PadTop, SrcW: r.SrcW, SrcH: r.SrcH}}
+	for _, t := range r.Tensors {
+		req.Tensors = append(req.Tensors, t.Raw)
+	}
+	switch len(r.Tensors) {
+	case 1:
+		req.Layout = yolo.Output0
+	case 2:
+		req.Layout = yolo.RPN
+	default:
+		req.Layout = yolo.Heads
+	}
+	dets, err := req.Decode()
+	if err != nil {
+		fail(1, err.Error())
+		return pack()
+	}
+	status = 0
+	out = append(out[:0], `{"seq":`...)
+	out = strconv.AppendUint(out, r.Seq, 10)
+	out = append(out, `,"variant":`...)
+	out = appendJSONString(out, r.Variant)
+	out = append(out, `,"src":[`...)
+	out = strconv.AppendUint(out, uint64(r.SrcW), 10)
+	out = append(out, ',')
+	out = strconv.AppendUint(out, uint64(r.SrcH), 10)
+	out = append(out, "],"...)
+	body := yolo.AppendJSON(nil, dets) // {"detections":[...]}
+	out = append(out, body[1:]...)
+	return pack()
+}
+
+// diffBoxes compares two detection sets (boxdiff). Request: f32 min IoU,
+// then two sets, each u32 count and per box f32 x1 y1 x2 y2 score, u32
+// class. Result: {"matched":[{"ref","other","iou","score_delta"}],
+// "missed":[...],"extra":[...]}.
+//
+//go:wasmexport nniescope_diff
+func diffBoxes(n uint32) (packed uint64) {
+	defer func() {
+		if r := recover(); r != nil {
+			fail(2, "internal error")
+			packed = pack()
+		}
+	}()
+	b := in[:min(int(n), len(in))]
+	le := binary.LittleEndian
+	off := 4
+	read := func() ([]yolo.Detection, bool) {
+		if off+4 > len(b) {
+			return nil, false
+		}
+		c := int(le.Uint32(b[off:]))
+		off += 4
+		if c < 0 || c > (len(b)-off)/24 {
+			return nil, false
+		}
+		ds := make([]yolo.Detection, c)
+		for i := range ds {
+			for k := range 4 {
+				ds[i].Box[k] = math.Float32frombits(le.Uint32(b[off+4*k:]))
+			}
+			ds[i].Score = math.Float32frombits(le.Uint32(b[off+16:]))
+			ds[i].ClassID = int(le.Uint32(b[off+20:]))
+			off += 24
+		}
+		return ds, true
+	}
+	if len(b) < 4 {
+		fail(1, "diff request too short")
+		return pack()
+	}
+	minIoU := math.Float32frombits(le.Uint32(b))
+	ref, ok1 := read()
+	other, ok2 := read()
+	if !ok1 || !ok2 {
+		fail(1, "diff request: box counts exceed its bytes")
+		return pack()
+	}
+	d := boxdiff.Compare(ref, other, minIoU)
+	status = 0
+	out = append(out[:0], `{"matched":[`...)
+	for i, m := range d.Matched {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, `{"ref":`...)
+		out = strconv.AppendInt(out, int64(m.Ref), 10)
+		out = append(out, `,"other":`...)
+		out = strconv.AppendInt(out, int64(m.Other), 10)
+		out = append(out, `,"iou":`...)
+		out = strconv.AppendFloat(out, float64(m.IoU), 'g', -1, 32)
+		out = append(out, `,"score_delta":`...)
+		out = strconv.AppendFloat(out, float64(m.ScoreDelta), 'g', -1, 32)
+		out = append(out, '}')
+	}
+	out = append(out, `],"missed":`...)
+	out = appendInts(out, d.Missed)
+	out = append(out, `,"extra":`...)
+	out = appendInts(out, d.Extra)
+	out = append(out, '}')
+	return pack()
+}
+
+// appendJSONString quotes s for JSON. strconv.AppendQuote would do, but
+// it links Unicode tables the module does not otherwise need.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
+
+func appendInts(b []byte, v []int) []byte {
+	b = append(b, '[')
+	for i, x := range v {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(x), 10)
+	}
+	return append(b, ']')
+}
+
 func fail(code uint32, msg string) {
 	status = code
 	out = append(out[:0], `{"error":`...)
-	out = strconv.AppendQuote(out, msg)
+	out = appendJSONString(out, msg)
 	out = append(out, `,"code":`...)
 	out = strconv.AppendUint(out, uint64(code), 10)
 	out = append(out, '}')

@@ -2,8 +2,6 @@ package wire
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -61,56 +59,6 @@ func TestDecodeErrors(t *testing.T) {
 		if _, err := DecodeResult(tc.b); !errors.Is(err, ErrFormat) {
 			t.Errorf("%s: error %v, want ErrFormat", tc.name, err)
 		}
-	}
-}
-
-func TestRecording(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "rec.nsw")
-	w, err := Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var msgs [][]byte
-	for i := range 5 {
-		r := sample()
-		r.Seq = uint64(i)
-		msgs = append(msgs, AppendResult(nil, r))
-		if err := w.Write(msgs[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	check := func(path string, n int, recovered bool) {
-		t.Helper()
-		r, err := Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r.Close()
-		if r.Len() != n || r.Recovered != recovered {
-			t.Fatalf("%d messages (recovered %v), want %d (%v)", r.Len(), r.Recovered, n, recovered)
-		}
-		for i := range n {
-			m, err := r.Message(i)
-			if err != nil || string(m) != string(msgs[i]) {
-				t.Fatalf("message %d: %v", i, err)
-			}
-		}
-	}
-	check(path, 5, false)
-	// A recorder killed mid-write: no index, the last message cut off.
-	full, _ := os.ReadFile(path)
-	cut := filepath.Join(dir, "cut.nsw")
-	os.WriteFile(cut, full[:4*(4+len(msgs[0]))+100], 0o644)
-	check(cut, 4, true)
-	// Garbage is a clear error.
-	junk := filepath.Join(dir, "junk.nsw")
-	os.WriteFile(junk, []byte("this is not a recording at all"), 0o644)
-	if _, err := Open(junk); err == nil {
-		t.Fatal("junk accepted")
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nniescope/nniescope/shared/recording"
 	"github.com/nniescope/nniescope/shared/wire"
 )
 
@@ -73,7 +74,7 @@ func armServesHealthz(t *testing.T, bin string) {
 	// A one-message recording: the replay engine needs no model, which
 	// keeps the emulated start fast.
 	rec := filepath.Join(t.TempDir(), "r.nsw")
-	w, err := wire.Create(rec)
+	w, err := recording.Create(rec)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/nniescope/nniescope/firmware/internal/source"
 	"github.com/nniescope/nniescope/shared/dataset"
 	"github.com/nniescope/nniescope/shared/quant"
+	"github.com/nniescope/nniescope/shared/recording"
 	"github.com/nniescope/nniescope/shared/version"
 	"github.com/nniescope/nniescope/shared/wire"
 	"github.com/nniescope/nniescope/webui"
@@ -74,7 +75,7 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 	var variants variantFlag
 	fs.Var(&variants, "variant", "NAME[=CALIB_FILE], repeatable; \"float\" is unquantized (engine sim)")
 	src := fs.String("source", "synthetic", "dir:PATH | nv12:PATH:WxH | synthetic | upload")
-	recording := fs.String("recording", "", "recording file to play (engine replay)")
+	recPath := fs.String("recording", "", "recording file to play (engine replay)")
 	token := fs.String("token", "", "require this token on the API and the stream (header Authorization: Bearer T or ?token=T)")
 	recordDir := fs.String("record-dir", ".", "where POST /api/record?action=start writes recordings")
 	placement := fs.String("placement", string(quant.DefaultPlacement), "quantization-point model of the simulator (docs/QUANT.md)")
@@ -145,13 +146,13 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 			return simLoop(ctx, e, frames, s, &rec, *fps, live)
 		}
 	case "replay":
-		r, err := wire.Open(*recording)
+		r, err := recording.Open(*recPath)
 		if err != nil {
 			return err
 		}
 		defer r.Close()
 		cfg.Info = func() any {
-			return Info{Model: filepath.Base(*recording), Engine: "replay", Version: version.Version, Variants: []VariantInfo{}}
+			return Info{Model: filepath.Base(*recPath), Engine: "replay", Version: version.Version, Variants: []VariantInfo{}}
 		}
 		loop = func(ctx context.Context, s *server.Server) error { return replayLoop(ctx, r, s, *fps) }
 	case "svp":
@@ -306,7 +307,7 @@ func simLoop(ctx context.Context, e *sim.Engine, frames source.Source, s *server
 	}
 }
 
-func replayLoop(ctx context.Context, r *wire.Recording, s *server.Server, fps float64) error {
+func replayLoop(ctx context.Context, r *recording.Recording, s *server.Server, fps float64) error {
 	var prevSeq uint64
 	var prevCapture int64
 	var batch [][]byte
@@ -349,7 +350,7 @@ func replayLoop(ctx context.Context, r *wire.Recording, s *server.Server, fps fl
 type recorder struct {
 	mu   sync.Mutex
 	dir  string
-	w    *wire.Recorder
+	w    *recording.Recorder
 	path string
 }
 
@@ -369,7 +370,7 @@ func (r *recorder) toggle(start bool) (string, error) {
 		return r.path, errors.New("already recording to " + r.path)
 	}
 	p := filepath.Join(r.dir, "nniescope-"+time.Now().UTC().Format("20060102-150405.000")+".nsw")
-	w, err := wire.Create(p)
+	w, err := recording.Create(p)
 	if err != nil {
 		return "", err
 	}

@@ -3,7 +3,8 @@
 package boxdiff
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 
 	"github.com/nniescope/nniescope/shared/yolo"
 )
@@ -41,7 +42,7 @@ func Compare(ref, other []yolo.Detection, minIoU float32) Diff {
 			}
 		}
 	}
-	sort.SliceStable(cs, func(x, y int) bool { return cs[x].iou > cs[y].iou })
+	slices.SortStableFunc(cs, func(x, y cand) int { return cmp.Compare(y.iou, x.iou) })
 	usedR := make([]bool, len(ref))
 	usedO := make([]bool, len(other))
 	d := Diff{Matched: []Pair{}, Missed: []int{}, Extra: []int{}}
@@ -52,7 +53,7 @@ func Compare(ref, other []yolo.Detection, minIoU float32) Diff {
 		usedR[c.i], usedO[c.j] = true, true
 		d.Matched = append(d.Matched, Pair{Ref: c.i, Other: c.j, IoU: c.iou, ScoreDelta: other[c.j].Score - ref[c.i].Score})
 	}
-	sort.Slice(d.Matched, func(x, y int) bool { return d.Matched[x].Ref < d.Matched[y].Ref })
+	slices.SortFunc(d.Matched, func(x, y Pair) int { return cmp.Compare(x.Ref, y.Ref) })
 	for i, u := range usedR {
 		if !u {
 			d.Missed = append(d.Missed, i)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nniescope/nniescope/shared/dataset"
 	"github.com/nniescope/nniescope/shared/eval"
+	"github.com/nniescope/nniescope/shared/recording"
 	"github.com/nniescope/nniescope/shared/wire"
 	"github.com/nniescope/nniescope/shared/yolo"
 	"github.com/nniescope/nniescope/tools/internal/wasmhost"
@@ -32,13 +33,13 @@ type recordedFrame struct {
 type frameSource struct {
 	dir  string
 	idx  recordingIndex
-	nsw  *wire.Recording
+	nsw  *recording.Recording
 	name string
 }
 
 func openRecording(path string) (*frameSource, error) {
 	if st, err := os.Stat(path); err == nil && !st.IsDir() {
-		r, err := wire.Open(path)
+		r, err := recording.Open(path)
 		if err != nil {
 			return nil, err
 		}

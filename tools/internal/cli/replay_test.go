@@ -14,6 +14,7 @@ import (
 	"github.com/nniescope/nniescope/internal/wasmbuild"
 	"github.com/nniescope/nniescope/shared/dataset"
 	"github.com/nniescope/nniescope/shared/eval"
+	"github.com/nniescope/nniescope/shared/recording"
 	"github.com/nniescope/nniescope/shared/tensor"
 	"github.com/nniescope/nniescope/shared/wire"
 	"github.com/nniescope/nniescope/shared/yolo"
@@ -116,7 +117,7 @@ func TestReplay(t *testing.T) {
 // message and a result carrying onnxruntime's output0 for a golden frame.
 func TestReplayStreamRecording(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "rec.nsw")
-	w, err := wire.Create(path)
+	w, err := recording.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}

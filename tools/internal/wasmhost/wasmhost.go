@@ -19,9 +19,9 @@ const ABIVersion = 1
 // Module is an instantiated post-process module. Not safe for concurrent
 // use: the module has one request buffer.
 type Module struct {
-	rt                    wazero.Runtime
-	mod                   api.Module
-	alloc, decode, status api.Function
+	rt                                    wazero.Runtime
+	mod                                   api.Module
+	alloc, decode, status, wireFn, diffFn api.Function
 }
 
 // ErrDecode marks a request the module refused (status 1: bad request or
@@ -52,9 +52,10 @@ func Load(ctx context.Context, wasm []byte, cacheDir string) (*Module, error) {
 		rt.Close(ctx)
 		return nil, fmt.Errorf("wasmhost: instantiate: %w", err)
 	}
-	m := &Module{rt: rt, mod: mod, alloc: mod.ExportedFunction("nniescope_alloc"), decode: mod.ExportedFunction("nniescope_decode"), status: mod.ExportedFunction("nniescope_status")}
+	m := &Module{rt: rt, mod: mod, alloc: mod.ExportedFunction("nniescope_alloc"), decode: mod.ExportedFunction("nniescope_decode"), status: mod.ExportedFunction("nniescope_status"),
+		wireFn: mod.ExportedFunction("nniescope_decode_wire"), diffFn: mod.ExportedFunction("nniescope_diff")}
 	ver := mod.ExportedFunction("nniescope_abi_version")
-	if m.alloc == nil || m.decode == nil || m.status == nil || ver == nil {
+	if m.alloc == nil || m.decode == nil || m.status == nil || m.wireFn == nil || m.diffFn == nil || ver == nil {
 		rt.Close(ctx)
 		return nil, errors.New("wasmhost: not a nniescope post-process module (exports missing)")
 	}
@@ -77,6 +78,22 @@ func LoadFile(ctx context.Context, path, cacheDir string) (*Module, error) {
 // Decode runs one request (yolo.Request.Encode) and returns the module's
 // JSON. A refused request returns the JSON and an error wrapping ErrDecode.
 func (m *Module) Decode(ctx context.Context, req []byte) ([]byte, error) {
+	return m.call(ctx, m.decode, req)
+}
+
+// DecodeWire decodes a stream message (docs/WIRE.md) after a 20-byte
+// parameter block (score, NMS IoU, min width, min height as f32, max
+// detections as u32).
+func (m *Module) DecodeWire(ctx context.Context, req []byte) ([]byte, error) {
+	return m.call(ctx, m.wireFn, req)
+}
+
+// Diff compares two detection sets (docs/POSTPROCESS.md).
+func (m *Module) Diff(ctx context.Context, req []byte) ([]byte, error) {
+	return m.call(ctx, m.diffFn, req)
+}
+
+func (m *Module) call(ctx context.Context, fn api.Function, req []byte) ([]byte, error) {
 	r, err := m.alloc.Call(ctx, uint64(len(req)))
 	if err != nil {
 		return nil, fmt.Errorf("wasmhost: alloc: %w", err)
@@ -84,7 +101,7 @@ func (m *Module) Decode(ctx context.Context, req []byte) ([]byte, error) {
 	if len(req) > 0 && !m.mod.Memory().Write(uint32(r[0]), req) {
 		return nil, errors.New("wasmhost: request does not fit the module's memory")
 	}
-	r, err = m.decode.Call(ctx, uint64(len(req)))
+	r, err = fn.Call(ctx, uint64(len(req)))
 	if err != nil {
 		return nil, fmt.Errorf("wasmhost: decode trapped: %w", err)
 	}

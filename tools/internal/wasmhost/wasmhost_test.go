@@ -5,14 +5,18 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"testing"
 
 	"github.com/nniescope/nniescope/internal/testassets"
 	"github.com/nniescope/nniescope/internal/wasmbuild"
+	"github.com/nniescope/nniescope/shared/metrics/boxdiff"
 	"github.com/nniescope/nniescope/shared/tensor"
+	"github.com/nniescope/nniescope/shared/wire"
 	"github.com/nniescope/nniescope/shared/yolo"
 )
 
@@ -110,7 +114,7 @@ func BenchmarkDecode(b *testing.B) {
 }
 
 // TestModuleSize: the module the board serves and the browser downloads
-// stays within 2 MB (600 KB gzipped). Size is deterministic for a given
+// stays within 2 MiB (600 KiB gzipped). Size is deterministic for a given
 // toolchain, so it is a test rather than a benchmark.
 func TestModuleSize(t *testing.T) {
 	b, err := os.ReadFile(BuildModule(t))
@@ -122,7 +126,76 @@ func TestModuleSize(t *testing.T) {
 	w.Write(b)
 	w.Close()
 	t.Logf("module %d bytes, %d gzipped", len(b), gz.Len())
-	if len(b) > 2_000_000 || gz.Len() > 600_000 {
-		t.Fatalf("module %d bytes (%d gzipped): over 2 MB / 600 KB; look for fmt or reflect in the decode path (go list -deps ./wasm)", len(b), gz.Len())
+	if len(b) > 2<<20 || gz.Len() > 600<<10 {
+		t.Fatalf("module %d bytes (%d gzipped): over 2 MiB / 600 KiB; look for fmt, sort, os or unicode tables in the module's imports (go list -deps ./wasm)", len(b), gz.Len())
+	}
+}
+
+// TestWireAndDiffExports: the module decodes a stream message and diffs
+// two box sets exactly as shared/yolo and shared/metrics/boxdiff do.
+func TestWireAndDiffExports(t *testing.T) {
+	ctx := context.Background()
+	m, err := LoadFile(ctx, BuildModule(t), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close(ctx)
+	req, err := yolo.ParseRequest(GoldenRequest(t, testassets.GoldenImages[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tensors []wire.Tensor
+	for i, r := range req.Tensors {
+		tensors = append(tensors, wire.Tensor{Name: fmt.Sprint(i), Raw: r})
+	}
+	msg := wire.AppendResult(nil, &wire.Result{Header: wire.Header{Seq: 9}, Variant: "int8",
+		Geometry: wire.Geometry{SrcW: 640, SrcH: 426, InW: 512, InH: 288, Scale: req.Unbox.Scale, PadLeft: req.Unbox.PadLeft}, Tensors: tensors})
+	params := make([]byte, 20)
+	binary.LittleEndian.PutUint32(params, math.Float32bits(0.25))
+	binary.LittleEndian.PutUint32(params[4:], math.Float32bits(0.7))
+	binary.LittleEndian.PutUint32(params[16:], 300)
+	got, err := m.DecodeWire(ctx, append(params, msg...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	native := Native(t, GoldenRequest(t, testassets.GoldenImages[0]))
+	want := `{"seq":9,"variant":"int8","src":[640,426],` + string(native[1:])
+	if string(got) != want {
+		t.Fatalf("decode_wire:\n%s\nwant\n%s", got, want)
+	}
+	// Diff the golden boxes against themselves shifted by 3 px.
+	dets, _ := req.Decode()
+	moved := append([]yolo.Detection(nil), dets...)
+	for i := range moved {
+		moved[i].Box[0] += 3
+	}
+	moved = moved[1:]
+	enc := func(ds []yolo.Detection) []byte {
+		b := binary.LittleEndian.AppendUint32(nil, uint32(len(ds)))
+		for _, d := range ds {
+			for _, v := range d.Box {
+				b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+			}
+			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(d.Score))
+			b = binary.LittleEndian.AppendUint32(b, uint32(d.ClassID))
+		}
+		return b
+	}
+	dreq := binary.LittleEndian.AppendUint32(nil, math.Float32bits(0.5))
+	dreq = append(append(dreq, enc(dets)...), enc(moved)...)
+	gotDiff, err := m.Diff(ctx, dreq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d boxdiff.Diff
+	if err := json.Unmarshal(gotDiff, &d); err != nil {
+		t.Fatal(err)
+	}
+	wantDiff := boxdiff.Compare(dets, moved, 0.5)
+	if len(d.Matched) != len(wantDiff.Matched) || len(d.Missed) != len(wantDiff.Missed) || len(d.Extra) != len(wantDiff.Extra) || len(d.Missed) == 0 {
+		t.Fatalf("module diff %+v, native %+v", d, wantDiff)
+	}
+	if _, err := m.DecodeWire(ctx, append(params, msg[:50]...)); !errors.Is(err, ErrDecode) {
+		t.Fatalf("truncated message: %v", err)
 	}
 }

@@ -1,4 +1,8 @@
-package wire
+// Package recording stores the stream (shared/wire messages) in a file
+// with an index, and reads it back, recovering a recording that was not
+// closed. Kept apart from package wire so the WASM module, which decodes
+// messages, does not link the file system.
+package recording
 
 import (
 	"bufio"
@@ -15,6 +19,7 @@ import (
 var (
 	indexMagic   = [4]byte{'N', 'S', 'W', 'I'}
 	trailerMagic = [4]byte{'N', 'S', 'W', 'E'}
+	wireMagic    = [4]byte{'N', 'S', 'W', '1'} // every wire message starts so
 )
 
 // MaxMessage bounds one message (a 640x640 frame's raw heads are ~1 MB).
@@ -32,7 +37,7 @@ type Recorder struct {
 func Create(path string) (*Recorder, error) {
 	f, err := os.Create(path)
 	if err != nil {
-		return nil, errfmt.Errorf("wire: %w", err)
+		return nil, errfmt.Errorf("recording: %w", err)
 	}
 	return &Recorder{f: f, w: bufio.NewWriterSize(f, 1<<20)}, nil
 }
@@ -40,16 +45,16 @@ func Create(path string) (*Recorder, error) {
 // Write appends one message.
 func (r *Recorder) Write(msg []byte) error {
 	if len(msg) > MaxMessage {
-		return errfmt.Errorf("wire: message of %d bytes exceeds %d", len(msg), MaxMessage)
+		return errfmt.Errorf("recording: message of %d bytes exceeds %d", len(msg), MaxMessage)
 	}
 	r.offsets = append(r.offsets, r.off)
 	var n [4]byte
 	binary.LittleEndian.PutUint32(n[:], uint32(len(msg)))
 	if _, err := r.w.Write(n[:]); err != nil {
-		return errfmt.Errorf("wire: recording: %w", err)
+		return errfmt.Errorf("recording: recording: %w", err)
 	}
 	if _, err := r.w.Write(msg); err != nil {
-		return errfmt.Errorf("wire: recording: %w", err)
+		return errfmt.Errorf("recording: recording: %w", err)
 	}
 	r.off += int64(4 + len(msg))
 	return nil
@@ -72,7 +77,7 @@ func (r *Recorder) Close() error {
 		err = cerr
 	}
 	if err != nil {
-		return errfmt.Errorf("wire: recording: %w", err)
+		return errfmt.Errorf("recording: recording: %w", err)
 	}
 	return nil
 }
@@ -92,12 +97,12 @@ type Recording struct {
 func Open(path string) (*Recording, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, errfmt.Errorf("wire: %w", err)
+		return nil, errfmt.Errorf("recording: %w", err)
 	}
 	st, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, errfmt.Errorf("wire: %w", err)
+		return nil, errfmt.Errorf("recording: %w", err)
 	}
 	r := &Recording{f: f, name: path}
 	if err := r.readIndex(st.Size()); err != nil {
@@ -156,11 +161,14 @@ func (r *Recording) scan(size int64) error {
 	var n [4]byte
 	for off+4 <= size {
 		if _, err := r.f.ReadAt(n[:], off); err != nil {
-			return errfmt.Errorf("wire: %s: %w", r.name, err)
+			return errfmt.Errorf("recording: %s: %w", r.name, err)
+		}
+		if n == indexMagic {
+			break // the index of a recording whose trailer was cut off
 		}
 		l := int64(binary.LittleEndian.Uint32(n[:]))
 		if l > MaxMessage {
-			return errfmt.Errorf("wire: %s: corrupt recording: message at byte %d claims %d bytes", r.name, off, l)
+			return errfmt.Errorf("recording: %s: corrupt recording: message at byte %d claims %d bytes", r.name, off, l)
 		}
 		if off+4+l > size {
 			break
@@ -168,20 +176,20 @@ func (r *Recording) scan(size int64) error {
 		var m [4]byte
 		if l >= 4 {
 			if _, err := r.f.ReadAt(m[:], off+4); err != nil {
-				return errfmt.Errorf("wire: %s: %w", r.name, err)
+				return errfmt.Errorf("recording: %s: %w", r.name, err)
 			}
 		}
-		if m != magic {
+		if m != wireMagic {
 			if m == indexMagic {
 				break
 			}
-			return errfmt.Errorf("wire: %s: corrupt recording: no message at byte %d", r.name, off)
+			return errfmt.Errorf("recording: %s: corrupt recording: no message at byte %d", r.name, off)
 		}
 		r.offsets = append(r.offsets, off)
 		off += 4 + l
 	}
 	if len(r.offsets) == 0 {
-		return errfmt.Errorf("wire: %s: not a recording (no messages)", r.name)
+		return errfmt.Errorf("recording: %s: not a recording (no messages)", r.name)
 	}
 	r.end = off
 	return nil
@@ -193,19 +201,19 @@ func (r *Recording) Len() int { return len(r.offsets) }
 // Message reads message i.
 func (r *Recording) Message(i int) ([]byte, error) {
 	if i < 0 || i >= len(r.offsets) {
-		return nil, errfmt.Errorf("wire: %s: message %d of %d", r.name, i, len(r.offsets))
+		return nil, errfmt.Errorf("recording: %s: message %d of %d", r.name, i, len(r.offsets))
 	}
 	var n [4]byte
 	if _, err := r.f.ReadAt(n[:], r.offsets[i]); err != nil {
-		return nil, errfmt.Errorf("wire: %s: message %d: %w", r.name, i, err)
+		return nil, errfmt.Errorf("recording: %s: message %d: %w", r.name, i, err)
 	}
 	l := int64(binary.LittleEndian.Uint32(n[:]))
 	if l > MaxMessage || r.offsets[i]+4+l > r.end {
-		return nil, errfmt.Errorf("wire: %s: corrupt recording: message %d claims %d bytes", r.name, i, l)
+		return nil, errfmt.Errorf("recording: %s: corrupt recording: message %d claims %d bytes", r.name, i, l)
 	}
 	b := make([]byte, l)
 	if _, err := r.f.ReadAt(b, r.offsets[i]+4); err != nil {
-		return nil, errfmt.Errorf("wire: %s: message %d: %w", r.name, i, err)
+		return nil, errfmt.Errorf("recording: %s: message %d: %w", r.name, i, err)
 	}
 	return b, nil
 }
