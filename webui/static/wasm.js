@@ -53,16 +53,41 @@ export async function loadPostProcess(url) {
   memory = x.memory;
   x._initialize();
   if (x.nniescope_abi_version() !== ABI) throw new Error(`post-process module speaks ABI ${x.nniescope_abi_version()}, this page ${ABI}`);
+  const call = (fn, bytes) => {
+    const ptr = x.nniescope_alloc(bytes.length);
+    new Uint8Array(memory.buffer, ptr, bytes.length).set(bytes); // fresh view: memory may have grown
+    const packed = fn(bytes.length);
+    const out = Number(packed >> 32n), len = Number(packed & 0xffffffffn);
+    const json = decoder.decode(new Uint8Array(memory.buffer, out, len));
+    return { json, status: x.nniescope_status() };
+  };
   return {
-    // decode takes a request (docs/POSTPROCESS.md) and returns
-    // {json, status}: status 0 ok, 1 bad request or tensor, 2 internal.
-    decode(bytes) {
-      const ptr = x.nniescope_alloc(bytes.length);
-      new Uint8Array(memory.buffer, ptr, bytes.length).set(bytes); // fresh view: memory may have grown
-      const packed = x.nniescope_decode(bytes.length);
-      const out = Number(packed >> 32n), len = Number(packed & 0xffffffffn);
-      const json = decoder.decode(new Uint8Array(memory.buffer, out, len));
-      return { json, status: x.nniescope_status() };
+    // Each returns {json, status}: status 0 ok, 1 bad request or tensor,
+    // 2 internal (docs/POSTPROCESS.md has the byte layouts).
+    decode: (bytes) => call(x.nniescope_decode, bytes),
+    // decodeWire re-decodes a stream message with the page's thresholds.
+    decodeWire(msg, { score = 0.25, iou = 0.7, minW = 0, minH = 0, maxDet = 300 } = {}) {
+      const req = new Uint8Array(20 + msg.length);
+      const v = new DataView(req.buffer);
+      v.setFloat32(0, score, true); v.setFloat32(4, iou, true);
+      v.setFloat32(8, minW, true); v.setFloat32(12, minH, true); v.setUint32(16, maxDet, true);
+      req.set(msg, 20);
+      return call(x.nniescope_decode_wire, req);
+    },
+    // diff compares two detection lists ({class_id, score, box}).
+    diff(ref, other, minIoU = 0.5) {
+      const req = new Uint8Array(4 + 4 + 24 * ref.length + 4 + 24 * other.length);
+      const v = new DataView(req.buffer);
+      let o = 0;
+      v.setFloat32(o, minIoU, true); o += 4;
+      for (const set of [ref, other]) {
+        v.setUint32(o, set.length, true); o += 4;
+        for (const d of set) {
+          for (const c of d.box) { v.setFloat32(o, c, true); o += 4; }
+          v.setFloat32(o, d.score, true); v.setUint32(o + 4, d.class_id, true); o += 8;
+        }
+      }
+      return call(x.nniescope_diff, req);
     },
   };
 }

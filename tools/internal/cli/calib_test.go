@@ -5,10 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/nniescope/nniescope/internal/testassets"
 	"github.com/nniescope/nniescope/shared/calib"
@@ -103,3 +106,44 @@ func TestEvalResultsRoundTrip(t *testing.T) {
 		t.Fatalf("cocoeval on the written files: AP %v; eval said %v", ce.Stats[0], ev.Variants[0].AP)
 	}
 }
+
+func TestServe(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- Main(ctx, Env{Stdout: &out, Stderr: &errb}, []string{"serve", "--listen", "127.0.0.1:0"})
+	}()
+	var url string
+	for i := 0; i < 100 && url == ""; i++ {
+		time.Sleep(20 * time.Millisecond)
+		if s := out.String(); strings.Contains(s, "http://") {
+			url = strings.Fields(s[strings.Index(s, "http://"):])[0]
+		}
+	}
+	if url == "" {
+		t.Fatalf("serve printed no URL: %q %q", out.String(), errb.String())
+	}
+	resp, err := http.Get(url + "app.js")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET app.js: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

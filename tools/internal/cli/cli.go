@@ -39,6 +39,7 @@ func commands() map[string]command {
 		"layers":   {"per-layer error of a quantized simulation against float, isolated and cumulative", runLayers},
 		"search":   {"find the layers to keep in 16-bit (mixed precision) and write the spliced file", runSearch},
 		"replay":   {"decode a recording through the WASM post-process module (wazero)", runReplay},
+		"serve":    {"serve the inspection page for recordings and layer reports", runServe},
 		"cocoeval": {"COCO bbox evaluation of a results file against ground truth (pycocotools semantics)", runCocoeval},
 	}
 }

@@ -1,0 +1,99 @@
+package board
+
+import (
+	"context"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nniescope/nniescope/internal/testassets"
+	"github.com/nniescope/nniescope/shared/dataset"
+	"github.com/nniescope/nniescope/shared/metrics/boxdiff"
+	"github.com/nniescope/nniescope/shared/onnx"
+	"github.com/nniescope/nniescope/shared/quant"
+	"github.com/nniescope/nniescope/shared/yolo"
+	"github.com/nniescope/nniescope/webui"
+)
+
+// TestUIInBrowser: the board in sim mode with two variants, the page in
+// Debian's Chromium: panels show boxes, a higher score threshold shows
+// fewer, and the diff table's counts equal shared/metrics/boxdiff's for the
+// same detections. Screenshots land in out/screenshots.
+func TestUIInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the board and Chromium")
+	}
+	if _, err := fs.Stat(webui.FS(), "nniescope.wasm"); err != nil {
+		t.Fatal("webui/static/nniescope.wasm is missing from the embedded UI: run `go tool task wasm:build` (the test task does) before building the board")
+	}
+	repo, _ := filepath.Abs("../../..")
+	if _, err := os.Stat(filepath.Join(repo, "webui", "test", "node_modules", "playwright-core")); err != nil {
+		t.Fatal("webui/test/node_modules/playwright-core is missing: run `go tool task deps`")
+	}
+	model := testassets.Path(t, "models", "yolov8n-512x288.onnx")
+	m, err := onnx.Load(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := dataset.ImageFiles(testassets.Path(t, "coco", "calib"))
+	f8, err := quant.Calibrate(context.Background(), m, files[:4], quant.CalibOptions{Bits: 8, Threads: 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c8 := filepath.Join(t.TempDir(), "int8.txt")
+	f8.Save(c8)
+	addr, cancel, done := start(t, "--model", model, "--variant", "float", "--variant", "int8="+c8,
+		"--source", "dir:"+testassets.Path(t, "coco", "val"), "--fps", "2", "--threads", "2")
+	defer func() { cancel(); <-done }()
+
+	shots := filepath.Join(repo, "out", "screenshots")
+	os.MkdirAll(shots, 0o755)
+	ctx, stop := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer stop()
+	cmd := exec.CommandContext(ctx, "node", filepath.Join(repo, "webui", "test", "ui.mjs"), "http://"+addr+"/", shots)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("chromium: %v", err)
+	}
+	var res struct {
+		Before, After map[string]int
+		Ref, Other    string
+		Dets          map[string][]yolo.Detection
+		Diff          struct{ Matched, Missed, Extra int }
+		Conn          string
+		CorruptError  string
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("%q: %v", out, err)
+	}
+	t.Logf("boxes at score 0.25 %v, at 0.80 %v; diff %s vs %s %+v; screenshots in %s", res.Before, res.After, res.Other, res.Ref, res.Diff, shots)
+	if !strings.Contains(res.CorruptError, "broken.nsw") {
+		t.Errorf("a corrupt recording shows %q, want an error naming it", res.CorruptError)
+	}
+	if res.Conn != "live" {
+		t.Errorf("connection state %q", res.Conn)
+	}
+	fewer := false
+	for v, n := range res.Before {
+		if n == 0 {
+			t.Errorf("%s panel shows no boxes", v)
+		}
+		if res.After[v] > n {
+			t.Errorf("%s: %d boxes at score 0.8, %d at 0.25", v, res.After[v], n)
+		}
+		fewer = fewer || res.After[v] < n
+	}
+	if !fewer {
+		t.Error("raising the score threshold changed no box count")
+	}
+	want := boxdiff.Compare(res.Dets[res.Ref], res.Dets[res.Other], 0.5)
+	if res.Diff.Matched != len(want.Matched) || res.Diff.Missed != len(want.Missed) || res.Diff.Extra != len(want.Extra) {
+		t.Errorf("page diff %+v, shared computes matched %d missed %d extra %d", res.Diff, len(want.Matched), len(want.Missed), len(want.Extra))
+	}
+}

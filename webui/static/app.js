@@ -1,0 +1,247 @@
+// nniescope inspection page: frames from the board's /ws (or a recording
+// file), one panel per variant, boxes re-decoded in the page by the shared
+// WebAssembly module whenever a threshold moves, and a box diff against a
+// reference variant computed by the same module. No decoding logic here.
+import { loadPostProcess } from '/wasm.js';
+
+const $ = (id) => document.getElementById(id);
+const KEEP = 50; // frames kept for stepping back
+const COLORS = ['#e53935', '#1e88e5', '#43a047', '#fb8c00', '#8e24aa', '#00897b'];
+const state = { frames: [], index: -1, paused: false, variants: [], view: { zoom: 1, x: 0, y: 0 }, current: null, info: null };
+window.nniescope = state; // read by the browser tests
+
+const pp = await loadPostProcess('/nniescope.wasm').catch((e) => fail('post-process module: ' + e.message));
+const token = new URLSearchParams(location.search).get('token') || '';
+const auth = token ? '?token=' + encodeURIComponent(token) : '';
+
+function fail(msg) { $('error').hidden = false; $('error').textContent = msg; }
+
+// Wire messages (docs/WIRE.md): the page reads only the header and the
+// image payload; results go to the module as they are.
+function kindOf(b) { return new DataView(b.buffer, b.byteOffset).getUint16(6, true); }
+function seqOf(b) { return Number(new DataView(b.buffer, b.byteOffset).getBigUint64(8, true)); }
+function imageOf(b) {
+  const v = new DataView(b.buffer, b.byteOffset);
+  const ml = v.getUint16(32, true), len = v.getUint32(34 + ml, true);
+  return new Blob([b.subarray(38 + ml, 38 + ml + len)], { type: new TextDecoder().decode(b.subarray(34, 34 + ml)) });
+}
+
+function addMessage(b) {
+  if (b.length < 32 || String.fromCharCode(...b.subarray(0, 4)) !== 'NSW1') throw new Error('not a nniescope stream message');
+  const seq = seqOf(b);
+  let f = state.frames.find((x) => x.seq === seq);
+  if (!f) {
+    f = { seq, results: [], image: null };
+    state.frames.push(f);
+    if (state.frames.length > KEEP) state.frames.shift();
+  }
+  if (kindOf(b) === 2) createImageBitmap(imageOf(b)).then((bm) => { f.image = bm; if (f === shown()) render(); });
+  else f.results.push(b);
+  if (!state.paused) { state.index = state.frames.length - 1; schedule(); }
+}
+
+const shown = () => state.frames[state.index];
+let pending = false;
+function schedule() { if (!pending) { pending = true; requestAnimationFrame(() => { pending = false; render(); }); } }
+
+function params() { return { score: +$('score').value, iou: +$('iou').value }; }
+
+// render decodes the shown frame's results with the current thresholds.
+function render() {
+  const f = shown();
+  if (!f || !pp) return;
+  const cur = { seq: f.seq, dets: {}, src: null };
+  for (const msg of f.results) {
+    const { json, status } = pp.decodeWire(msg, params());
+    const r = JSON.parse(json);
+    if (status !== 0) { fail(`frame ${f.seq}: ${r.error}`); continue; }
+    cur.dets[r.variant] = r.detections;
+    cur.src = r.src;
+  }
+  state.current = cur;
+  const names = Object.keys(cur.dets);
+  if (names.join() !== state.variants.join()) setVariants(names);
+  for (const name of names) draw(name, f.image, cur);
+  $('frameInfo').textContent = `frame ${f.seq} (${state.index + 1}/${state.frames.length})`;
+  renderDiff(cur);
+}
+
+function setVariants(names) {
+  state.variants = names;
+  $('panels').innerHTML = '';
+  const ref = $('ref').value;
+  $('ref').innerHTML = names.map((n) => `<option${n === ref ? ' selected' : ''}>${n}</option>`).join('');
+  for (const [i, n] of names.entries()) {
+    const p = document.createElement('div');
+    p.className = 'panel';
+    p.innerHTML = `<h3><span style="color:${COLORS[i % COLORS.length]}">${n}</span><span><span data-testid="count-${n}">0</span> boxes · AP <span data-testid="ap-${n}">–</span></span></h3><canvas data-testid="canvas-${n}"></canvas>`;
+    $('panels').append(p);
+    attachView(p.querySelector('canvas'));
+  }
+}
+
+function draw(name, image, cur) {
+  const c = document.querySelector(`[data-testid="canvas-${name}"]`);
+  const [w, h] = cur.src || [image?.width || 640, image?.height || 480];
+  if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
+  const g = c.getContext('2d');
+  const { zoom, x, y } = state.view;
+  g.setTransform(1, 0, 0, 1, 0, 0);
+  g.fillStyle = '#777'; g.fillRect(0, 0, w, h);
+  g.setTransform(zoom, 0, 0, zoom, x, y);
+  if (image) g.drawImage(image, 0, 0, w, h);
+  const dets = cur.dets[name];
+  const diff = state.diff?.[name];
+  g.lineWidth = 2 / zoom; g.font = `${12 / zoom}px system-ui`;
+  dets.forEach((d, i) => {
+    const extra = diff && diff.extra.includes(i);
+    g.strokeStyle = extra ? '#ff00ff' : COLORS[state.variants.indexOf(name) % COLORS.length];
+    g.setLineDash(extra ? [6 / zoom, 4 / zoom] : []);
+    g.strokeRect(d.box[0], d.box[1], d.box[2] - d.box[0], d.box[3] - d.box[1]);
+    g.fillStyle = g.strokeStyle;
+    g.fillText(`${d.class_id} ${d.score.toFixed(2)}`, d.box[0] + 2 / zoom, d.box[1] + 12 / zoom);
+  });
+  if (diff) { // reference boxes this variant missed
+    const ref = cur.dets[$('ref').value];
+    g.strokeStyle = '#ffeb3b'; g.setLineDash([2 / zoom, 3 / zoom]);
+    for (const i of diff.missed) g.strokeRect(ref[i].box[0], ref[i].box[1], ref[i].box[2] - ref[i].box[0], ref[i].box[3] - ref[i].box[1]);
+  }
+  document.querySelector(`[data-testid="count-${name}"]`).textContent = dets.length;
+}
+
+// renderDiff matches each variant's boxes to the reference's in the module.
+function renderDiff(cur) {
+  const refName = $('ref').value || state.variants[0];
+  const ref = cur.dets[refName];
+  state.diff = {};
+  const rows = [];
+  for (const name of state.variants) {
+    if (name === refName || !ref) continue;
+    const { json, status } = pp.diff(ref, cur.dets[name], 0.5);
+    if (status !== 0) { fail(JSON.parse(json).error); continue; }
+    const d = JSON.parse(json);
+    state.diff[name] = d;
+    const meanIoU = d.matched.length ? d.matched.reduce((s, m) => s + m.iou, 0) / d.matched.length : 0;
+    rows.push(`<tr><td>${name}</td><td data-testid="matched-${name}">${d.matched.length}</td><td data-testid="missed-${name}">${d.missed.length}</td><td data-testid="extra-${name}">${d.extra.length}</td><td>${meanIoU.toFixed(3)}</td></tr>`);
+  }
+  $('diffBody').innerHTML = rows.length
+    ? `<table><tr><th>vs ${refName}</th><th>matched</th><th>missed (yellow)</th><th>extra (dashed)</th><th>mean IoU</th></tr>${rows.join('')}</table>`
+    : 'Only one variant: nothing to compare.';
+}
+
+// One zoom/pan for every panel: they show the same frame.
+function attachView(c) {
+  c.addEventListener('wheel', (e) => {
+    e.preventDefault();
+    const k = e.deltaY < 0 ? 1.2 : 1 / 1.2;
+    const r = c.getBoundingClientRect(), s = c.width / r.width;
+    const px = (e.clientX - r.left) * s, py = (e.clientY - r.top) * s;
+    const v = state.view;
+    v.x = px - (px - v.x) * k; v.y = py - (py - v.y) * k; v.zoom *= k;
+    schedule();
+  });
+  let drag = null;
+  c.addEventListener('mousedown', (e) => { drag = { x: e.clientX, y: e.clientY }; });
+  addEventListener('mouseup', () => { drag = null; });
+  c.addEventListener('mousemove', (e) => {
+    if (!drag) return;
+    const s = c.width / c.getBoundingClientRect().width;
+    state.view.x += (e.clientX - drag.x) * s; state.view.y += (e.clientY - drag.y) * s;
+    drag = { x: e.clientX, y: e.clientY };
+    schedule();
+  });
+  c.addEventListener('dblclick', () => { state.view = { zoom: 1, x: 0, y: 0 }; schedule(); });
+}
+
+// Live stream with reconnection backoff.
+let backoff = 500;
+function connect() {
+  if (state.replaying) return;
+  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws${auth}`);
+  ws.binaryType = 'arraybuffer';
+  ws.onopen = () => { backoff = 500; $('conn').textContent = 'live'; $('conn').className = 'live'; };
+  ws.onmessage = (e) => { try { addMessage(new Uint8Array(e.data)); } catch (err) { fail(err.message); } };
+  ws.onclose = () => {
+    if (state.replaying) return;
+    $('conn').textContent = `disconnected, retrying in ${(backoff / 1000).toFixed(1)} s`; $('conn').className = 'down';
+    setTimeout(connect, backoff);
+    backoff = Math.min(backoff * 2, 10000);
+  };
+}
+
+async function pollInfo() {
+  try {
+    const r = await fetch('/api/info' + auth);
+    if (r.status === 401) {
+      const t = prompt('This board needs its token');
+      if (t) location.search = '?token=' + encodeURIComponent(t);
+      return;
+    }
+    state.info = await r.json();
+    for (const v of state.info.variants || []) {
+      const el = document.querySelector(`[data-testid="ap-${v.name}"]`);
+      if (el) el.textContent = v.ap == null ? '–' : v.ap.toFixed(3);
+    }
+  } catch { /* the stream state shows the outage */ }
+  setTimeout(pollInfo, 2000);
+}
+
+// Replay: a recording file's messages (u32 length + message, then index).
+async function openRecording(file) {
+  const b = new Uint8Array(await file.arrayBuffer());
+  const v = new DataView(b.buffer);
+  const msgs = [];
+  for (let o = 0; o + 4 <= b.length;) {
+    const n = v.getUint32(o, true);
+    if (String.fromCharCode(...b.subarray(o, o + 4)) === 'NSWI') break;
+    if (n < 32 || o + 4 + n > b.length || String.fromCharCode(...b.subarray(o + 4, o + 8)) !== 'NSW1') {
+      fail(`${file.name}: not a nniescope recording, or corrupt at byte ${o}`);
+      return;
+    }
+    msgs.push(b.subarray(o + 4, o + 4 + n));
+    o += 4 + n;
+  }
+  if (!msgs.length) { fail(`${file.name}: no messages`); return; }
+  state.replaying = true;
+  state.frames = []; state.paused = true;
+  $('conn').textContent = `replay ${file.name}`; $('conn').className = 'replay';
+  for (const m of msgs) addMessage(m);
+  state.index = 0; render();
+}
+
+async function openLayers(file) {
+  try {
+    const r = JSON.parse(await file.text());
+    const rows = r.layers.slice(0, 40).map((l) => {
+      const w = Math.max(1, Math.min(300, (60 - l.isolated.sqnr_db) * 6));
+      return `<tr><td style="text-align:left">${l.name}</td><td>${l.op}</td><td>${l.branch}</td><td>${l.isolated.sqnr_db.toFixed(1)}</td><td>${l.cumulative.sqnr_db.toFixed(1)}</td><td>${l.isolated.max_abs.toPrecision(3)}</td><td style="text-align:left"><span class="bar ${l.branch === 'box' ? 'box' : ''}" style="width:${w}px"></span></td></tr>`;
+    });
+    $('layersBody').innerHTML = `<table><tr><th>layer</th><th>op</th><th>branch</th><th>isolated dB</th><th>cumulative dB</th><th>isolated max abs</th><th>(box path red)</th></tr>${rows.join('')}</table>`;
+    $('layers').hidden = false;
+  } catch (e) { fail(`${file.name}: not a layers report (${e.message})`); }
+}
+
+$('score').oninput = () => { $('scoreV').textContent = (+$('score').value).toFixed(2); render(); };
+$('iou').oninput = () => { $('iouV').textContent = (+$('iou').value).toFixed(2); render(); };
+$('ref').onchange = render;
+const step = (d) => { state.paused = true; $('pause').textContent = 'play'; state.index = Math.max(0, Math.min(state.frames.length - 1, state.index + d)); render(); };
+$('pause').onclick = () => { state.paused = !state.paused; $('pause').textContent = state.paused ? 'play' : 'pause'; if (!state.paused) { state.index = state.frames.length - 1; render(); } };
+$('prev').onclick = () => step(-1);
+$('next').onclick = () => step(1);
+addEventListener('keydown', (e) => {
+  if (e.target.tagName === 'INPUT') return;
+  if (e.key === ' ') { e.preventDefault(); $('pause').click(); }
+  if (e.key === 'ArrowLeft') step(-1);
+  if (e.key === 'ArrowRight') step(1);
+});
+$('recFile').onchange = (e) => e.target.files[0] && openRecording(e.target.files[0]);
+$('layersFile').onchange = (e) => e.target.files[0] && openLayers(e.target.files[0]);
+addEventListener('dragover', (e) => e.preventDefault());
+addEventListener('drop', (e) => {
+  e.preventDefault();
+  const f = e.dataTransfer.files[0];
+  if (f) (f.name.endsWith('.json') ? openLayers(f) : openRecording(f));
+});
+
+connect();
+pollInfo();

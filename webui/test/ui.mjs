@@ -1,0 +1,49 @@
+// Browser test of the inspection page (driven by firmware/internal/board's
+// TestUIInBrowser): waits for frames, freezes one, reads the box counts,
+// raises the score threshold, reads them again, and reads the diff table.
+// Prints JSON; saves screenshots into OUTDIR.
+// Usage: node ui.mjs URL OUTDIR
+import { chromium } from 'playwright-core';
+
+const [url, outDir] = process.argv.slice(2);
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const failed = new Promise((_, reject) => page.on('pageerror', (e) => reject(new Error(`page error: ${e}`))));
+  const race = (p) => Promise.race([p, failed]);
+  await page.goto(url);
+  // Frames with an image and boxes in both variants.
+  await race(page.waitForFunction(() => {
+    const s = window.nniescope;
+    const f = s && s.frames[s.index];
+    return f && f.image && s.current && s.variants.length >= 2 && s.variants.every((v) => s.current.dets[v] && s.current.dets[v].length > 0);
+  }, null, { timeout: 90000 }));
+  await page.click('#pause');
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
+  const counts = () => page.evaluate(() => Object.fromEntries(window.nniescope.variants.map((v) => [v, +document.querySelector(`[data-testid="count-${v}"]`).textContent])));
+  const before = await counts();
+  await page.screenshot({ path: `${outDir}/ui-score-0.25.png` });
+  await page.$eval('#score', (el) => { el.value = '0.8'; el.dispatchEvent(new Event('input')); });
+  const after = await counts();
+  await page.screenshot({ path: `${outDir}/ui-score-0.80.png` });
+  await page.$eval('#score', (el) => { el.value = '0.25'; el.dispatchEvent(new Event('input')); });
+  const state = await page.evaluate(() => {
+    const s = window.nniescope;
+    const other = s.variants.find((v) => v !== document.querySelector('#ref').value);
+    const cell = (k) => +document.querySelector(`[data-testid="${k}-${other}"]`).textContent;
+    return { ref: document.querySelector('#ref').value, other, dets: s.current.dets, diff: { matched: cell('matched'), missed: cell('missed'), extra: cell('extra') }, conn: document.querySelector('#conn').textContent };
+  });
+  await page.screenshot({ path: `${outDir}/ui-diff.png`, fullPage: true });
+  // A corrupt recording must give a visible error, not a blank page.
+  await page.setInputFiles('#recFile', { name: 'broken.nsw', mimeType: 'application/octet-stream', buffer: Buffer.from('this is not a recording') });
+  await page.waitForFunction(() => !document.querySelector('#error').hidden, null, { timeout: 10000 });
+  const corruptError = await page.$eval('#error', (el) => el.textContent);
+  await page.screenshot({ path: `${outDir}/ui-corrupt-recording.png` });
+  console.log(JSON.stringify({ before, after, ...state, corruptError }));
+} finally {
+  await browser.close();
+}
