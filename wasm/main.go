@@ -13,13 +13,13 @@
 package main
 
 import (
-	"encoding/binary"
 	"errors"
 	"math"
 	"strconv"
 	"unsafe"
 
 	"github.com/nniescope/nniescope/shared/metrics/boxdiff"
+	"github.com/nniescope/nniescope/shared/metrics/headdiff"
 	"github.com/nniescope/nniescope/shared/wire"
 	"github.com/nniescope/nniescope/shared/yolo"
 )
@@ -91,7 +91,7 @@ func decode(n uint32) (packed uint64) {
 // decodeWire decodes a stream message (docs/WIRE.md) as the board sent
 // it. Request: f32 score, f32 NMS IoU, f32 min width, f32 min height,
 // u32 max detections, then the message. Result: {"seq":N,"variant":"...",
-// "src":[w,h],"detections":[...]}.
+// "src":[w,h],"letterbox":[scale,pad_left,pad_top],"detections":[...]}.
 //
 //go:wasmexport nniescope_decode_wire
 func decodeWire(n uint32) (packed uint64) {
@@ -105,9 +105,8 @@ func decodeWire(n uint32) (packed uint64) {
 		fail(1, "request shorter than its 20-byte parameter block")
 		return pack()
 	}
-	le := binary.LittleEndian
-	p := yolo.Params{ScoreThreshold: math.Float32frombits(le.Uint32(in)), NMSThreshold: math.Float32frombits(le.Uint32(in[4:])),
-		MinWidth: math.Float32frombits(le.Uint32(in[8:])), MinHeight: math.Float32frombits(le.Uint32(in[12:])), MaxDetections: int(le.Uint32(in[16:]))}
+	p := yolo.Params{ScoreThreshold: math.Float32frombits(le32(in)), NMSThreshold: math.Float32frombits(le32(in[4:])),
+		MinWidth: math.Float32frombits(le32(in[8:])), MinHeight: math.Float32frombits(le32(in[12:])), MaxDetections: int(le32(in[16:]))}
 	r, err := wire.DecodeResult(in[20:n])
 	if err != nil {
 		fail(1, err.Error())
@@ -140,6 +139,12 @@ func decodeWire(n uint32) (packed uint64) {
 	out = strconv.AppendUint(out, uint64(r.SrcW), 10)
 	out = append(out, ',')
 	out = strconv.AppendUint(out, uint64(r.SrcH), 10)
+	out = append(out, `],"letterbox":[`...)
+	out = strconv.AppendFloat(out, r.Scale, 'g', -1, 64)
+	out = append(out, ',')
+	out = strconv.AppendFloat(out, float64(r.PadLeft), 'g', -1, 32)
+	out = append(out, ',')
+	out = strconv.AppendFloat(out, float64(r.PadTop), 'g', -1, 32)
 	out = append(out, "],"...)
 	body := yolo.AppendJSON(nil, dets) // {"detections":[...]}
 	out = append(out, body[1:]...)
@@ -160,13 +165,12 @@ func diffBoxes(n uint32) (packed uint64) {
 		}
 	}()
 	b := in[:min(int(n), len(in))]
-	le := binary.LittleEndian
 	off := 4
 	read := func() ([]yolo.Detection, bool) {
 		if off+4 > len(b) {
 			return nil, false
 		}
-		c := int(le.Uint32(b[off:]))
+		c := int(le32(b[off:]))
 		off += 4
 		if c < 0 || c > (len(b)-off)/24 {
 			return nil, false
@@ -174,10 +178,10 @@ func diffBoxes(n uint32) (packed uint64) {
 		ds := make([]yolo.Detection, c)
 		for i := range ds {
 			for k := range 4 {
-				ds[i].Box[k] = math.Float32frombits(le.Uint32(b[off+4*k:]))
+				ds[i].Box[k] = math.Float32frombits(le32(b[off+4*k:]))
 			}
-			ds[i].Score = math.Float32frombits(le.Uint32(b[off+16:]))
-			ds[i].ClassID = int(le.Uint32(b[off+20:]))
+			ds[i].Score = math.Float32frombits(le32(b[off+16:]))
+			ds[i].ClassID = int(le32(b[off+20:]))
 			off += 24
 		}
 		return ds, true
@@ -186,7 +190,7 @@ func diffBoxes(n uint32) (packed uint64) {
 		fail(1, "diff request too short")
 		return pack()
 	}
-	minIoU := math.Float32frombits(le.Uint32(b))
+	minIoU := math.Float32frombits(le32(b))
 	ref, ok1 := read()
 	other, ok2 := read()
 	if !ok1 || !ok2 {
@@ -215,6 +219,44 @@ func diffBoxes(n uint32) (packed uint64) {
 	out = append(out, `,"extra":`...)
 	out = appendInts(out, d.Extra)
 	out = append(out, '}')
+	return pack()
+}
+
+// compareHeads compares two results of the same frame tensor by tensor
+// (headdiff). Request: u32 length of the reference message, the reference
+// message, the other message. Result: headdiff.Report as JSON.
+//
+//go:wasmexport nniescope_compare
+func compareHeads(n uint32) (packed uint64) {
+	defer func() {
+		if r := recover(); r != nil {
+			fail(2, "internal error")
+			packed = pack()
+		}
+	}()
+	b := in[:min(int(n), len(in))]
+	if len(b) < 4 || int(le32(b)) > len(b)-4 {
+		fail(1, "compare request: bad reference length")
+		return pack()
+	}
+	la := int(le32(b))
+	a, err := wire.DecodeResult(b[4 : 4+la])
+	if err != nil {
+		fail(1, "reference: "+err.Error())
+		return pack()
+	}
+	o, err := wire.DecodeResult(b[4+la:])
+	if err != nil {
+		fail(1, "variant: "+err.Error())
+		return pack()
+	}
+	rep, err := headdiff.Compare(a, o)
+	if err != nil {
+		fail(1, err.Error())
+		return pack()
+	}
+	status = 0
+	out = rep.AppendJSON(out[:0])
 	return pack()
 }
 
@@ -265,3 +307,9 @@ func pack() uint64 {
 }
 
 func main() {}
+
+// le32 reads a little-endian uint32 (encoding/binary would link reflect).
+func le32(b []byte) uint32 {
+	_ = b[3]
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+}

@@ -4,11 +4,11 @@
 package wire
 
 import (
-	"encoding/binary"
 	"errors"
 	"math"
 
 	"github.com/nniescope/nniescope/shared/internal/errfmt"
+	"github.com/nniescope/nniescope/shared/internal/le"
 	"github.com/nniescope/nniescope/shared/yolo"
 )
 
@@ -69,20 +69,20 @@ type Image struct {
 
 func appendHeader(b []byte, h Header) []byte {
 	b = append(b, magic[:]...)
-	b = binary.LittleEndian.AppendUint16(b, Version)
-	b = binary.LittleEndian.AppendUint16(b, uint16(h.Kind))
-	b = binary.LittleEndian.AppendUint64(b, h.Seq)
-	b = binary.LittleEndian.AppendUint64(b, uint64(h.CaptureNs))
-	return binary.LittleEndian.AppendUint64(b, uint64(h.SentNs))
+	b = le.AppendUint16(b, Version)
+	b = le.AppendUint16(b, uint16(h.Kind))
+	b = le.AppendUint64(b, h.Seq)
+	b = le.AppendUint64(b, uint64(h.CaptureNs))
+	return le.AppendUint64(b, uint64(h.SentNs))
 }
 
 func appendString(b []byte, s string) []byte {
-	b = binary.LittleEndian.AppendUint16(b, uint16(len(s)))
+	b = le.AppendUint16(b, uint16(len(s)))
 	return append(b, s[:min(len(s), math.MaxUint16)]...)
 }
 
 func appendF32(b []byte, v float32) []byte {
-	return binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+	return le.AppendUint32(b, math.Float32bits(v))
 }
 
 // AppendResult appends the encoding of r to b.
@@ -91,33 +91,33 @@ func AppendResult(b []byte, r *Result) []byte {
 	h.Kind = KindResult
 	b = appendHeader(b, h)
 	for _, v := range []uint32{r.SrcW, r.SrcH, r.InW, r.InH} {
-		b = binary.LittleEndian.AppendUint32(b, v)
+		b = le.AppendUint32(b, v)
 	}
-	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(r.Scale))
+	b = le.AppendUint64(b, math.Float64bits(r.Scale))
 	b = appendF32(b, r.PadLeft)
 	b = appendF32(b, r.PadTop)
 	b = appendString(b, r.Variant)
-	b = binary.LittleEndian.AppendUint32(b, r.InferUs)
-	b = binary.LittleEndian.AppendUint16(b, uint16(len(r.Tensors)))
+	b = le.AppendUint32(b, r.InferUs)
+	b = le.AppendUint16(b, uint16(len(r.Tensors)))
 	for _, t := range r.Tensors {
 		b = appendString(b, t.Name)
 		b = append(b, byte(t.Raw.Type), byte(len(t.Raw.Shape)))
 		for _, d := range t.Raw.Shape {
-			b = binary.LittleEndian.AppendUint32(b, uint32(d))
+			b = le.AppendUint32(b, uint32(d))
 		}
-		b = binary.LittleEndian.AppendUint32(b, uint32(t.Raw.RowStride))
+		b = le.AppendUint32(b, uint32(t.Raw.RowStride))
 		b = appendF32(b, t.Raw.Scale)
 		b = appendF32(b, t.Raw.Offset)
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(t.Raw.Data)))
+		b = le.AppendUint32(b, uint32(len(t.Raw.Data)))
 		b = append(b, t.Raw.Data...)
 	}
-	b = binary.LittleEndian.AppendUint32(b, uint32(len(r.Boxes)))
+	b = le.AppendUint32(b, uint32(len(r.Boxes)))
 	for _, d := range r.Boxes {
 		for _, v := range d.Box {
 			b = appendF32(b, v)
 		}
 		b = appendF32(b, d.Score)
-		b = binary.LittleEndian.AppendUint32(b, uint32(d.ClassID))
+		b = le.AppendUint32(b, uint32(d.ClassID))
 	}
 	return b
 }
@@ -128,7 +128,7 @@ func AppendImage(b []byte, im *Image) []byte {
 	h.Kind = KindImage
 	b = appendHeader(b, h)
 	b = appendString(b, im.MIME)
-	b = binary.LittleEndian.AppendUint32(b, uint32(len(im.Data)))
+	b = le.AppendUint32(b, uint32(len(im.Data)))
 	return append(b, im.Data...)
 }
 
@@ -161,21 +161,21 @@ func (r *reader) u8(what string) uint8 {
 
 func (r *reader) u16(what string) uint16 {
 	if s := r.take(2, what); s != nil {
-		return binary.LittleEndian.Uint16(s)
+		return le.Uint16(s)
 	}
 	return 0
 }
 
 func (r *reader) u32(what string) uint32 {
 	if s := r.take(4, what); s != nil {
-		return binary.LittleEndian.Uint32(s)
+		return le.Uint32(s)
 	}
 	return 0
 }
 
 func (r *reader) u64(what string) uint64 {
 	if s := r.take(8, what); s != nil {
-		return binary.LittleEndian.Uint64(s)
+		return le.Uint64(s)
 	}
 	return 0
 }
@@ -189,7 +189,7 @@ func (r *reader) str(what string) string { return string(r.take(int(r.u16(what))
 // client, not the inference before it.
 func StampSent(msg []byte, unixNs int64) {
 	if len(msg) >= 32 {
-		binary.LittleEndian.PutUint64(msg[24:], uint64(unixNs))
+		le.PutUint64(msg[24:], uint64(unixNs))
 	}
 }
 

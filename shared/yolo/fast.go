@@ -1,11 +1,11 @@
 package yolo
 
 import (
-	"encoding/binary"
 	"math"
 	"unsafe"
 
 	"github.com/nniescope/nniescope/shared/internal/errfmt"
+	"github.com/nniescope/nniescope/shared/internal/le"
 	"github.com/nniescope/nniescope/shared/tensor"
 )
 
@@ -45,11 +45,11 @@ func (rr *rowReader) row(i int, dst []float32) {
 			return
 		}
 		for k := range dst {
-			dst[k] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*k:]))
+			dst[k] = math.Float32frombits(le.Uint32(b[4*k:]))
 		}
 	case RawF16:
 		for k := range dst {
-			dst[k] = tensor.Float16ToFloat32(binary.LittleEndian.Uint16(b[2*k:]))
+			dst[k] = tensor.Float16ToFloat32(le.Uint16(b[2*k:]))
 		}
 	case RawS8:
 		for k := range dst {
@@ -67,11 +67,11 @@ func (rr *rowReader) row(i int, dst []float32) {
 			return
 		}
 		for k := range dst {
-			dst[k] = (float32(int16(binary.LittleEndian.Uint16(b[2*k:]))) - off) * inv
+			dst[k] = (float32(int16(le.Uint16(b[2*k:]))) - off) * inv
 		}
 	case RawS32x4096:
 		for k := range dst {
-			dst[k] = float32(int32(binary.LittleEndian.Uint32(b[4*k:]))) / 4096
+			dst[k] = float32(int32(le.Uint32(b[4*k:]))) / 4096
 		}
 	}
 }
@@ -90,17 +90,17 @@ func (rr *rowReader) at(i int) float32 {
 	b := rr.r.Data[row*rr.stride+col*es:]
 	switch rr.r.Type {
 	case RawF32:
-		return math.Float32frombits(binary.LittleEndian.Uint32(b))
+		return math.Float32frombits(le.Uint32(b))
 	case RawF16:
-		return tensor.Float16ToFloat32(binary.LittleEndian.Uint16(b))
+		return tensor.Float16ToFloat32(le.Uint16(b))
 	case RawS8:
 		return (float32(int8(b[0])) - rr.r.Offset) * rr.inv
 	case RawU8:
 		return (float32(b[0]) - rr.r.Offset) * rr.inv
 	case RawS16:
-		return (float32(int16(binary.LittleEndian.Uint16(b))) - rr.r.Offset) * rr.inv
+		return (float32(int16(le.Uint16(b))) - rr.r.Offset) * rr.inv
 	}
-	return float32(int32(binary.LittleEndian.Uint32(b))) / 4096
+	return float32(int32(le.Uint32(b))) / 4096
 }
 
 // decodeRawHeads is DecodeHeads straight from board tensors.

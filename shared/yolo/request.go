@@ -1,11 +1,11 @@
 package yolo
 
 import (
-	"encoding/binary"
 	"math"
 	"strconv"
 
 	"github.com/nniescope/nniescope/shared/internal/errfmt"
+	"github.com/nniescope/nniescope/shared/internal/le"
 )
 
 // Request is one decode job in the byte layout shared by the native API,
@@ -46,7 +46,7 @@ const (
 // Encode serialises a request.
 func (r *Request) Encode() []byte {
 	b := make([]byte, 0, headerSize+len(r.Tensors)*tensorHeader)
-	u32 := func(v uint32) { b = binary.LittleEndian.AppendUint32(b, v) }
+	u32 := func(v uint32) { b = le.AppendUint32(b, v) }
 	f32 := func(v float32) { u32(math.Float32bits(v)) }
 	u32(requestMagic)
 	u32(requestVersion)
@@ -59,7 +59,7 @@ func (r *Request) Encode() []byte {
 	u32(uint32(r.Params.MaxDetections))
 	u32(uint32(r.Input[0]))
 	u32(uint32(r.Input[1]))
-	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(r.Unbox.Scale))
+	b = le.AppendUint64(b, math.Float64bits(r.Unbox.Scale))
 	f32(r.Unbox.PadLeft)
 	f32(r.Unbox.PadTop)
 	u32(r.Unbox.SrcW)
@@ -92,7 +92,6 @@ func ParseRequest(buf []byte) (*Request, error) {
 	if len(buf) < headerSize {
 		return nil, errfmt.Errorf("%w: request of %d bytes is shorter than its %d-byte header", ErrTensor, len(buf), headerSize)
 	}
-	le := binary.LittleEndian
 	u32 := func(off int) uint32 { return le.Uint32(buf[off:]) }
 	f32 := func(off int) float32 { return math.Float32frombits(u32(off)) }
 	if u32(0) != requestMagic || u32(4) != requestVersion {

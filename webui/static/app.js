@@ -50,13 +50,15 @@ function params() { return { score: +$('score').value, iou: +$('iou').value }; }
 function render() {
   const f = shown();
   if (!f || !pp) return;
-  const cur = { seq: f.seq, dets: {}, src: null };
+  const cur = { seq: f.seq, dets: {}, msgs: {}, src: null, letterbox: null };
   for (const msg of f.results) {
     const { json, status } = pp.decodeWire(msg, params());
     const r = JSON.parse(json);
     if (status !== 0) { fail(`frame ${f.seq}: ${r.error}`); continue; }
     cur.dets[r.variant] = r.detections;
+    cur.msgs[r.variant] = msg;
     cur.src = r.src;
+    cur.letterbox = r.letterbox;
   }
   state.current = cur;
   const names = Object.keys(cur.dets);
@@ -101,6 +103,8 @@ function draw(name, image, cur) {
     g.fillStyle = g.strokeStyle;
     g.fillText(`${d.class_id} ${d.score.toFixed(2)}`, d.box[0] + 2 / zoom, d.box[1] + 12 / zoom);
   });
+  const heat = state.heat?.[name];
+  if (heat && $('heat').value) drawHeat(g, heat, cur, zoom);
   if (diff) { // reference boxes this variant missed
     const ref = cur.dets[$('ref').value];
     g.strokeStyle = '#ffeb3b'; g.setLineDash([2 / zoom, 3 / zoom]);
@@ -109,24 +113,60 @@ function draw(name, image, cur) {
   document.querySelector(`[data-testid="count-${name}"]`).textContent = dets.length;
 }
 
+// drawHeat paints the chosen branch's per-anchor error at one stride over
+// the image: cells in model-input pixels, mapped back through the letterbox.
+function drawHeat(g, heat, cur, zoom) {
+  const level = heat.levels.find((l) => l.stride === +$('stride').value) || heat.levels[0];
+  const vals = level[$('heat').value];
+  const top = Math.max(...vals) || 1;
+  const [scale, padL, padT] = cur.letterbox;
+  const s = level.stride / scale;
+  g.setLineDash([]);
+  for (let y = 0; y < level.h; y++) {
+    for (let x = 0; x < level.w; x++) {
+      const a = vals[y * level.w + x] / top;
+      if (a < 0.05) continue;
+      g.fillStyle = `rgba(255,0,0,${(0.65 * a).toFixed(3)})`;
+      g.fillRect((x * level.stride - padL) / scale, (y * level.stride - padT) / scale, s, s);
+    }
+  }
+}
+
+function drawHists(name, heat) {
+  return heat.hists.map((h) => {
+    const top = Math.max(...h.counts);
+    const bars = h.counts.map((c, i) => `<rect x="${i * 4}" y="${40 - 40 * Math.log1p(c) / Math.log1p(top)}" width="3" height="${40 * Math.log1p(c) / Math.log1p(top)}" fill="${i === (h.counts.length >> 1) ? '#90a4ae' : '#e53935'}"/>`).join('');
+    return `<figure style="display:inline-block;margin:0 1em 0 0"><svg width="${h.counts.length * 4}" height="40">${bars}</svg><figcaption>${name}: ${h.name}, error ±${h.limit.toPrecision(3)} (log scale)</figcaption></figure>`;
+  }).join('');
+}
+
 // renderDiff matches each variant's boxes to the reference's in the module.
 function renderDiff(cur) {
   const refName = $('ref').value || state.variants[0];
   const ref = cur.dets[refName];
   state.diff = {};
+  state.heat = {};
   const rows = [];
+  let hists = '';
   for (const name of state.variants) {
     if (name === refName || !ref) continue;
     const { json, status } = pp.diff(ref, cur.dets[name], 0.5);
     if (status !== 0) { fail(JSON.parse(json).error); continue; }
     const d = JSON.parse(json);
     state.diff[name] = d;
+    const h = pp.compare(cur.msgs[refName], cur.msgs[name]);
+    if (h.status === 0) {
+      state.heat[name] = JSON.parse(h.json);
+      hists += drawHists(name, state.heat[name]);
+    }
     const meanIoU = d.matched.length ? d.matched.reduce((s, m) => s + m.iou, 0) / d.matched.length : 0;
     rows.push(`<tr><td>${name}</td><td data-testid="matched-${name}">${d.matched.length}</td><td data-testid="missed-${name}">${d.missed.length}</td><td data-testid="extra-${name}">${d.extra.length}</td><td>${meanIoU.toFixed(3)}</td></tr>`);
   }
   $('diffBody').innerHTML = rows.length
     ? `<table><tr><th>vs ${refName}</th><th>matched</th><th>missed (yellow)</th><th>extra (dashed)</th><th>mean IoU</th></tr>${rows.join('')}</table>`
     : 'Only one variant: nothing to compare.';
+  $('hists').innerHTML = hists;
+  if ($('heat').value) for (const n of state.variants) if (state.heat[n]) draw(n, shown().image, cur);
 }
 
 // One zoom/pan for every panel: they show the same frame.
@@ -224,6 +264,8 @@ async function openLayers(file) {
 $('score').oninput = () => { $('scoreV').textContent = (+$('score').value).toFixed(2); render(); };
 $('iou').oninput = () => { $('iouV').textContent = (+$('iou').value).toFixed(2); render(); };
 $('ref').onchange = render;
+$('heat').onchange = render;
+$('stride').onchange = render;
 const step = (d) => { state.paused = true; $('pause').textContent = 'play'; state.index = Math.max(0, Math.min(state.frames.length - 1, state.index + d)); render(); };
 $('pause').onclick = () => { state.paused = !state.paused; $('pause').textContent = state.paused ? 'play' : 'pause'; if (!state.paused) { state.index = state.frames.length - 1; render(); } };
 $('prev').onclick = () => step(-1);

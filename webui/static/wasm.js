@@ -74,6 +74,14 @@ export async function loadPostProcess(url) {
       req.set(msg, 20);
       return call(x.nniescope_decode_wire, req);
     },
+    // compare gives per-anchor errors and error histograms between two
+    // result messages of the same frame.
+    compare(refMsg, otherMsg) {
+      const req = new Uint8Array(4 + refMsg.length + otherMsg.length);
+      new DataView(req.buffer).setUint32(0, refMsg.length, true);
+      req.set(refMsg, 4); req.set(otherMsg, 4 + refMsg.length);
+      return call(x.nniescope_compare, req);
+    },
     // diff compares two detection lists ({class_id, score, box}).
     diff(ref, other, minIoU = 0.5) {
       const req = new Uint8Array(4 + 4 + 24 * ref.length + 4 + 24 * other.length);

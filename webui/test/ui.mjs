@@ -37,13 +37,20 @@ try {
     const cell = (k) => +document.querySelector(`[data-testid="${k}-${other}"]`).textContent;
     return { ref: document.querySelector('#ref').value, other, dets: s.current.dets, diff: { matched: cell('matched'), missed: cell('missed'), extra: cell('extra') }, conn: document.querySelector('#conn').textContent };
   });
+  await page.selectOption('#heat', 'box');
+  await page.selectOption('#stride', '8');
+  const heat = await page.evaluate(() => {
+    const s = window.nniescope;
+    const h = Object.values(s.heat || {})[0];
+    return h ? { levels: h.levels.map((l) => [l.stride, l.w, l.h]), hists: h.hists.length, boxMax: Math.max(...h.levels[0].box) } : null;
+  });
   await page.screenshot({ path: `${outDir}/ui-diff.png`, fullPage: true });
   // A corrupt recording must give a visible error, not a blank page.
   await page.setInputFiles('#recFile', { name: 'broken.nsw', mimeType: 'application/octet-stream', buffer: Buffer.from('this is not a recording') });
   await page.waitForFunction(() => !document.querySelector('#error').hidden, null, { timeout: 10000 });
   const corruptError = await page.$eval('#error', (el) => el.textContent);
   await page.screenshot({ path: `${outDir}/ui-corrupt-recording.png` });
-  console.log(JSON.stringify({ before, after, ...state, corruptError }));
+  console.log(JSON.stringify({ before, after, ...state, corruptError, heat }));
 } finally {
   await browser.close();
 }

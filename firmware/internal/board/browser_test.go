@@ -68,11 +68,19 @@ func TestUIInBrowser(t *testing.T) {
 		Diff          struct{ Matched, Missed, Extra int }
 		Conn          string
 		CorruptError  string
+		Heat          *struct {
+			Levels [][3]int
+			Hists  int
+			BoxMax float64
+		}
 	}
 	if err := json.Unmarshal(out, &res); err != nil {
 		t.Fatalf("%q: %v", out, err)
 	}
 	t.Logf("boxes at score 0.25 %v, at 0.80 %v; diff %s vs %s %+v; screenshots in %s", res.Before, res.After, res.Other, res.Ref, res.Diff, shots)
+	if res.Heat == nil || len(res.Heat.Levels) != 3 || res.Heat.Levels[0] != [3]int{8, 64, 36} || res.Heat.Hists != 1 || res.Heat.BoxMax <= 0 {
+		t.Errorf("heat map data %+v: want strides 8/16/32 (64x36 at stride 8), one histogram, some box error", res.Heat)
+	}
 	if !strings.Contains(res.CorruptError, "broken.nsw") {
 		t.Errorf("a corrupt recording shows %q, want an error naming it", res.CorruptError)
 	}

@@ -46,14 +46,23 @@ func Compare(ref, other []yolo.Detection, minIoU float32) Diff {
 	usedR := make([]bool, len(ref))
 	usedO := make([]bool, len(other))
 	d := Diff{Matched: []Pair{}, Missed: []int{}, Extra: []int{}}
-	for _, c := range cs {
+	pairOf := make([]int, len(ref)) // reference index → candidate, -1 none
+	for i := range pairOf {
+		pairOf[i] = -1
+	}
+	for k, c := range cs {
 		if usedR[c.i] || usedO[c.j] {
 			continue
 		}
 		usedR[c.i], usedO[c.j] = true, true
-		d.Matched = append(d.Matched, Pair{Ref: c.i, Other: c.j, IoU: c.iou, ScoreDelta: other[c.j].Score - ref[c.i].Score})
+		pairOf[c.i] = k
 	}
-	slices.SortFunc(d.Matched, func(x, y Pair) int { return cmp.Compare(x.Ref, y.Ref) })
+	for i, k := range pairOf { // in reference order
+		if k >= 0 {
+			c := cs[k]
+			d.Matched = append(d.Matched, Pair{Ref: i, Other: c.j, IoU: c.iou, ScoreDelta: other[c.j].Score - ref[i].Score})
+		}
+	}
 	for i, u := range usedR {
 		if !u {
 			d.Missed = append(d.Missed, i)

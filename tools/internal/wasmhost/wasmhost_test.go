@@ -159,7 +159,7 @@ func TestWireAndDiffExports(t *testing.T) {
 		t.Fatal(err)
 	}
 	native := Native(t, GoldenRequest(t, testassets.GoldenImages[0]))
-	want := `{"seq":9,"variant":"int8","src":[640,426],` + string(native[1:])
+	want := `{"seq":9,"variant":"int8","src":[640,426],"letterbox":[0.676056338028169,39,0],` + string(native[1:])
 	if string(got) != want {
 		t.Fatalf("decode_wire:\n%s\nwant\n%s", got, want)
 	}

@@ -1,0 +1,57 @@
+package headdiff
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"math"
+	"testing"
+
+	"github.com/nniescope/nniescope/shared/wire"
+	"github.com/nniescope/nniescope/shared/yolo"
+)
+
+func result(vals []float32, shape []int) *wire.Result {
+	b := make([]byte, 4*len(vals))
+	for i, v := range vals {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+	}
+	return &wire.Result{Geometry: wire.Geometry{InW: 64, InH: 32}, Tensors: []wire.Tensor{{Name: "output0", Raw: yolo.Raw{Type: yolo.RawF32, Shape: shape, Data: b}}}}
+}
+
+// An error put on one anchor shows up on that anchor's cell only.
+func TestCompareOutput0(t *testing.T) {
+	anchors := 8*4 + 4*2 + 2*1 // 64x32 input: 8x4, 4x2, 2x1 grids
+	rows := 4 + 2
+	a := make([]float32, rows*anchors)
+	b := make([]float32, rows*anchors)
+	copy(b, a)
+	j := 32 + 5         // stride 16 grid, cell (1, 1)
+	b[0*anchors+j] += 4 // cx off by 4 px
+	b[5*anchors+j] += 0.5
+	r, err := Compare(result(a, []int{1, rows, anchors}), result(b, []int{1, rows, anchors}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Levels) != 3 || r.Levels[1].W != 4 || r.Levels[1].Box[5] != 1 || r.Levels[1].Cls[5] != 0.5 {
+		t.Fatalf("levels %+v", r.Levels)
+	}
+	var total float32
+	for _, l := range r.Levels {
+		for _, v := range l.Box {
+			total += v
+		}
+	}
+	if total != 1 {
+		t.Fatalf("error leaked to other anchors: total %v", total)
+	}
+	var js map[string]any
+	if err := json.Unmarshal(r.AppendJSON(nil), &js); err != nil {
+		t.Fatal(err)
+	}
+	if h := r.Hists[0]; h.Counts[Bins/2] != len(a)-2 {
+		t.Fatalf("histogram %+v", h)
+	}
+	if _, err := Compare(result(a, []int{1, rows, anchors}), result(a[:6], []int{1, 6, 1})); err == nil {
+		t.Fatal("mismatched shapes accepted")
+	}
+}
