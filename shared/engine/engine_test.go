@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/nniescope/nniescope/internal/onnxtest"
 	"github.com/nniescope/nniescope/shared/engine"
 	"github.com/nniescope/nniescope/shared/onnx"
 	"github.com/nniescope/nniescope/shared/onnx/onnxpb"
@@ -17,7 +18,7 @@ import (
 
 func tiny(t testing.TB, op string) *onnx.Model {
 	t.Helper()
-	m, err := onnx.Decode(tinyModel(op), "tiny.onnx")
+	m, err := onnx.Decode(onnxtest.TinyModel(op), "tiny.onnx")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,8 +125,8 @@ func TestRunRejectsWrongInput(t *testing.T) {
 // FuzzCompile: decoding, compiling and running arbitrary model bytes gives
 // a result or an error, never a panic.
 func FuzzCompile(f *testing.F) {
-	f.Add(tinyModel("Sigmoid"))
-	f.Add(tinyModel("Softmax"))
+	f.Add(onnxtest.TinyModel("Sigmoid"))
+	f.Add(onnxtest.TinyModel("Softmax"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := onnx.Decode(data, "fuzz.onnx")
 		if err != nil {
@@ -218,14 +219,6 @@ func TestUnsimplifiedShapeArithmetic(t *testing.T) {
 	node := func(name, op string, in, out []string) *onnxpb.NodeProto {
 		return &onnxpb.NodeProto{Name: proto.String(name), OpType: proto.String(op), Input: in, Output: out}
 	}
-	vi := func(name string, dims ...int64) *onnxpb.ValueInfoProto {
-		var ds []*onnxpb.TensorShapeProto_Dimension
-		for _, d := range dims {
-			ds = append(ds, &onnxpb.TensorShapeProto_Dimension{Value: &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: d}})
-		}
-		return &onnxpb.ValueInfoProto{Name: proto.String(name), Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{
-			ElemType: proto.Int32(int32(onnxpb.TensorProto_FLOAT)), Shape: &onnxpb.TensorShapeProto{Dim: ds}}}}}
-	}
 	mp := &onnxpb.ModelProto{
 		IrVersion:   proto.Int64(7),
 		OpsetImport: []*onnxpb.OperatorSetIdProto{{Version: proto.Int64(13)}},
@@ -240,8 +233,8 @@ func TestUnsimplifiedShapeArithmetic(t *testing.T) {
 				node("/Concat", "Concat", []string{"bu", "minus1"}, []string{"target"}),
 				node("/Reshape", "Reshape", []string{"x", "target"}, []string{"y"}),
 			},
-			Input:  []*onnxpb.ValueInfoProto{vi("x", 1, 4, 6)},
-			Output: []*onnxpb.ValueInfoProto{vi("y", 1, 24)},
+			Input:  []*onnxpb.ValueInfoProto{onnxtest.ValueInfo("x", 1, 4, 6)},
+			Output: []*onnxpb.ValueInfoProto{onnxtest.ValueInfo("y", 1, 24)},
 		},
 	}
 	mp.Graph.Node[3].Attribute = []*onnxpb.AttributeProto{{Name: proto.String("axis"), Type: onnxpb.AttributeProto_INT.Enum(), I: proto.Int64(0)}}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nniescope/nniescope/internal/onnxtest"
 	"github.com/nniescope/nniescope/internal/testassets"
 	"github.com/nniescope/nniescope/shared/onnx"
 )
@@ -40,7 +41,7 @@ func TestLoadRealModels(t *testing.T) {
 }
 
 func TestDecodeTiny(t *testing.T) {
-	m, err := onnx.Decode(tinyModel("Sigmoid"), "tiny.onnx")
+	m, err := onnx.Decode(onnxtest.TinyModel("Sigmoid"), "tiny.onnx")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +57,7 @@ func TestDecodeTiny(t *testing.T) {
 }
 
 func TestDecodeErrors(t *testing.T) {
-	good := tinyModel("Sigmoid")
+	good := onnxtest.TinyModel("Sigmoid")
 	real, err := os.ReadFile(testassets.Path(t, "models", "yolov8n-512x288.onnx"))
 	if err != nil {
 		t.Fatal(err)
@@ -92,8 +93,8 @@ func TestDecodeErrors(t *testing.T) {
 
 // FuzzDecode: any bytes give a model or an error, never a panic.
 func FuzzDecode(f *testing.F) {
-	f.Add(tinyModel("Sigmoid"))
-	f.Add(tinyModel("Relu"))
+	f.Add(onnxtest.TinyModel("Sigmoid"))
+	f.Add(onnxtest.TinyModel("Relu"))
 	f.Add([]byte{0x08, 0x07, 0x3a, 0x02, 0x0a, 0x00})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := onnx.Decode(data, "fuzz.onnx")

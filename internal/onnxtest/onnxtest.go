@@ -1,4 +1,6 @@
-package engine_test
+// Package onnxtest builds small ONNX models for tests of the loader and
+// the engine.
+package onnxtest
 
 import (
 	"encoding/binary"
@@ -9,23 +11,15 @@ import (
 	"github.com/nniescope/nniescope/shared/onnx/onnxpb"
 )
 
-// tinyModel builds a small valid model: y = Sigmoid(x) * W + Shape-derived
+// TinyModel builds a small valid model: y = Sigmoid(x) * W + Shape-derived
 // reshape, exercising initializers, a Constant node and attributes.
-func tinyModel(opType string) []byte {
+func TinyModel(opType string) []byte {
 	f := func(vals ...float32) []byte {
 		b := make([]byte, 4*len(vals))
 		for i, v := range vals {
 			binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
 		}
 		return b
-	}
-	vi := func(name string, dims ...int64) *onnxpb.ValueInfoProto {
-		var ds []*onnxpb.TensorShapeProto_Dimension
-		for _, d := range dims {
-			ds = append(ds, &onnxpb.TensorShapeProto_Dimension{Value: &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: d}})
-		}
-		return &onnxpb.ValueInfoProto{Name: proto.String(name), Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{
-			ElemType: proto.Int32(int32(onnxpb.TensorProto_FLOAT)), Shape: &onnxpb.TensorShapeProto{Dim: ds}}}}}
 	}
 	m := &onnxpb.ModelProto{
 		IrVersion:   proto.Int64(7),
@@ -43,8 +37,8 @@ func tinyModel(opType string) []byte {
 				{Name: proto.String("/mul"), OpType: proto.String("Mul"), Input: []string{"s", "w"}, Output: []string{"m"}},
 				{Name: proto.String("/add"), OpType: proto.String("Add"), Input: []string{"m", "k"}, Output: []string{"y"}},
 			},
-			Input:  []*onnxpb.ValueInfoProto{vi("x", 1, 2)},
-			Output: []*onnxpb.ValueInfoProto{vi("y", 1, 2)},
+			Input:  []*onnxpb.ValueInfoProto{ValueInfo("x", 1, 2)},
+			Output: []*onnxpb.ValueInfoProto{ValueInfo("y", 1, 2)},
 		},
 	}
 	b, err := proto.Marshal(m)
@@ -52,4 +46,14 @@ func tinyModel(opType string) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// ValueInfo is a float32 graph input or output of a static shape.
+func ValueInfo(name string, dims ...int64) *onnxpb.ValueInfoProto {
+	var ds []*onnxpb.TensorShapeProto_Dimension
+	for _, d := range dims {
+		ds = append(ds, &onnxpb.TensorShapeProto_Dimension{Value: &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: d}})
+	}
+	return &onnxpb.ValueInfoProto{Name: proto.String(name), Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{
+		ElemType: proto.Int32(int32(onnxpb.TensorProto_FLOAT)), Shape: &onnxpb.TensorShapeProto{Dim: ds}}}}}
 }
