@@ -249,16 +249,28 @@ async function openRecording(file) {
   state.index = 0; render();
 }
 
+// A report file: `nniescope layers --json` (per-layer errors) or
+// `nniescope eval --json` (the AP table); both show below the panels.
 async function openLayers(file) {
   try {
     const r = JSON.parse(await file.text());
+    if (r.variants) { showEval(r); return; }
     const rows = r.layers.slice(0, 40).map((l) => {
       const w = Math.max(1, Math.min(300, (60 - l.isolated.sqnr_db) * 6));
       return `<tr><td style="text-align:left">${l.name}</td><td>${l.op}</td><td>${l.branch}</td><td>${l.isolated.sqnr_db.toFixed(1)}</td><td>${l.cumulative.sqnr_db.toFixed(1)}</td><td>${l.isolated.max_abs.toPrecision(3)}</td><td style="text-align:left"><span class="bar ${l.branch === 'box' ? 'box' : ''}" style="width:${w}px"></span></td></tr>`;
     });
+    $('layers').querySelector('h2').textContent = 'Per-layer error (nniescope layers): worst isolated SQNR first';
     $('layersBody').innerHTML = `<table><tr><th>layer</th><th>op</th><th>branch</th><th>isolated dB</th><th>cumulative dB</th><th>isolated max abs</th><th>(box path red)</th></tr>${rows.join('')}</table>`;
     $('layers').hidden = false;
   } catch (e) { fail(`${file.name}: not a layers report (${e.message})`); }
+}
+
+function showEval(r) {
+  const f = (v) => (v == null ? '–' : v.toFixed(3));
+  const rows = r.variants.map((v) => `<tr><td style="text-align:left">${v.name}</td><td>${f(v.ap)}</td><td>${f(v.ap50)}</td><td>${f(v.ap75)}</td><td>${v.box_shift_px == null ? '–' : v.box_shift_px.toFixed(2)}</td></tr>`);
+  $('layersBody').innerHTML = `<p>${r.model} on ${r.data} (${r.images} images), placement ${r.placement}</p><table data-testid="eval-table"><tr><th>variant</th><th>AP</th><th>AP50</th><th>AP75</th><th>box shift vs float (px)</th></tr>${rows.join('')}</table>`;
+  $('layers').querySelector('h2').textContent = 'Accuracy (nniescope eval)';
+  $('layers').hidden = false;
 }
 
 $('score').oninput = () => { $('scoreV').textContent = (+$('score').value).toFixed(2); render(); };

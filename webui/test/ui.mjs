@@ -45,12 +45,25 @@ try {
     return h ? { levels: h.levels.map((l) => [l.stride, l.w, l.h]), hists: h.hists.length, boxMax: Math.max(...h.levels[0].box) } : null;
   });
   await page.screenshot({ path: `${outDir}/ui-diff.png`, fullPage: true });
+  // An eval report shows as the AP table.
+  const evalJSON = { model: 'm.onnx', data: 'val', images: 65, placement: 'fused-sym', variants: [{ name: 'float', ap: 0.404, ap50: 0.548, ap75: 0.447, box_shift_px: 0 }, { name: 'int8', ap: 0.34, ap50: 0.52, ap75: 0.393, box_shift_px: 4.17 }] };
+  await page.setInputFiles('#layersFile', { name: 'eval.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(evalJSON)) });
+  await page.waitForSelector('[data-testid="eval-table"]', { timeout: 10000 });
+  const evalRows = await page.$$eval('[data-testid="eval-table"] tr', (rows) => rows.length - 1);
   // A corrupt recording must give a visible error, not a blank page.
   await page.setInputFiles('#recFile', { name: 'broken.nsw', mimeType: 'application/octet-stream', buffer: Buffer.from('this is not a recording') });
   await page.waitForFunction(() => !document.querySelector('#error').hidden, null, { timeout: 10000 });
   const corruptError = await page.$eval('#error', (el) => el.textContent);
   await page.screenshot({ path: `${outDir}/ui-corrupt-recording.png` });
-  console.log(JSON.stringify({ before, after, ...state, corruptError, heat }));
+  // Stop the board (the test's endpoint) and watch the page notice.
+  await fetch(new URL('/test-stop', process.env.CONTROL_URL || 'http://127.0.0.1:1').href).catch(() => {});
+  let downState = '';
+  if (process.env.CONTROL_URL) {
+    await page.waitForFunction(() => document.querySelector('#conn').className === 'down', null, { timeout: 15000 });
+    downState = await page.$eval('#conn', (el) => el.textContent);
+    await page.screenshot({ path: `${outDir}/ui-disconnected.png` });
+  }
+  console.log(JSON.stringify({ before, after, ...state, corruptError, heat, evalRows, downState }));
 } finally {
   await browser.close();
 }

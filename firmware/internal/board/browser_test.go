@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,7 +57,16 @@ func TestUIInBrowser(t *testing.T) {
 	os.MkdirAll(shots, 0o755)
 	ctx, stop := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer stop()
+	// The script calls /test-stop here to stop the board, then checks that
+	// the page shows the lost connection.
+	ctl := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/test-stop" {
+			cancel()
+		}
+	}))
+	defer ctl.Close()
 	cmd := exec.CommandContext(ctx, "node", filepath.Join(repo, "webui", "test", "ui.mjs"), "http://"+addr+"/", shots)
+	cmd.Env = append(os.Environ(), "CONTROL_URL="+ctl.URL)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
@@ -68,6 +79,8 @@ func TestUIInBrowser(t *testing.T) {
 		Diff          struct{ Matched, Missed, Extra int }
 		Conn          string
 		CorruptError  string
+		EvalRows      int
+		DownState     string
 		Heat          *struct {
 			Levels [][3]int
 			Hists  int
@@ -80,6 +93,12 @@ func TestUIInBrowser(t *testing.T) {
 	t.Logf("boxes at score 0.25 %v, at 0.80 %v; diff %s vs %s %+v; screenshots in %s", res.Before, res.After, res.Other, res.Ref, res.Diff, shots)
 	if res.Heat == nil || len(res.Heat.Levels) != 3 || res.Heat.Levels[0] != [3]int{8, 64, 36} || res.Heat.Hists != 1 || res.Heat.BoxMax <= 0 {
 		t.Errorf("heat map data %+v: want strides 8/16/32 (64x36 at stride 8), one histogram, some box error", res.Heat)
+	}
+	if res.EvalRows != 2 {
+		t.Errorf("eval report shows %d rows, want 2", res.EvalRows)
+	}
+	if !strings.Contains(res.DownState, "disconnected, retrying") {
+		t.Errorf("after the board stopped the page says %q", res.DownState)
 	}
 	if !strings.Contains(res.CorruptError, "broken.nsw") {
 		t.Errorf("a corrupt recording shows %q, want an error naming it", res.CorruptError)

@@ -2,13 +2,16 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"image"
 	"image/png"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/gorilla/websocket"
 )
@@ -119,5 +122,29 @@ func TestServesUI(t *testing.T) {
 	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/info", nil))
 	if rec.Code != 401 {
 		t.Fatalf("the UI route must not open the API: /api/info gave %d", rec.Code)
+	}
+}
+
+// TestShutdownClosesStreams: a graceful shutdown ends WebSocket clients
+// (hijacked connections that http.Server.Shutdown leaves alone).
+func TestShutdownClosesStreams(t *testing.T) {
+	s := New(Config{Listen: "127.0.0.1:0"})
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, func(a net.Addr) { addr <- a }) }()
+	c, _, err := websocket.DefaultDialer.Dial("ws://"+(<-addr).String()+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cancel()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, _, err = c.ReadMessage()
+	if !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+		t.Fatalf("client read %v, want a going-away close", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -55,6 +55,10 @@ type Server struct {
 	frames   atomic.Uint64
 	dropped  atomic.Uint64
 	started  time.Time
+	// closing ends the WebSocket handlers at shutdown: http.Server.Shutdown
+	// does not touch hijacked connections.
+	closing   chan struct{}
+	closeOnce sync.Once
 }
 
 type client struct {
@@ -71,7 +75,7 @@ func New(cfg Config) *Server {
 	if cfg.QueueLen <= 0 {
 		cfg.QueueLen = 16
 	}
-	s := &Server{cfg: cfg, clients: map[*client]struct{}{}, started: time.Now()}
+	s := &Server{cfg: cfg, clients: map[*client]struct{}{}, started: time.Now(), closing: make(chan struct{})}
 	s.upgrader = websocket.Upgrader{CheckOrigin: sameOrigin, EnableCompression: true}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -216,6 +220,9 @@ func (s *Server) ws(c echo.Context) error {
 			}
 		case <-done:
 			return nil
+		case <-s.closing:
+			conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "board shutting down"), time.Now().Add(time.Second))
+			return nil
 		}
 	}
 }
@@ -275,6 +282,7 @@ func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) error {
 		return err
 	case <-ctx.Done():
 	}
+	s.closeOnce.Do(func() { close(s.closing) })
 	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutCtx); err != nil {
