@@ -24,6 +24,7 @@ import (
 	"github.com/nniescope/nniescope/shared/dataset"
 	"github.com/nniescope/nniescope/shared/quant"
 	"github.com/nniescope/nniescope/shared/recording"
+	"github.com/nniescope/nniescope/shared/synth"
 	"github.com/nniescope/nniescope/shared/version"
 	"github.com/nniescope/nniescope/shared/wire"
 	"github.com/nniescope/nniescope/webui"
@@ -128,11 +129,15 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 		}
 		w, h := e.Input()
 		var live *liveAP
-		if kind, dir, _ := strings.Cut(*src, ":"); kind == "dir" {
+		switch kind, dir, _ := strings.Cut(*src, ":"); {
+		case kind == "dir":
 			// Images with YOLO labels (or COCO JSON): score live.
 			if set, err := dataset.Load(dir, e.Classes()); err == nil {
 				live = newLiveAP(set)
 			}
+		case kind == "synthetic" && e.Classes() == len(synth.Classes):
+			// The scenes' own labels, for a model of the synthetic classes.
+			live = newLiveAP(synth.GroundTruth(synthSeed, 0, synthScenes, synthW, synthH))
 		}
 		base := Info{Model: filepath.Base(*model), Engine: "sim", Input: [2]int{w, h}, Tensors: e.Tensors(), Version: version.Version}
 		cfg.Info = func() any {
@@ -196,6 +201,14 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 	return err
 }
 
+// The synthetic source: held-out scenes (training uses other seeds).
+const (
+	synthSeed   = 20261127
+	synthScenes = 100
+	synthW      = 640
+	synthH      = 360
+)
+
 // withConfigFile expands --config FILE into flags placed before the
 // command line's, so the command line wins.
 func withConfigFile(args []string) ([]string, error) {
@@ -254,7 +267,7 @@ func openSource(spec string, cfg *server.Config) (source.Source, error) {
 	kind, arg, _ := strings.Cut(spec, ":")
 	switch kind {
 	case "synthetic":
-		return &source.Synthetic{W: 640, H: 360}, nil
+		return &source.Synthetic{W: synthW, H: synthH, Seed: synthSeed, N: synthScenes}, nil
 	case "dir":
 		return source.NewDir(arg, true)
 	case "nv12":

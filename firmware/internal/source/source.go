@@ -8,13 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/color"
 	"os"
 	"sync"
 	"time"
 
 	"github.com/nniescope/nniescope/shared/dataset"
 	"github.com/nniescope/nniescope/shared/preprocess"
+	"github.com/nniescope/nniescope/shared/synth"
 )
 
 // Frame is one captured picture.
@@ -155,32 +155,23 @@ func (u *Upload) Next(ctx context.Context) (Frame, error) {
 	}
 }
 
-// Synthetic draws a moving test pattern (coloured blocks on grey).
+// Synthetic cycles through N scenes of shared/synth (shapes with ground
+// truth: synth.GroundTruth gives the labels of the same frames).
 type Synthetic struct {
 	W, H int
+	Seed uint64
+	N    int
 	seq  uint64
 }
 
-// Next draws the next pattern frame.
+// Next draws the next scene.
 func (s *Synthetic) Next(ctx context.Context) (Frame, error) {
 	if err := ctx.Err(); err != nil {
 		return Frame{}, err
 	}
+	n := max(s.N, 1)
+	i := int(s.seq % uint64(n))
 	s.seq++
-	img := image.NewRGBA(image.Rect(0, 0, s.W, s.H))
-	for i := range img.Pix {
-		img.Pix[i] = 114
-	}
-	cols := []color.RGBA{{220, 40, 40, 255}, {40, 180, 60, 255}, {40, 80, 220, 255}}
-	for k, c := range cols {
-		size := s.H / (3 + k)
-		x0 := int(s.seq*uint64(3+k)) % max(1, s.W-size)
-		y0 := (k * s.H / 3) % max(1, s.H-size)
-		for y := y0; y < y0+size; y++ {
-			for x := x0; x < x0+size; x++ {
-				img.SetRGBA(x, y, c)
-			}
-		}
-	}
-	return Frame{Seq: s.seq, Capture: time.Now(), Image: img, Name: "synthetic"}, nil
+	img, _ := synth.Scene(s.Seed, i, s.W, s.H)
+	return Frame{Seq: s.seq, Capture: time.Now(), Image: img, Name: synth.FrameName(i)}, nil
 }

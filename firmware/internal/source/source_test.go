@@ -53,10 +53,11 @@ func TestSources(t *testing.T) {
 	if _, err := u.Next(cctx); err == nil {
 		t.Fatal("empty upload source returned a frame")
 	}
-	s := &Synthetic{W: 64, H: 36}
+	s := &Synthetic{W: 64, H: 36, Seed: 1, N: 2}
 	a, _ := s.Next(ctx)
 	b, _ := s.Next(ctx)
-	if a.Seq != 1 || b.Seq != 2 || a.Image.Bounds().Dx() != 64 {
-		t.Fatalf("synthetic %v %v", a.Seq, b.Seq)
+	c, _ := s.Next(ctx)
+	if a.Seq != 1 || b.Seq != 2 || a.Image.Bounds().Dx() != 64 || a.Name != "synthetic:0" || c.Name != "synthetic:0" {
+		t.Fatalf("synthetic %v %v %v", a, b, c)
 	}
 }

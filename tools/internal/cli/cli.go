@@ -40,6 +40,7 @@ func commands() map[string]command {
 		"search":   {"find the layers to keep in 16-bit (mixed precision) and write the spliced file", runSearch},
 		"replay":   {"decode a recording through the WASM post-process module (wazero)", runReplay},
 		"serve":    {"serve the inspection page for recordings and layer reports", runServe},
+		"synth":    {"write synthetic detection scenes with YOLO labels (deterministic)", runSynth},
 		"cocoeval": {"COCO bbox evaluation of a results file against ground truth (pycocotools semantics)", runCocoeval},
 	}
 }
