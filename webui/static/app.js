@@ -65,6 +65,8 @@ function render() {
   if (names.join() !== state.variants.join()) setVariants(names);
   for (const name of names) draw(name, f.image, cur);
   $('frameInfo').textContent = `frame ${f.seq} (${state.index + 1}/${state.frames.length})`;
+  $('scrub').max = state.frames.length - 1;
+  $('scrub').value = state.index;
   renderDiff(cur);
 }
 
@@ -148,6 +150,7 @@ function renderDiff(cur) {
   state.heat = {};
   const rows = [];
   let hists = '';
+  const details = [];
   for (const name of state.variants) {
     if (name === refName || !ref) continue;
     const { json, status } = pp.diff(ref, cur.dets[name], 0.5);
@@ -161,11 +164,19 @@ function renderDiff(cur) {
     }
     const meanIoU = d.matched.length ? d.matched.reduce((s, m) => s + m.iou, 0) / d.matched.length : 0;
     rows.push(`<tr><td>${name}</td><td data-testid="matched-${name}">${d.matched.length}</td><td data-testid="missed-${name}">${d.missed.length}</td><td data-testid="extra-${name}">${d.extra.length}</td><td>${meanIoU.toFixed(3)}</td></tr>`);
+    // Box by box: the worst-placed matches first, then what is missing.
+    const other = cur.dets[name];
+    const label = (x) => `${x.class_id} @ ${x.box.map((v) => v.toFixed(0)).join(',')}`;
+    const pairs = [...d.matched].sort((a, b) => a.iou - b.iou).slice(0, 8)
+      .map((m) => `<tr><td>${name}</td><td>matched</td><td style="text-align:left">${label(ref[m.ref])}</td><td>IoU ${m.iou.toFixed(3)}</td><td>Δscore ${m.score_delta >= 0 ? '+' : ''}${m.score_delta.toFixed(3)}</td></tr>`)
+      .concat(d.missed.map((i) => `<tr><td>${name}</td><td>missed</td><td style="text-align:left">${label(ref[i])}</td><td></td><td>score ${ref[i].score.toFixed(3)}</td></tr>`))
+      .concat(d.extra.map((i) => `<tr><td>${name}</td><td>extra</td><td style="text-align:left">${label(other[i])}</td><td></td><td>score ${other[i].score.toFixed(3)}</td></tr>`));
+    details.push(...pairs);
   }
   $('diffBody').innerHTML = rows.length
     ? `<table><tr><th>vs ${refName}</th><th>matched</th><th>missed (yellow)</th><th>extra (dashed)</th><th>mean IoU</th></tr>${rows.join('')}</table>`
     : 'Only one variant: nothing to compare.';
-  $('hists').innerHTML = hists;
+  $('hists').innerHTML = (details.length ? `<table>${details.join('')}</table>` : '') + hists;
   if ($('heat').value) for (const n of state.variants) if (state.heat[n]) draw(n, shown().image, cur);
 }
 
@@ -281,6 +292,7 @@ $('stride').onchange = render;
 const step = (d) => { state.paused = true; $('pause').textContent = 'play'; state.index = Math.max(0, Math.min(state.frames.length - 1, state.index + d)); render(); };
 $('pause').onclick = () => { state.paused = !state.paused; $('pause').textContent = state.paused ? 'play' : 'pause'; if (!state.paused) { state.index = state.frames.length - 1; render(); } };
 $('prev').onclick = () => step(-1);
+$('scrub').oninput = () => step(+$('scrub').value - state.index);
 $('next').onclick = () => step(1);
 addEventListener('keydown', (e) => {
   if (e.target.tagName === 'INPUT') return;
