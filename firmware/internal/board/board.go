@@ -80,6 +80,7 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 	token := fs.String("token", "", "require this token on the API and the stream (header Authorization: Bearer T or ?token=T)")
 	recordDir := fs.String("record-dir", ".", "where POST /api/record?action=start writes recordings")
 	placement := fs.String("placement", string(quant.DefaultPlacement), "quantization-point model of the simulator (docs/QUANT.md)")
+	synthSize := fs.String("synthetic-size", "640x360", "picture size of --source synthetic")
 	fps := fs.Float64("fps", 0, "frame rate cap (0: as fast as the engine runs; replay: the recorded rate)")
 	threads := fs.Int("threads", 0, "engine threads (0: all cores)")
 	omPath := fs.String("om", "", "compiled .om model (engine svp)")
@@ -123,7 +124,11 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 		// Loading parsed a protobuf the size of the model and kept packed
 		// copies of the weights: give the garbage back before streaming.
 		debug.FreeOSMemory()
-		frames, err := openSource(*src, &cfg)
+		sw, sh, err := parseSize(*synthSize)
+		if err != nil {
+			return fmt.Errorf("--synthetic-size: %w", err)
+		}
+		frames, err := openSource(*src, &cfg, sw, sh)
 		if err != nil {
 			return err
 		}
@@ -137,7 +142,7 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 			}
 		case kind == "synthetic" && e.Classes() == len(synth.Classes):
 			// The scenes' own labels, for a model of the synthetic classes.
-			live = newLiveAP(synth.GroundTruth(synthSeed, 0, synthScenes, synthW, synthH))
+			live = newLiveAP(synth.GroundTruth(synthSeed, 0, synthScenes, sw, sh))
 		}
 		base := Info{Model: filepath.Base(*model), Engine: "sim", Input: [2]int{w, h}, Tensors: e.Tensors(), Version: version.Version}
 		cfg.Info = func() any {
@@ -170,7 +175,7 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 			return err
 		}
 		defer closeFn()
-		frames, err := openSource(*src, &cfg)
+		frames, err := openSource(*src, &cfg, 640, 360)
 		if err != nil {
 			return err
 		}
@@ -205,8 +210,6 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 const (
 	synthSeed   = 20261127
 	synthScenes = 100
-	synthW      = 640
-	synthH      = 360
 )
 
 // withConfigFile expands --config FILE into flags placed before the
@@ -263,7 +266,7 @@ func parseSize(s string) (int, int, error) {
 	return w, h, nil
 }
 
-func openSource(spec string, cfg *server.Config) (source.Source, error) {
+func openSource(spec string, cfg *server.Config, synthW, synthH int) (source.Source, error) {
 	kind, arg, _ := strings.Cut(spec, ":")
 	switch kind {
 	case "synthetic":

@@ -41,6 +41,7 @@ func commands() map[string]command {
 		"replay":   {"decode a recording through the WASM post-process module (wazero)", runReplay},
 		"serve":    {"serve the inspection page for recordings and layer reports", runServe},
 		"synth":    {"write synthetic detection scenes with YOLO labels (deterministic)", runSynth},
+		"demo":     {"the demo: calibrate, search, and stream float / 8-bit / mixed side by side", runDemo},
 		"cocoeval": {"COCO bbox evaluation of a results file against ground truth (pycocotools semantics)", runCocoeval},
 	}
 }

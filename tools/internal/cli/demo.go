@@ -1,0 +1,183 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/nniescope/nniescope/shared/calib"
+	"github.com/nniescope/nniescope/shared/dataset"
+	"github.com/nniescope/nniescope/shared/mixed"
+	"github.com/nniescope/nniescope/shared/onnx"
+	"github.com/nniescope/nniescope/shared/quant"
+	"github.com/nniescope/nniescope/shared/synth"
+	"github.com/nniescope/nniescope/tools/internal/demomodel"
+)
+
+// runDemo is the first thing a new user runs: calibrate 8- and 16-bit
+// files, search the layers to keep in 16-bit, and start the board binary in
+// sim mode with float / int8 / mixed side by side.
+func runDemo(ctx context.Context, env Env, args []string) error {
+	fs := newFlagSet(env, "demo", "demo [--model M.onnx --images DIR [--labels DIR]] [--listen 127.0.0.1:8080] [--duration 0]")
+	model := fs.String("model", "", "your YOLOv8 ONNX (default: the embedded demo model)")
+	images := fs.String("images", "", "your images (DIR/images or DIR): calibration, search and the stream")
+	labels := fs.String("labels", "", "dataset directory with the images' labels (DIR/images + DIR/labels); default: --images")
+	listen := fs.String("listen", "127.0.0.1:8080", "where the board binary serves the page")
+	work := fs.String("work", "", "directory for the generated files (default: a temporary one)")
+	duration := fs.Duration("duration", 0, "stop after this long (0: until interrupted)")
+	board := fs.String("board", "", "the nniescope-board binary (default: beside this one, else `go run`)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if (*model == "") != (*images == "") {
+		return errors.New("--model and --images go together: a model of your own needs your own images")
+	}
+	dir := *work
+	if dir == "" {
+		d, err := os.MkdirTemp("", "nniescope-demo")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	say := func(format string, a ...any) { fmt.Fprintf(env.Stdout, "demo: "+format+"\n", a...) }
+	modelPath, calibFiles, data, source := *model, []string(nil), *labels, ""
+	var extra []string
+	if modelPath == "" {
+		modelPath = filepath.Join(dir, "demo.onnx")
+		if err := os.WriteFile(modelPath, demomodel.ONNX, 0o644); err != nil {
+			return err
+		}
+		// Calibration and search scenes come from seeds the model never
+		// trained on; the stream uses the board's own held-out scenes.
+		say("generating synthetic scenes (calibration and search sets)")
+		if err := synth.WriteDataset(filepath.Join(dir, "calib"), 3, 0, 48, 256, 256); err != nil {
+			return err
+		}
+		if err := synth.WriteDataset(filepath.Join(dir, "val"), 4, 0, 120, 256, 256); err != nil {
+			return err
+		}
+		data, source = filepath.Join(dir, "val"), "synthetic"
+		extra = []string{"--synthetic-size", "256x256"}
+	} else {
+		if data == "" {
+			data = *images
+		}
+		source = "dir:" + *images
+	}
+	var err error
+	if calibFiles, err = dataset.ImageFiles(firstNonEmpty(*images, filepath.Join(dir, "calib"))); err != nil {
+		return err
+	}
+	if len(calibFiles) > 64 {
+		calibFiles = calibFiles[:64]
+	}
+	m, err := onnx.Load(modelPath)
+	if err != nil {
+		return err
+	}
+	files := map[int]string{}
+	for _, bits := range []int{8, 16} {
+		say("calibrating %d-bit on %d images", bits, len(calibFiles))
+		f, err := quant.Calibrate(ctx, m, calibFiles, quant.CalibOptions{Bits: bits}, nil)
+		if err != nil {
+			return err
+		}
+		files[bits] = filepath.Join(dir, fmt.Sprintf("int%d.txt", bits))
+		if err := f.Save(files[bits]); err != nil {
+			return err
+		}
+	}
+	f8, err := calib.Load(files[8])
+	if err != nil {
+		return err
+	}
+	f16, err := calib.Load(files[16])
+	if err != nil {
+		return err
+	}
+	classes := 80
+	if o := m.Outputs; len(o) == 1 && len(o[0].Shape) == 3 && o[0].Shape[1] > 4 {
+		classes = o[0].Shape[1] - 4
+	}
+	set, err := dataset.Load(data, classes)
+	if err != nil {
+		return fmt.Errorf("%w (the search needs labelled images: --labels)", err)
+	}
+	say("searching the layers to keep in 16-bit on %d images", len(set.Images))
+	res, err := mixed.Search(ctx, m, f8, f16, set, mixed.Options{MaxDrop: 1.0, ProxyImages: 4}, nil)
+	if err != nil {
+		return err
+	}
+	mixedFile := filepath.Join(dir, "mixed.txt")
+	mf := f8
+	if len(res.Layers) > 0 {
+		if mf, err = f8.Splice(f16, res.Layers...); err != nil {
+			return err
+		}
+	}
+	if err := mf.Save(mixedFile); err != nil {
+		return err
+	}
+	say("16-bit layers: %s (AP %.3f, 8-bit %.3f, 16-bit %.3f; est. %.2f ms)", strings.Join(res.Layers, ", "), res.AP, res.Evaluations[0].AP, res.ReferenceAP, res.LatencyMS)
+
+	boardArgs := []string{"--listen", *listen, "--engine", "sim", "--model", modelPath,
+		"--variant", "float", "--variant", "int8=" + files[8], "--variant", "mixed=" + mixedFile, "--source", source, "--fps", "5"}
+	boardArgs = append(boardArgs, extra...)
+	cmd := boardCommand(ctx, *board, boardArgs)
+	cmd.Stdout, cmd.Stderr = env.Stderr, env.Stderr
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting the board binary: %w", err)
+	}
+	url := "http://" + *listen + "/"
+	for i := 0; i < 300; i++ {
+		if r, err := http.Get(url + "healthz"); err == nil {
+			r.Body.Close()
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	say("open %s — float, 8-bit and mixed side by side, live AP per variant (Ctrl-C stops)", url)
+	if *duration > 0 {
+		select {
+		case <-time.After(*duration):
+		case <-ctx.Done():
+		}
+		cmd.Process.Signal(os.Interrupt)
+	}
+	if err := cmd.Wait(); err != nil && ctx.Err() == nil && *duration == 0 {
+		return err
+	}
+	return nil
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// boardCommand runs the board binary: the given path, else the one beside
+// this executable, else `go run` from the module.
+func boardCommand(ctx context.Context, path string, args []string) *exec.Cmd {
+	if path == "" {
+		if exe, err := os.Executable(); err == nil {
+			p := filepath.Join(filepath.Dir(exe), "nniescope-board")
+			if _, err := os.Stat(p); err == nil {
+				path = p
+			}
+		}
+	}
+	if path != "" {
+		return exec.CommandContext(ctx, path, args...)
+	}
+	return exec.CommandContext(ctx, "go", append([]string{"run", "./firmware/cmd/nniescope-board"}, args...)...)
+}

@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/nniescope/nniescope/shared/wire"
+)
+
+// TestDemo runs the demo headless as CI does: the embedded model,
+// calibration, search, and the board streaming float / int8 / mixed over
+// synthetic scenes; /api/info must report the three live APs with 8-bit
+// the lowest, and the stream must carry decodable frames.
+func TestDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the whole demo")
+	}
+	dir := t.TempDir()
+	board := filepath.Join(dir, "nniescope-board")
+	build := exec.Command("go", "build", "-o", board, "../../../firmware/cmd/nniescope-board")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the board: %v\n%s", err, out)
+	}
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := l.Addr().String()
+	l.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, Env{Stdout: &out, Stderr: &errb}, []string{"demo", "--listen", addr, "--board", board, "--work", dir, "--duration", "3m"})
+	}()
+	deadline := time.Now().Add(4 * time.Minute)
+	var info struct {
+		Variants []struct {
+			Name string   `json:"name"`
+			AP   *float64 `json:"ap"`
+		} `json:"variants"`
+	}
+	for {
+		if time.Now().After(deadline) {
+			t.Fatalf("no live AP for the three variants in time\nstdout: %s\nstderr: %s", out.String(), errb.String())
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("demo exited with %d\nstdout: %s\nstderr: %s", code, out.String(), errb.String())
+		case <-time.After(time.Second):
+		}
+		resp, err := http.Get("http://" + addr + "/api/info")
+		if err != nil {
+			continue
+		}
+		json.NewDecoder(resp.Body).Decode(&info)
+		resp.Body.Close()
+		ready := len(info.Variants) == 3
+		for _, v := range info.Variants {
+			ready = ready && v.AP != nil
+		}
+		if ready {
+			break
+		}
+	}
+	ap := map[string]float64{}
+	for _, v := range info.Variants {
+		ap[v.Name] = *v.AP
+	}
+	t.Logf("demo output:\n%s\nlive AP: %v", out.String(), ap)
+	if !(ap["int8"] < ap["float"] && ap["int8"] < ap["mixed"]) {
+		t.Errorf("live AP %v: 8-bit should be the lowest", ap)
+	}
+	c, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	seen := map[string]bool{}
+	c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	for len(seen) < 3 {
+		_, msg, err := c.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h, err := wire.PeekHeader(msg); err == nil && h.Kind == wire.KindResult {
+			r, err := wire.DecodeResult(msg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen[r.Variant] = true
+		}
+	}
+	cancel()
+	<-done
+}
