@@ -12,6 +12,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/nniescope/nniescope/internal/testassets"
 	"github.com/nniescope/nniescope/shared/wire"
 )
 
@@ -23,6 +24,30 @@ func TestDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the whole demo")
 	}
+	ap := runDemoAndWait(t)
+	if !(ap["int8"] < ap["float"] && ap["int8"] < ap["mixed"]) {
+		t.Errorf("live AP %v: 8-bit should be the lowest", ap)
+	}
+}
+
+// TestDemoOnYOLOv8n points the same demo at yolov8n 512x288 and the COCO
+// val images: it must calibrate, search and stream the three variants
+// with their live AP.
+func TestDemoOnYOLOv8n(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the whole demo")
+	}
+	ap := runDemoAndWait(t, "--model", testassets.Path(t, "models", "yolov8n-512x288.onnx"), "--images", testassets.Path(t, "coco", "val"))
+	for _, v := range []string{"float", "int8", "mixed"} {
+		if a, ok := ap[v]; !ok || a <= 0 {
+			t.Errorf("live AP %v: want all three variants scored", ap)
+		}
+	}
+}
+
+// runDemoAndWait starts the demo, waits for the three live APs, checks the
+// stream, and returns the APs.
+func runDemoAndWait(t *testing.T, extra ...string) map[string]float64 {
 	dir := t.TempDir()
 	board := filepath.Join(dir, "nniescope-board")
 	build := exec.Command("go", "build", "-o", board, "../../../firmware/cmd/nniescope-board")
@@ -37,9 +62,9 @@ func TestDemo(t *testing.T) {
 	var out, errb syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- Main(ctx, Env{Stdout: &out, Stderr: &errb}, []string{"demo", "--listen", addr, "--board", board, "--work", dir, "--duration", "3m"})
+		done <- Main(ctx, Env{Stdout: &out, Stderr: &errb}, append([]string{"demo", "--listen", addr, "--board", board, "--work", dir, "--duration", "5m"}, extra...))
 	}()
-	deadline := time.Now().Add(4 * time.Minute)
+	deadline := time.Now().Add(5 * time.Minute)
 	var info struct {
 		Variants []struct {
 			Name string   `json:"name"`
@@ -74,9 +99,6 @@ func TestDemo(t *testing.T) {
 		ap[v.Name] = *v.AP
 	}
 	t.Logf("demo output:\n%s\nlive AP: %v", out.String(), ap)
-	if !(ap["int8"] < ap["float"] && ap["int8"] < ap["mixed"]) {
-		t.Errorf("live AP %v: 8-bit should be the lowest", ap)
-	}
 	c, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -99,4 +121,5 @@ func TestDemo(t *testing.T) {
 	}
 	cancel()
 	<-done
+	return ap
 }
