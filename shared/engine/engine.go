@@ -701,3 +701,19 @@ func allocTensor(dt tensor.DType, shape []int) *tensor.Tensor {
 	}
 	return t
 }
+
+// Recorder returns hooks that copy every node output into dst by value
+// name, reusing dst's buffers across runs: what RunFrom and per-layer
+// comparisons read back. A run must not be hooked by anything else.
+func Recorder(dst map[string]*tensor.Tensor) *Hooks {
+	return &Hooks{AfterNode: func(n *onnx.Node, out []*tensor.Tensor) {
+		for i, t := range out {
+			c := dst[n.Outputs[i]]
+			if c == nil {
+				c = &tensor.Tensor{DType: t.DType, Shape: t.Shape, F: make([]float32, len(t.F))}
+				dst[n.Outputs[i]] = c
+			}
+			copy(c.F, t.F)
+		}
+	}}
+}

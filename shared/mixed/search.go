@@ -302,16 +302,7 @@ func (s *searcher) sensitivity(float *engine.Program) ([]Sensitivity, error) {
 	// Image by image: one float run records every activation, then each
 	// layer re-runs only the graph downstream of itself.
 	captured := map[string]*tensor.Tensor{in.Name: x}
-	record := &engine.Hooks{AfterNode: func(n *onnx.Node, out []*tensor.Tensor) {
-		for i, o := range out {
-			c := captured[n.Outputs[i]]
-			if c == nil {
-				c = &tensor.Tensor{DType: o.DType, Shape: o.Shape, F: make([]float32, len(o.F))}
-				captured[n.Outputs[i]] = c
-			}
-			copy(c.F, o.F)
-		}
-	}}
+	record := engine.Recorder(captured)
 	lookup := func(name string) *tensor.Tensor { return captured[name] }
 	damage := make([]float64, len(layers))
 	for i, im := range imgs {

@@ -57,16 +57,7 @@ func AnalyseLayers(ctx context.Context, m *onnx.Model, s *Sim, images []string, 
 	iso := map[string]*tensordiff.Acc{}
 	head := map[string]*tensordiff.Acc{"box": {}, "cls": {}}
 	captured := map[string]*tensor.Tensor{}
-	capture := &engine.Hooks{AfterNode: func(n *onnx.Node, out []*tensor.Tensor) {
-		for i, t := range out {
-			c := captured[n.Outputs[i]]
-			if c == nil {
-				c = &tensor.Tensor{DType: t.DType, Shape: t.Shape, F: make([]float32, len(t.F))}
-				captured[n.Outputs[i]] = c
-			}
-			copy(c.F, t.F)
-		}
-	}}
+	capture := engine.Recorder(captured)
 	qh := s.Hooks()
 	compare := &engine.Hooks{BeforeNode: qh.BeforeNode, AfterNode: func(n *onnx.Node, out []*tensor.Tensor) {
 		qh.AfterNode(n, out)
