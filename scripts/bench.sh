@@ -36,10 +36,13 @@ GOOS=wasip1 GOARCH=wasm go build -trimpath -ldflags="-s -w" -buildmode=c-shared 
 echo "post-process module: $(wc -c < out/nniescope.wasm) bytes, $(gzip -9 -c out/nniescope.wasm | wc -c) gzipped (targets 2 MB, 600 KB)"
 chrome=$(go test -count=1 -run BrowserMatchesNative -v ./tools/internal/wasmhost/ | sed -n 's/.*Chromium: \([0-9.]*\) ms.*/\1/p')
 awk -v chrome="$chrome" '
-  /BenchmarkDecode\/native/ { native = $3 / 1e6 }
-  /BenchmarkDecode\/wazero/ { wazero = $3 / 1e6 }
+  /BenchmarkDecode\/native\/f32/ { native = $3 / 1e6 }
+  /BenchmarkDecode\/wazero\/f32/ { wazero = $3 / 1e6 }
+  /BenchmarkDecode\/native\/f16/ { native16 = $3 / 1e6 }
+  /BenchmarkDecode\/wazero\/f16/ { wazero16 = $3 / 1e6 }
   END {
-    printf "decode + NMS, 512x288 frame: native %.2f ms | wazero %.2f ms (%.1fx, target <= 2x) | Chromium %.2f ms (%.1fx, target <= 5 ms)\n", native, wazero, wazero / native, chrome, chrome / native
+    printf "decode + NMS, 512x288 frame, F32 heads: native %.2f ms | wazero %.2f ms (%.1fx, target <= 2x) | Chromium %.2f ms (%.1fx, target <= 5 ms)\n", native, wazero, wazero / native, chrome, chrome / native
+    printf "decode + NMS, 512x288 frame, F16 heads (as the board streams): native %.2f ms | wazero %.2f ms (%.1fx)\n", native16, wazero16, wazero16 / native16
   }' out/bench.txt
 
 # The board binary's budgets: sizes, RSS while streaming to 4 clients,

@@ -4,7 +4,6 @@ package tensor
 
 import (
 	"strconv"
-	"strings"
 
 	"github.com/nniescope/nniescope/shared/internal/errfmt"
 )
@@ -88,16 +87,16 @@ func Volume(shape []int) int {
 
 // ShapeString formats a shape as [1,3,288,512].
 func ShapeString(shape []int) string {
-	var b strings.Builder
-	b.WriteByte('[')
+	// A byte slice, not strings.Builder: the package is part of the WASM
+	// module, where every imported package costs download size.
+	b := append(make([]byte, 0, 4+6*len(shape)), '[')
 	for i, d := range shape {
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		b.WriteString(strconv.Itoa(d))
+		b = strconv.AppendInt(b, int64(d), 10)
 	}
-	b.WriteByte(']')
-	return b.String()
+	return string(append(b, ']'))
 }
 
 // EqualShape reports whether two shapes are identical.

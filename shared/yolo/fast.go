@@ -31,6 +31,75 @@ func newRowReader(r Raw) (rowReader, error) {
 	return rowReader{r: r, cols: cols, stride: stride, inv: 1 / r.Scale}, nil
 }
 
+// view returns row i as float32s: the tensor's own memory when it already
+// is aligned little-endian float32 (no copy: the class sweep touches every
+// logit once), otherwise dst filled by row.
+func (rr *rowReader) view(i int, dst []float32) []float32 {
+	if rr.r.Type == RawF32 && littleEndian {
+		b := rr.r.Data[i*rr.stride : i*rr.stride+rr.cols*4]
+		if uintptr(unsafe.Pointer(unsafe.SliceData(b)))%4 == 0 {
+			return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(b))), rr.cols)
+		}
+	}
+	rr.row(i, dst)
+	return dst
+}
+
+// mark sets hb[x] for every x where row i holds a value ≥ thr. Aligned
+// F16 rows are compared as half-precision keys (k16 = halfKeyAtLeast(thr))
+// without converting each value: the sweep reads every class logit, and
+// the conversion is most of its cost. A NaN may be marked (its key lies
+// past infinity's); the caller checks the real values of marked cells.
+func (rr *rowReader) mark(i int, thr float32, k16 int32, hb []bool, tmp []float32) {
+	if rr.r.Type == RawF16 && littleEndian {
+		b := rr.r.Data[i*rr.stride : i*rr.stride+rr.cols*2]
+		if uintptr(unsafe.Pointer(unsafe.SliceData(b)))%2 == 0 {
+			src := unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(b))), rr.cols)
+			src = src[:len(hb)]
+			for x, h := range src {
+				if halfKey(h) >= k16 {
+					hb[x] = true
+				}
+			}
+			return
+		}
+	}
+	v := rr.view(i, tmp)
+	v = v[:len(hb)]
+	for x, q := range v {
+		if q >= thr {
+			hb[x] = true
+		}
+	}
+}
+
+// halfKey maps a binary16 to an integer of the same order as its value
+// (both zeros to 0): sign-magnitude to two's complement, branch-free.
+func halfKey(h uint16) int32 {
+	s := int32(int16(h)) >> 15
+	return (int32(h&0x7fff) ^ s) - s
+}
+
+// halfKeyAtLeast is the key of the smallest half value ≥ thr, or one past
+// +Inf's key when none is (thr NaN or above +Inf): a binary search over
+// the ordered non-NaN halves, from -Inf to +Inf.
+func halfKeyAtLeast(thr float32) int32 {
+	lo, hi := int32(-0x7c00), int32(0x7c01)
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		h := uint16(mid)
+		if mid < 0 {
+			h = uint16(-mid) | 0x8000
+		}
+		if tensor.Float16ToFloat32(h) >= thr {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo
+}
+
 // row dequantizes row i into dst (len cols).
 func (rr *rowReader) row(i int, dst []float32) {
 	b := rr.r.Data[i*rr.stride : i*rr.stride+rr.cols*rr.r.Type.size()]
@@ -48,6 +117,10 @@ func (rr *rowReader) row(i int, dst []float32) {
 			dst[k] = math.Float32frombits(le.Uint32(b[4*k:]))
 		}
 	case RawF16:
+		if aligned && littleEndian {
+			f16Row(dst, unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(b))), len(dst)))
+			return
+		}
 		for k := range dst {
 			dst[k] = tensor.Float16ToFloat32(le.Uint16(b[2*k:]))
 		}
@@ -76,6 +149,20 @@ func (rr *rowReader) row(i int, dst []float32) {
 	}
 }
 
+// f16Row is tensor.Float16ToFloat32 over a row with the normal-number
+// case inline: the F16 heads the board streams are almost all normal
+// numbers, and a call per logit is what the WASM build pays most for.
+func f16Row(dst []float32, src []uint16) {
+	src = src[:len(dst)]
+	for k, h := range src {
+		if e := h >> 10 & 0x1f; e-1 < 30 {
+			dst[k] = math.Float32frombits(uint32(h&0x8000)<<16 | (uint32(e)+127-15)<<23 | uint32(h&0x3ff)<<13)
+		} else {
+			dst[k] = tensor.Float16ToFloat32(h)
+		}
+	}
+}
+
 // littleEndian: the tensors are little-endian; reinterpreting bytes in
 // place is only right on a little-endian host.
 var littleEndian = func() bool {
@@ -84,8 +171,10 @@ var littleEndian = func() bool {
 }()
 
 // at dequantizes one element (row-major index i).
-func (rr *rowReader) at(i int) float32 {
-	row, col := i/rr.cols, i%rr.cols
+func (rr *rowReader) at(i int) float32 { return rr.get(i/rr.cols, i%rr.cols) }
+
+// get dequantizes the element at row, col.
+func (rr *rowReader) get(row, col int) float32 {
 	es := rr.r.Type.size()
 	b := rr.r.Data[row*rr.stride+col*es:]
 	switch rr.r.Type {
@@ -106,6 +195,7 @@ func (rr *rowReader) at(i int) float32 {
 // decodeRawHeads is DecodeHeads straight from board tensors.
 func decodeRawHeads(tensors []Raw, inputH int, p Params) ([]Detection, error) {
 	thr := logit(p.ScoreThreshold)
+	k16 := halfKeyAtLeast(thr)
 	var dets []Detection
 	for li := 0; li < len(tensors); li += 2 {
 		reg, err := newRowReader(tensors[li])
@@ -126,22 +216,32 @@ func decodeRawHeads(tensors []Raw, inputH int, p Params) ([]Detection, error) {
 			return nil, errfmt.Errorf("%w: level %d: grid height %d exceeds the input height %d", ErrTensor, li/2, h, inputH)
 		}
 		hw := h * w
-		best := make([]float32, hw)
-		arg := make([]int32, hw)
+		// The class sweep only asks which cells have a logit at or above
+		// the threshold: a load and a compare per logit, no stores, which
+		// is what keeps the WASM build fast. Most cells have none; the best
+		// class is then found for the few that do.
+		hit := make([]bool, hw)
 		row := make([]float32, w)
 		for c := range nc {
 			for y := range h {
-				cls.row(c*h+y, row)
-				bb, aa := best[y*w:(y+1)*w], arg[y*w:(y+1)*w]
-				for x, v := range row {
-					if c == 0 || v > bb[x] {
-						bb[x], aa[x] = v, int32(c)
-					}
-				}
+				cls.mark(c*h+y, thr, k16, hit[y*w:(y+1)*w], row)
 			}
 		}
 		var bins [RegMax]float32
-		for cell, b := range best {
+		for cell, ok := range hit {
+			if !ok {
+				continue
+			}
+			y, x := cell/w, cell%w
+			// Ties go to the lowest class id, as in Ultralytics' argmax; a
+			// NaN is never a maximum unless it is class 0's, and then the
+			// cell does not pass.
+			b, arg := cls.get(y, x), 0
+			for c := 1; c < nc; c++ {
+				if q := cls.get(c*h+y, x); q > b {
+					b, arg = q, c
+				}
+			}
 			if !(b >= thr) {
 				continue
 			}
@@ -155,7 +255,7 @@ func decodeRawHeads(tensors []Raw, inputH int, p Params) ([]Detection, error) {
 			ax, ay := float32(cell%w)+0.5, float32(cell/w)+0.5
 			s := float32(stride)
 			dets = append(dets, Detection{
-				ClassID: int(arg[cell]),
+				ClassID: arg,
 				Score:   sigmoid(b),
 				Box:     [4]float32{(ax - dist[0]) * s, (ay - dist[1]) * s, (ax + dist[2]) * s, (ay + dist[3]) * s},
 			})

@@ -4,7 +4,6 @@ package yolo
 
 import (
 	"cmp"
-	"math"
 	"slices"
 
 	"github.com/nniescope/nniescope/shared/internal/errfmt"
@@ -46,19 +45,35 @@ func DecodeOutput0(t *tensor.Tensor, p Params) ([]Detection, error) {
 	if len(t.F) != rows*a {
 		return nil, errfmt.Errorf("yolo: output0 %v holds %d values, want %d", t.Shape, len(t.F), rows*a)
 	}
-	var dets []Detection
-	for j := range a {
-		best, cls := float32(-1), -1
-		for c := 4; c < rows; c++ {
-			if s := t.F[c*a+j]; s > best {
-				best, cls = s, c-4
+	// Row by row (each class row is contiguous) rather than anchor by
+	// anchor (a stride of A floats per step): a running maximum first,
+	// the class only for the anchors that pass. A NaN score is never a
+	// maximum unless it is class 0's, and then the anchor never passes.
+	best := make([]float32, a)
+	copy(best, t.F[4*a:5*a])
+	for c := 5; c < rows; c++ {
+		row := t.F[c*a : (c+1)*a]
+		row = row[:len(best)]
+		for j, s := range row {
+			if s > best[j] {
+				best[j] = s
 			}
 		}
-		if best < p.ScoreThreshold || math.IsNaN(float64(best)) {
+	}
+	var dets []Detection
+	for j, b := range best {
+		if !(b >= p.ScoreThreshold) {
 			continue
 		}
+		cls := 0
+		for c := 4; c < rows; c++ {
+			if t.F[c*a+j] == b {
+				cls = c - 4
+				break
+			}
+		}
 		cx, cy, w, h := t.F[j], t.F[a+j], t.F[2*a+j], t.F[3*a+j]
-		dets = append(dets, Detection{ClassID: cls, Score: best, Box: [4]float32{cx - w/2, cy - h/2, cx + w/2, cy + h/2}})
+		dets = append(dets, Detection{ClassID: cls, Score: b, Box: [4]float32{cx - w/2, cy - h/2, cx + w/2, cy + h/2}})
 	}
 	return Filter(dets, p), nil
 }

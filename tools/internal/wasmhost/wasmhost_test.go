@@ -41,6 +41,29 @@ func GoldenRequest(t testing.TB, image string) []byte {
 	return r.Encode()
 }
 
+// GoldenRequestF16 is GoldenRequest as the simulated board streams it:
+// F16 heads with rows padded to 16 bytes.
+func GoldenRequestF16(t testing.TB, image string) []byte {
+	r, err := yolo.ParseRequest(GoldenRequest(t, image))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, raw := range r.Tensors {
+		f, err := raw.Float()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols := raw.Shape[len(raw.Shape)-1]
+		stride := (2*cols + 15) &^ 15
+		b := make([]byte, f.Len()/cols*stride)
+		for k, v := range f.F {
+			binary.LittleEndian.PutUint16(b[k/cols*stride+2*(k%cols):], tensor.Float32ToFloat16(v))
+		}
+		r.Tensors[i] = yolo.Raw{Type: yolo.RawF16, Shape: raw.Shape, RowStride: stride, Data: b}
+	}
+	return r.Encode()
+}
+
 // Native decodes with the same Go code, outside the module.
 func Native(t testing.TB, req []byte) []byte {
 	r, err := yolo.ParseRequest(req)
@@ -62,17 +85,18 @@ func TestWazeroMatchesNative(t *testing.T) {
 	}
 	defer m.Close(ctx)
 	for _, img := range testassets.GoldenImages {
-		req := GoldenRequest(t, img)
-		got, err := m.Decode(ctx, req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := Native(t, req)
-		if string(got) != string(want) {
-			t.Fatalf("%s: wazero and native differ:\n%s\n%s", img, got, want)
-		}
-		if len(want) < 40 {
-			t.Fatalf("%s: no detections to compare: %s", img, want)
+		for typ, req := range map[string][]byte{"f32": GoldenRequest(t, img), "f16": GoldenRequestF16(t, img)} {
+			got, err := m.Decode(ctx, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := Native(t, req)
+			if string(got) != string(want) {
+				t.Fatalf("%s %s: wazero and native differ:\n%s\n%s", img, typ, got, want)
+			}
+			if len(want) < 40 {
+				t.Fatalf("%s %s: no detections to compare: %s", img, typ, want)
+			}
 		}
 	}
 	// Bad input is an error code and a message, never a trap; the module
@@ -89,28 +113,35 @@ func TestWazeroMatchesNative(t *testing.T) {
 	}
 }
 
+// BenchmarkDecode: decode + NMS of one 512x288 frame, natively and in
+// wazero, from F32 heads and from the F16 heads the board streams.
 func BenchmarkDecode(b *testing.B) {
 	ctx := context.Background()
-	req := GoldenRequest(b, testassets.GoldenImages[0])
-	b.Run("native", func(b *testing.B) {
-		for b.Loop() {
-			r, _ := yolo.ParseRequest(req)
-			dets, _ := r.Decode()
-			_ = yolo.AppendJSON(nil, dets)
-		}
-	})
 	m, err := LoadFile(ctx, BuildModule(b), b.TempDir())
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer m.Close(ctx)
-	b.Run("wazero", func(b *testing.B) {
-		for b.Loop() {
-			if _, err := m.Decode(ctx, req); err != nil {
-				b.Fatal(err)
-			}
+	for _, typ := range []string{"f32", "f16"} {
+		req := GoldenRequest(b, testassets.GoldenImages[0])
+		if typ == "f16" {
+			req = GoldenRequestF16(b, testassets.GoldenImages[0])
 		}
-	})
+		b.Run("native/"+typ, func(b *testing.B) {
+			for b.Loop() {
+				r, _ := yolo.ParseRequest(req)
+				dets, _ := r.Decode()
+				_ = yolo.AppendJSON(nil, dets)
+			}
+		})
+		b.Run("wazero/"+typ, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := m.Decode(ctx, req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
 
 // TestModuleSize: the module the board serves and the browser downloads
