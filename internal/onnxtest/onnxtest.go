@@ -57,3 +57,20 @@ func ValueInfo(name string, dims ...int64) *onnxpb.ValueInfoProto {
 	return &onnxpb.ValueInfoProto{Name: proto.String(name), Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{
 		ElemType: proto.Int32(int32(onnxpb.TensorProto_FLOAT)), Shape: &onnxpb.TensorShapeProto{Dim: ds}}}}}
 }
+
+// GraftTail appends node to a serialized model, as the vendor's RPN patch
+// appends its post-process, and makes the node's first output the graph
+// output (float32 [1, 84, 3024]: the type matters to loaders, not the
+// shape). A custom domain gets an opset import.
+func GraftTail(model []byte, node *onnxpb.NodeProto) ([]byte, error) {
+	var m onnxpb.ModelProto
+	if err := proto.Unmarshal(model, &m); err != nil {
+		return nil, err
+	}
+	if d := node.GetDomain(); d != "" {
+		m.OpsetImport = append(m.OpsetImport, &onnxpb.OperatorSetIdProto{Domain: proto.String(d), Version: proto.Int64(1)})
+	}
+	m.Graph.Node = append(m.Graph.Node, node)
+	m.Graph.Output = []*onnxpb.ValueInfoProto{ValueInfo(node.Output[0], 1, 84, 3024)}
+	return proto.Marshal(&m)
+}

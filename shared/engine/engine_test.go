@@ -257,3 +257,59 @@ func TestUnsimplifiedShapeArithmetic(t *testing.T) {
 		t.Fatalf("output shape %v", sh)
 	}
 }
+
+func TestCutTail(t *testing.T) {
+	plain := tiny(t, "Sigmoid")
+	if m, tail, err := engine.CutTail(plain, nil); err != nil || m != plain || len(tail.Nodes) != 0 {
+		t.Fatalf("a model without a tail: %v, %v, %v", m == plain, tail.Nodes, err)
+	}
+	for _, tc := range []struct {
+		name  string
+		graft []*onnx.Node
+		extra []string
+		want  string // the outputs after the cut
+		err   string
+	}{
+		{"custom domain", []*onnx.Node{{Name: "/rpn/dec", OpType: "DecBBox", Domain: "svp", Inputs: []string{"y", "x"}, Outputs: []string{"boxes"}}}, nil, "y", ""},
+		{"standard op named as tail", []*onnx.Node{{Name: "/rpn/nms", OpType: "Mul", Inputs: []string{"m", "w"}, Outputs: []string{"boxes"}}}, []string{"/rpn/nms"}, "m", ""},
+		// The model's own first node is a Sigmoid of the input: naming the
+		// op type makes the whole graph the tail.
+		{"op type named as tail", []*onnx.Node{{Name: "/rpn/sig", OpType: "Sigmoid", Inputs: []string{"y"}, Outputs: []string{"boxes"}}}, []string{"Sigmoid"}, "", "reads only graph inputs"},
+		{"domain::op named as tail", []*onnx.Node{{Name: "/rpn/f", OpType: "Relu", Inputs: []string{"y"}, Outputs: []string{"boxes"}}}, []string{"::Relu"}, "y", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := tiny(t, "Sigmoid")
+			n0 := len(m.Nodes)
+			m.Nodes = append(m.Nodes, tc.graft...)
+			m.Outputs = []onnx.ValueInfo{{Name: "boxes"}}
+			cut, tail, err := engine.CutTail(m, engine.TailOps(tc.extra))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var outs []string
+			for _, o := range cut.Outputs {
+				outs = append(outs, o.Name)
+			}
+			if strings.Join(outs, ",") != tc.want || len(tail.Nodes) == 0 {
+				t.Fatalf("outputs %v, tail %d nodes; want outputs %s", outs, len(tail.Nodes), tc.want)
+			}
+			if len(m.Outputs) != 1 || m.Outputs[0].Name != "boxes" || len(m.Nodes) != n0+len(tc.graft) {
+				t.Fatal("CutTail modified its input")
+			}
+			p, err := engine.Compile(cut, engine.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			x, _ := tensor.FromFloat32([]float32{0, 1}, 1, 2)
+			if _, err := p.NewSession().Run(context.Background(), []*tensor.Tensor{x}, nil); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"fmt"
+	"slices"
+
 	"github.com/nniescope/nniescope/shared/onnx"
 )
 
@@ -20,10 +23,7 @@ type Tail struct {
 // mapping configurable), or when it consumes a tail value.
 func FindTail(m *onnx.Model, isCustom func(n *onnx.Node) bool) Tail {
 	if isCustom == nil {
-		isCustom = func(n *onnx.Node) bool {
-			_, known := registry[n.OpType]
-			return n.Domain != "" || !known
-		}
+		isCustom = TailOps(nil)
 	}
 	tainted := map[string]bool{}
 	inTail := map[*onnx.Node]bool{}
@@ -43,6 +43,11 @@ func FindTail(m *onnx.Model, isCustom func(n *onnx.Node) bool) Tail {
 		}
 	}
 	seen := map[string]bool{}
+	for _, in := range m.Inputs {
+		// The image is there before any node runs: a tail that reads it
+		// (to clip boxes, say) needs nothing computed for it.
+		seen[in.Name] = true
+	}
 	for _, n := range t.Nodes {
 		for _, in := range n.Inputs {
 			if in == "" || tainted[in] || seen[in] {
@@ -56,4 +61,46 @@ func FindTail(m *onnx.Model, isCustom func(n *onnx.Node) bool) Tail {
 		}
 	}
 	return t
+}
+
+// TailOps is the mapping FindTail uses by default — a node outside the
+// default domain, or with an op this engine does not execute, starts the
+// tail — widened by extra: op types ("NonMaxSuppression"), domain-qualified
+// op types ("svp::Filter") or node names ("/rpn/DecBBox") that start it too,
+// for vendor patches whose post-process nodes look like standard ops.
+func TailOps(extra []string) func(n *onnx.Node) bool {
+	return func(n *onnx.Node) bool {
+		if _, known := registry[n.OpType]; n.Domain != "" || !known {
+			return true
+		}
+		return slices.Contains(extra, n.OpType) || slices.Contains(extra, n.Domain+"::"+n.OpType) || slices.Contains(extra, n.Name)
+	}
+}
+
+// CutTail returns m with its custom tail removed: the values that fed the
+// tail become the graph outputs, and nodes that only the tail needed are
+// dropped. m is not modified; with no tail, CutTail returns m itself.
+func CutTail(m *onnx.Model, isCustom func(n *onnx.Node) bool) (*onnx.Model, Tail, error) {
+	t := FindTail(m, isCustom)
+	if len(t.Nodes) == 0 {
+		return m, t, nil
+	}
+	if len(t.Cut) == 0 {
+		return nil, t, fmt.Errorf("engine: %s: the custom tail starting at %q (%s) reads only graph inputs and constants: nothing is left to run before it", m.Source, t.Nodes[0].Name, t.Nodes[0].OpType)
+	}
+	nodes, err := neededNodes(m, t.Cut)
+	if err != nil {
+		return nil, t, err
+	}
+	cut := *m
+	cut.Nodes = nodes
+	cut.Outputs = nil
+	for _, name := range t.Cut {
+		vi, ok := m.ValueInfo[name]
+		if !ok {
+			vi = onnx.ValueInfo{Name: name}
+		}
+		cut.Outputs = append(cut.Outputs, vi)
+	}
+	return &cut, t, nil
 }

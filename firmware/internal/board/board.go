@@ -32,6 +32,12 @@ import (
 
 type variantFlag []sim.VariantSpec
 
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
+
 func (v *variantFlag) String() string { return fmt.Sprint(*v) }
 func (v *variantFlag) Set(s string) error {
 	name, file, _ := strings.Cut(s, "=")
@@ -73,6 +79,8 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 	listen := fs.String("listen", "127.0.0.1:8080", "address to serve HTTP and WebSocket on (non-loopback needs --token)")
 	eng := fs.String("engine", "sim", "sim (pure-Go simulated NPU), replay (a recording), svp (vendor runtime; build tag svp)")
 	model := fs.String("model", "", "YOLOv8 ONNX model (engine sim)")
+	var tailOps listFlag
+	fs.Var(&tailOps, "tail-op", "also treat nodes with this op type, DOMAIN::OP or node name as the post-process tail and stop before them (engine sim; repeatable)")
 	var variants variantFlag
 	fs.Var(&variants, "variant", "NAME[=CALIB_FILE], repeatable; \"float\" is unquantized (engine sim)")
 	src := fs.String("source", "synthetic", "dir:PATH | nv12:PATH:WxH | synthetic | upload")
@@ -116,9 +124,13 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 		if err != nil {
 			return err
 		}
-		e, err := sim.New(*model, variants, pl, *threads)
+		e, err := sim.New(*model, variants, sim.Options{Placement: pl, Threads: *threads, TailOps: tailOps})
 		if err != nil {
 			return err
+		}
+		if t := e.Tail(); len(t.Nodes) > 0 {
+			fmt.Fprintf(stderr, "nniescope-board: %s: stopping before %d post-process node(s) starting at %q (%s); the host decodes %v\n",
+				*model, len(t.Nodes), t.Nodes[0].Name, t.Nodes[0].OpType, t.Cut)
 		}
 		defer e.Close()
 		// Loading parsed a protobuf the size of the model and kept packed

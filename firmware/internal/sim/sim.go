@@ -50,21 +50,40 @@ type Engine struct {
 	outNames []string
 	inW, inH int
 	params   yolo.Params
+	tail     engine.Tail
 }
+
+// Tail is the post-process tail New cut off the model (no nodes: none).
+func (e *Engine) Tail() engine.Tail { return e.tail }
 
 // RowAlign is the NPU's row alignment: every streamed row is padded to it.
 const RowAlign = 16
 
-// New loads the model once per variant (each has its own session).
-func New(modelPath string, specs []VariantSpec, placement quant.Placement, threads int) (*Engine, error) {
+// Options configure New.
+type Options struct {
+	Placement quant.Placement
+	Threads   int // 0: all cores
+	// TailOps widen what counts as the vendor's post-process tail
+	// (engine.TailOps); the engine stops before the tail.
+	TailOps []string
+}
+
+// New loads the model once per variant (each has its own session). A
+// post-process tail (the vendor RPN patch) is cut off: Tail says which.
+func New(modelPath string, specs []VariantSpec, o Options) (*Engine, error) {
 	if len(specs) == 0 {
 		specs = []VariantSpec{{Name: "float"}}
 	}
-	m, err := onnx.Load(modelPath)
+	full, err := onnx.Load(modelPath)
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{model: modelPath, params: yolo.DefaultParams()}
+	m, tail, err := engine.CutTail(full, engine.TailOps(o.TailOps))
+	if err != nil {
+		return nil, err
+	}
+	placement, threads := o.Placement, o.Threads
+	e := &Engine{model: modelPath, params: yolo.DefaultParams(), tail: tail}
 	for _, sp := range specs {
 		v := &variant{name: sp.Name}
 		var prog *engine.Program

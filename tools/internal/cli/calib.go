@@ -8,7 +8,6 @@ import (
 
 	"github.com/nniescope/nniescope/shared/calib"
 	"github.com/nniescope/nniescope/shared/dataset"
-	"github.com/nniescope/nniescope/shared/onnx"
 	"github.com/nniescope/nniescope/shared/quant"
 )
 
@@ -30,6 +29,7 @@ func runCalib(ctx context.Context, env Env, args []string) error {
 	pct := fs.Float64("percentile", 99.99, "with --method percentile: the share of each tail kept")
 	qcat := fs.Bool("quantize-final-concat", false, "quantize the final box/score Concat with one shared range (shows why the vendor advises against it)")
 	threads := fs.Int("threads", 0, "engine threads (0: all cores)")
+	loader := addModelFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -37,7 +37,7 @@ func runCalib(ctx context.Context, env Env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	m, err := onnx.Load(*model)
+	m, err := loader.load(env, *model)
 	if err != nil {
 		return err
 	}

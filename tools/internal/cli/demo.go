@@ -14,7 +14,6 @@ import (
 	"github.com/nniescope/nniescope/shared/calib"
 	"github.com/nniescope/nniescope/shared/dataset"
 	"github.com/nniescope/nniescope/shared/mixed"
-	"github.com/nniescope/nniescope/shared/onnx"
 	"github.com/nniescope/nniescope/shared/quant"
 	"github.com/nniescope/nniescope/shared/synth"
 	"github.com/nniescope/nniescope/tools/internal/demomodel"
@@ -32,6 +31,7 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 	work := fs.String("work", "", "directory for the generated files (default: a temporary one)")
 	duration := fs.Duration("duration", 0, "stop after this long (0: until interrupted)")
 	board := fs.String("board", "", "the nniescope-board binary (default: beside this one, else `go run`)")
+	loader := addModelFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -79,7 +79,7 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 	if len(calibFiles) > 64 {
 		calibFiles = calibFiles[:64]
 	}
-	m, err := onnx.Load(modelPath)
+	m, err := loader.load(env, modelPath)
 	if err != nil {
 		return err
 	}
@@ -130,6 +130,9 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 
 	boardArgs := []string{"--listen", *listen, "--engine", "sim", "--model", modelPath,
 		"--variant", "float", "--variant", "int8=" + files[8], "--variant", "mixed=" + mixedFile, "--source", source, "--fps", "5"}
+	for _, op := range loader.tailOps {
+		boardArgs = append(boardArgs, "--tail-op", op)
+	}
 	boardArgs = append(boardArgs, extra...)
 	cmd := boardCommand(ctx, *board, boardArgs)
 	cmd.Stdout, cmd.Stderr = env.Stderr, env.Stderr

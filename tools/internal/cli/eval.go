@@ -62,6 +62,7 @@ func runEval(ctx context.Context, env Env, args []string) error {
 	md := fs.Bool("md", false, "print the table as Markdown")
 	placement := fs.String("placement", string(quant.DefaultPlacement), "where the chip quantizes: literal, cube-const, fused, fused-sym (docs/QUANT.md)")
 	threads := fs.Int("threads", 0, "engine threads (0: all cores)")
+	loader := addModelFlags(fs)
 	resultsDir := fs.String("results", "", "also write each variant's detections as COCO results JSON (DIR/NAME.json)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -74,7 +75,11 @@ func runEval(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := evaluate(ctx, env, *model, *data, variants, pl, *threads, *resultsDir)
+	m, err := loader.load(env, *model)
+	if err != nil {
+		return err
+	}
+	res, err := evaluate(ctx, env, m, *model, *data, variants, pl, *threads, *resultsDir)
 	if err != nil {
 		return err
 	}
@@ -89,11 +94,7 @@ func runEval(ctx context.Context, env Env, args []string) error {
 	return nil
 }
 
-func evaluate(ctx context.Context, env Env, modelPath, data string, variants []string, pl quant.Placement, threads int, resultsDir string) (*evalOutput, error) {
-	m, err := onnx.Load(modelPath)
-	if err != nil {
-		return nil, err
-	}
+func evaluate(ctx context.Context, env Env, m *onnx.Model, modelPath, data string, variants []string, pl quant.Placement, threads int, resultsDir string) (*evalOutput, error) {
 	probe, err := engine.Compile(m, engine.Options{Threads: 1})
 	if err != nil {
 		return nil, err

@@ -6,7 +6,6 @@ import (
 
 	"github.com/nniescope/nniescope/shared/calib"
 	"github.com/nniescope/nniescope/shared/dataset"
-	"github.com/nniescope/nniescope/shared/onnx"
 	"github.com/nniescope/nniescope/shared/quant"
 )
 
@@ -20,6 +19,7 @@ func runLayers(ctx context.Context, env Env, args []string) error {
 	top := fs.Int("top", 20, "rows to print")
 	placement := fs.String("placement", string(quant.DefaultPlacement), "where the chip quantizes (docs/QUANT.md)")
 	threads := fs.Int("threads", 0, "engine threads (0: all cores)")
+	loader := addModelFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -31,7 +31,7 @@ func runLayers(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	m, err := onnx.Load(*model)
+	m, err := loader.load(env, *model)
 	if err != nil {
 		return err
 	}

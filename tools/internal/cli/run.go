@@ -10,7 +10,6 @@ import (
 
 	"github.com/nniescope/nniescope/shared/detect"
 	"github.com/nniescope/nniescope/shared/engine"
-	"github.com/nniescope/nniescope/shared/onnx"
 	"github.com/nniescope/nniescope/shared/preprocess"
 	"github.com/nniescope/nniescope/shared/yolo"
 )
@@ -28,6 +27,7 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	names := fs.String("names", "", "optional class names file, one per line (line = class id)")
 	params := yoloFlags(fs)
 	threads := fs.Int("threads", 0, "engine threads (0: all cores)")
+	loader := addModelFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -35,7 +35,15 @@ func runRun(ctx context.Context, env Env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	det, err := loadDetector(env, *model, engine.Options{Threads: *threads})
+	m, err := loader.load(env, *model)
+	if err != nil {
+		return err
+	}
+	p, err := engine.Compile(m, engine.Options{Threads: *threads})
+	if err != nil {
+		return err
+	}
+	det, err := detect.New(p)
 	if err != nil {
 		return err
 	}
@@ -87,24 +95,4 @@ func yoloFlags(fs *flag.FlagSet) func() yolo.Params {
 	return func() yolo.Params {
 		return yolo.Params{ScoreThreshold: float32(*score), NMSThreshold: float32(*iou), MinWidth: float32(*minW), MinHeight: float32(*minH), MaxDetections: *maxDet}
 	}
-}
-
-// loadDetector loads, compiles and wraps a model for detection.
-func loadDetector(env Env, path string, opts engine.Options) (*detect.Detector, error) {
-	m, err := onnx.Load(path)
-	if err != nil {
-		return nil, err
-	}
-	if tail := engine.FindTail(m, nil); len(tail.Nodes) > 0 && len(opts.StopAt) == 0 {
-		// The vendor RPN tail only runs on the board: stop before it and
-		// decode its inputs on the host instead.
-		opts.StopAt = tail.Cut
-		fmt.Fprintf(env.Stderr, "nniescope: %s: stopping before %d custom post-process node(s) starting at %q (%s); decoding %v on the host\n",
-			path, len(tail.Nodes), tail.Nodes[0].Name, tail.Nodes[0].OpType, tail.Cut)
-	}
-	p, err := engine.Compile(m, opts)
-	if err != nil {
-		return nil, err
-	}
-	return detect.New(p)
 }

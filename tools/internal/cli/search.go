@@ -9,7 +9,6 @@ import (
 	"github.com/nniescope/nniescope/shared/dataset"
 	"github.com/nniescope/nniescope/shared/engine"
 	"github.com/nniescope/nniescope/shared/mixed"
-	"github.com/nniescope/nniescope/shared/onnx"
 	"github.com/nniescope/nniescope/shared/quant"
 )
 
@@ -27,6 +26,7 @@ func runSearch(ctx context.Context, env Env, args []string) error {
 	placement := fs.String("placement", string(quant.DefaultPlacement), "where the chip quantizes (docs/QUANT.md)")
 	proxy := fs.Int("proxy-images", 4, "images for the sensitivity proxy")
 	threads := fs.Int("threads", 0, "engine threads (0: all cores)")
+	loader := addModelFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -41,7 +41,7 @@ func runSearch(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	m, err := onnx.Load(*model)
+	m, err := loader.load(env, *model)
 	if err != nil {
 		return err
 	}
