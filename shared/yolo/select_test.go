@@ -28,33 +28,25 @@ func headsOf(h, w int, cls []float32) Level {
 	return Level{Stride: 8, Reg: reg, Cls: c}
 }
 
-// rawF32 encodes a float tensor as a board tensor; misalign shifts the
-// data one byte so the row reader cannot reinterpret it in place.
-func rawF32(t *tensor.Tensor, misalign bool) Raw {
-	b := make([]byte, 4*len(t.F)+1)
+// rawOf encodes a float tensor as an F32 or F16 board tensor (the tests'
+// values are exact in both); misalign shifts the data one byte so the row
+// reader cannot reinterpret it in place.
+func rawOf(typ RawType, t *tensor.Tensor, misalign bool) Raw {
+	es := typ.size()
+	b := make([]byte, es*len(t.F)+1)
 	if misalign {
 		b = b[1:]
 	} else {
-		b = b[:4*len(t.F)]
+		b = b[:es*len(t.F)]
 	}
 	for i, v := range t.F {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+		if typ == RawF16 {
+			binary.LittleEndian.PutUint16(b[2*i:], tensor.Float32ToFloat16(v))
+		} else {
+			binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+		}
 	}
-	return Raw{Type: RawF32, Shape: t.Shape, Data: b}
-}
-
-// rawF16 is rawF32 in half precision (the test's values are exact in it).
-func rawF16(t *tensor.Tensor, misalign bool) Raw {
-	b := make([]byte, 2*len(t.F)+1)
-	if misalign {
-		b = b[1:]
-	} else {
-		b = b[:2*len(t.F)]
-	}
-	for i, v := range t.F {
-		binary.LittleEndian.PutUint16(b[2*i:], tensor.Float32ToFloat16(v))
-	}
-	return Raw{Type: RawF16, Shape: t.Shape, Data: b}
+	return Raw{Type: typ, Shape: t.Shape, Data: b}
 }
 
 // output0Of is the same level as Ultralytics' output0: decoded boxes, then
@@ -85,9 +77,9 @@ func decodeAll(t *testing.T, l Level, p Params) map[string][]Detection {
 	}
 	inputH := 8 * l.Cls.Shape[2]
 	for _, mis := range []bool{false, true} {
-		for typ, enc := range map[string]func(*tensor.Tensor, bool) Raw{"f32": rawF32, "f16": rawF16} {
-			name := fmt.Sprintf("raw %s misaligned=%v", typ, mis)
-			if out[name], err = decodeRawHeads([]Raw{enc(l.Reg, mis), enc(l.Cls, mis)}, inputH, p); err != nil {
+		for _, typ := range []RawType{RawF32, RawF16} {
+			name := fmt.Sprintf("raw type %d misaligned=%v", typ, mis)
+			if out[name], err = decodeRawHeads([]Raw{rawOf(typ, l.Reg, mis), rawOf(typ, l.Cls, mis)}, inputH, p); err != nil {
 				t.Fatal(err)
 			}
 		}
