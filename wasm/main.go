@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"unsafe"
 
+	"github.com/nniescope/nniescope/internal/jsonstr"
 	"github.com/nniescope/nniescope/shared/metrics/boxdiff"
 	"github.com/nniescope/nniescope/shared/metrics/headdiff"
 	"github.com/nniescope/nniescope/shared/wire"
@@ -134,7 +135,7 @@ func decodeWire(n uint32) (packed uint64) {
 	out = append(out[:0], `{"seq":`...)
 	out = strconv.AppendUint(out, r.Seq, 10)
 	out = append(out, `,"variant":`...)
-	out = appendJSONString(out, r.Variant)
+	out = jsonstr.Append(out, r.Variant)
 	out = append(out, `,"src":[`...)
 	out = strconv.AppendUint(out, uint64(r.SrcW), 10)
 	out = append(out, ',')
@@ -260,25 +261,6 @@ func compareHeads(n uint32) (packed uint64) {
 	return pack()
 }
 
-// appendJSONString quotes s for JSON. strconv.AppendQuote would do, but
-// it links Unicode tables the module does not otherwise need.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c < 0x20:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
-		default:
-			b = append(b, c)
-		}
-	}
-	return append(b, '"')
-}
-
 func appendInts(b []byte, v []int) []byte {
 	b = append(b, '[')
 	for i, x := range v {
@@ -293,7 +275,7 @@ func appendInts(b []byte, v []int) []byte {
 func fail(code uint32, msg string) {
 	status = code
 	out = append(out[:0], `{"error":`...)
-	out = appendJSONString(out, msg)
+	out = jsonstr.Append(out, msg)
 	out = append(out, `,"code":`...)
 	out = strconv.AppendUint(out, uint64(code), 10)
 	out = append(out, '}')

@@ -47,26 +47,55 @@ type headRef struct {
 
 // New inspects the program's input and outputs and prepares buffers.
 func New(p *engine.Program) (*Detector, error) {
+	lay, err := inspect(p)
+	if err != nil {
+		return nil, err
+	}
+	d := &Detector{prog: p, sess: p.NewSession(), layout: lay.layout, heads: lay.heads, h: lay.h, w: lay.w}
+	d.input = tensor.New(p.Inputs()[0].Shape...)
+	return d, nil
+}
+
+// Classes is the number of classes the program's outputs score: what a
+// dataset's labels are checked against. It needs no session.
+func Classes(p *engine.Program) (int, error) {
+	lay, err := inspect(p)
+	if err != nil {
+		return 0, err
+	}
+	outs := p.Outputs()
+	if lay.layout == LayoutOutput0 {
+		return outs[0].Shape[1] - 4, nil
+	}
+	return outs[lay.heads[0].cls].Shape[1], nil
+}
+
+type layout struct {
+	layout Layout
+	heads  []headRef
+	w, h   int
+}
+
+func inspect(p *engine.Program) (layout, error) {
 	ins := p.Inputs()
 	if len(ins) != 1 || len(ins[0].Shape) != 4 || ins[0].Shape[0] != 1 || ins[0].Shape[1] != 3 {
-		return nil, fmt.Errorf("detect: %s: want one input [1,3,H,W], have %v", p.Model().Source, ins)
+		return layout{}, fmt.Errorf("detect: %s: want one input [1,3,H,W], have %v", p.Model().Source, ins)
 	}
-	d := &Detector{prog: p, sess: p.NewSession(), h: ins[0].Shape[2], w: ins[0].Shape[3]}
-	d.input = tensor.New(ins[0].Shape...)
+	l := layout{h: ins[0].Shape[2], w: ins[0].Shape[3]}
 	outs := p.Outputs()
 	switch {
 	case len(outs) == 1 && len(outs[0].Shape) == 3 && outs[0].Shape[1] > 4:
-		d.layout = LayoutOutput0
+		l.layout = LayoutOutput0
 	case len(outs) >= 2 && len(outs)%2 == 0:
-		heads, err := matchHeads(outs, d.h)
+		heads, err := matchHeads(outs, l.h)
 		if err != nil {
-			return nil, fmt.Errorf("detect: %s: %w", p.Model().Source, err)
+			return layout{}, fmt.Errorf("detect: %s: %w", p.Model().Source, err)
 		}
-		d.layout, d.heads = LayoutHeads, heads
+		l.layout, l.heads = LayoutHeads, heads
 	default:
-		return nil, fmt.Errorf("detect: %s: outputs %v are neither output0 [1,4+nc,A] nor raw reg/cls heads", p.Model().Source, outs)
+		return layout{}, fmt.Errorf("detect: %s: outputs %v are neither output0 [1,4+nc,A] nor raw reg/cls heads", p.Model().Source, outs)
 	}
-	return d, nil
+	return l, nil
 }
 
 // matchHeads pairs 64-channel box branches with class branches of the same

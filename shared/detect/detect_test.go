@@ -2,6 +2,7 @@ package detect_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/nniescope/nniescope/internal/testassets"
@@ -86,4 +87,37 @@ func abs(v float32) float32 {
 		return -v
 	}
 	return v
+}
+
+// TestClasses: both export layouts state their class count, read from
+// output0 or from the class branches of the raw heads: 80 for the COCO
+// models, 4 for the project's demo model, cut before its decode (six heads).
+func TestClasses(t *testing.T) {
+	for _, file := range []string{"yolov8n-512x288.onnx", "yolov8n-512x288-heads.onnx"} {
+		d := detector(t, file)
+		n, err := detect.Classes(d.Program())
+		d.Close()
+		if err != nil || n != 80 {
+			t.Errorf("%s: %d classes (%v), want 80", file, n, err)
+		}
+	}
+	m, err := onnx.Load("../../tools/internal/demomodel/demo.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var heads []string
+	for i := range 3 {
+		for _, br := range []string{"cv2", "cv3"} {
+			heads = append(heads, fmt.Sprintf("/model.22/%s.%d/%s.%d.2/Conv_output_0", br, i, br, i))
+		}
+	}
+	for name, stop := range map[string][]string{"output0": nil, "heads": heads} {
+		p, err := engine.Compile(m, engine.Options{Threads: 1, StopAt: stop})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := detect.Classes(p); err != nil || n != 4 {
+			t.Errorf("demo model, %s: %d classes (%v), want 4", name, n, err)
+		}
+	}
 }

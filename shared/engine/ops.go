@@ -80,6 +80,17 @@ func normAxis(axis int64, rank int) (int, error) {
 	return int(axis), nil
 }
 
+// copyElems copies n elements from src at so to dst at do, of whichever
+// element type the tensors hold: the data-movement kernels also run at
+// compile time on int64 shape constants.
+func copyElems(dst *tensor.Tensor, do int, src *tensor.Tensor, so, n int) {
+	if src.DType == tensor.Int64 {
+		copy(dst.I[do:do+n], src.I[so:so+n])
+		return
+	}
+	copy(dst.F[do:do+n], src.F[so:so+n])
+}
+
 func bindIdentity(_ *onnx.Node, in []*value, _ bindCtx) ([]meta, kernel, error) {
 	return []meta{{in[0].dtype, in[0].shape}}, func(_ *exec, in, out []*tensor.Tensor) error {
 		copy(out[0].F, in[0].F)
@@ -300,11 +311,7 @@ func bindGather(n *onnx.Node, in []*value, _ bindCtx) ([]meta, kernel, error) {
 		for a := 0; a < outer; a++ {
 			for _, ix := range norm {
 				src := (a*dim + ix) * inner
-				if in[0].DType == tensor.Int64 {
-					copy(out[0].I[o:o+inner], in[0].I[src:src+inner])
-				} else {
-					copy(out[0].F[o:o+inner], in[0].F[src:src+inner])
-				}
+				copyElems(out[0], o, in[0], src, inner)
 				o += inner
 			}
 		}
@@ -339,11 +346,7 @@ func bindConcat(n *onnx.Node, in []*value, _ bindCtx) ([]meta, kernel, error) {
 		for _, t := range in {
 			w := t.Shape[axis] * inner
 			for a := 0; a < outer; a++ {
-				if t.DType == tensor.Int64 {
-					copy(out[0].I[a*total+off:a*total+off+w], t.I[a*w:(a+1)*w])
-				} else {
-					copy(out[0].F[a*total+off:a*total+off+w], t.F[a*w:(a+1)*w])
-				}
+				copyElems(out[0], a*total+off, t, a*w, w)
 			}
 			off += w
 		}
@@ -395,7 +398,7 @@ func bindSplit(n *onnx.Node, in []*value, _ bindCtx) ([]meta, kernel, error) {
 		for _, t := range out {
 			w := t.Shape[axis] * inner
 			for a := 0; a < outer; a++ {
-				copy(t.F[a*w:(a+1)*w], in[0].F[a*total+off:a*total+off+w])
+				copyElems(t, a*w, in[0], a*total+off, w)
 			}
 			off += w
 		}
@@ -497,24 +500,21 @@ func bindSlice(_ *onnx.Node, in []*value, _ bindCtx) ([]meta, kernel, error) {
 			for k := range d {
 				off += (st[k] + idx[k]*step[k]) * strides[k]
 			}
-			if in[0].DType == tensor.Int64 {
-				if run == 1 && step[d] != 1 {
+			if run == 1 && step[d] != 1 {
+				sj := step[d] * strides[d]
+				if in[0].DType == tensor.Int64 {
 					for j := range shape[d] {
-						out[0].I[o+j] = in[0].I[off+j*step[d]*strides[d]]
+						out[0].I[o+j] = in[0].I[off+j*sj]
 					}
-					o += shape[d]
 				} else {
-					o += copy(out[0].I[o:o+run], in[0].I[off:off+run])
+					for j := range shape[d] {
+						out[0].F[o+j] = in[0].F[off+j*sj]
+					}
 				}
+				o += shape[d]
 			} else {
-				if run == 1 && step[d] != 1 {
-					for j := range shape[d] {
-						out[0].F[o+j] = in[0].F[off+j*step[d]*strides[d]]
-					}
-					o += shape[d]
-				} else {
-					o += copy(out[0].F[o:o+run], in[0].F[off:off+run])
-				}
+				copyElems(out[0], o, in[0], off, run)
+				o += run
 			}
 			for k := d - 1; k >= 0; k-- {
 				idx[k]++
@@ -588,10 +588,8 @@ func bindTranspose(n *onnx.Node, in []*value, _ bindCtx) ([]meta, kernel, error)
 				off += idx[k] * srcStrides[p[k]]
 			}
 			switch {
-			case run > 1 && in[0].DType == tensor.Int64:
-				copy(out[0].I[o:o+inner], in[0].I[off:off+inner])
 			case run > 1:
-				copy(out[0].F[o:o+inner], in[0].F[off:off+inner])
+				copyElems(out[0], o, in[0], off, inner)
 			case in[0].DType == tensor.Int64:
 				for j := range inner {
 					out[0].I[o+j] = in[0].I[off+j*innerStride]

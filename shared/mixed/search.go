@@ -306,11 +306,7 @@ func (s *searcher) sensitivity(float *engine.Program) ([]Sensitivity, error) {
 	lookup := func(name string) *tensor.Tensor { return captured[name] }
 	damage := make([]float64, len(layers))
 	for i, im := range imgs {
-		img, err := preprocess.Open(im.Path)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := preprocess.Image(img, in.Shape[3], in.Shape[2], x.F); err != nil {
+		if _, err := preprocess.File(im.Path, in.Shape[3], in.Shape[2], x.F); err != nil {
 			return nil, err
 		}
 		out, err := sess.Run(s.ctx, []*tensor.Tensor{x}, record)

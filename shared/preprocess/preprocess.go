@@ -56,6 +56,19 @@ func Open(path string) (image.Image, error) {
 	return img, nil
 }
 
+// File opens path and letterboxes it into dst, as Image does.
+func File(path string, dstW, dstH int, dst []float32) (Letterbox, error) {
+	img, err := Open(path)
+	if err != nil {
+		return Letterbox{}, err
+	}
+	l, err := Image(img, dstW, dstH, dst)
+	if err != nil {
+		return l, fmt.Errorf("preprocess: %s: %w", path, err)
+	}
+	return l, nil
+}
+
 // Image letterboxes img into dst ([1,3,DstH,DstW] float32, len 3·DstW·DstH)
 // with bilinear resampling on half-pixel centres (OpenCV INTER_LINEAR
 // geometry) rounded to uint8, then scaled to 0..1.

@@ -3,6 +3,7 @@ package preprocess
 import (
 	"encoding/json"
 	"image"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -152,5 +153,33 @@ func TestOpenErrors(t *testing.T) {
 	_, err := Open(bad)
 	if err == nil || !strings.Contains(err.Error(), "broken.jpg") {
 		t.Fatalf("error %v should name the file", err)
+	}
+}
+
+// TestFileErrorsNameTheFile: File's errors name the file, whether the
+// decode fails or the destination does not fit.
+func TestFileErrorsNameTheFile(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "broken.jpg")
+	if err := os.WriteFile(bad, []byte("\xff\xd8\xff not really"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join(dir, "gray.png")
+	f, err := os.Create(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	png.Encode(f, image.NewGray(image.Rect(0, 0, 4, 2)))
+	f.Close()
+	for _, tc := range []struct {
+		path string
+		dst  []float32
+	}{{bad, make([]float32, 3*4*2)}, {good, make([]float32, 5)}} {
+		if _, err := File(tc.path, 4, 2, tc.dst); err == nil || !strings.Contains(err.Error(), filepath.Base(tc.path)) {
+			t.Errorf("%s: error %v should name the file", tc.path, err)
+		}
+	}
+	if _, err := File(good, 4, 2, make([]float32, 3*4*2)); err != nil {
+		t.Fatal(err)
 	}
 }

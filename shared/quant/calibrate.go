@@ -109,11 +109,7 @@ func Calibrate(ctx context.Context, m *onnx.Model, images []string, o CalibOptio
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			img, err := preprocess.Open(path)
-			if err != nil {
-				return nil, err
-			}
-			if _, err := preprocess.Image(img, in[0].Shape[3], in[0].Shape[2], x.F); err != nil {
+			if _, err := preprocess.File(path, in[0].Shape[3], in[0].Shape[2], x.F); err != nil {
 				return nil, err
 			}
 			observe(in[0].Name, x, pass)

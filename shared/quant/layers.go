@@ -82,11 +82,7 @@ func AnalyseLayers(ctx context.Context, m *onnx.Model, s *Sim, images []string, 
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		img, err := preprocess.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := preprocess.Image(img, in.Shape[3], in.Shape[2], x.F); err != nil {
+		if _, err := preprocess.File(path, in.Shape[3], in.Shape[2], x.F); err != nil {
 			return nil, err
 		}
 		if _, err := fs.Run(ctx, []*tensor.Tensor{x}, capture); err != nil {

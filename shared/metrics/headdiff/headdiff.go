@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/nniescope/nniescope/internal/jsonstr"
 	"github.com/nniescope/nniescope/shared/internal/errfmt"
 	"github.com/nniescope/nniescope/shared/wire"
 )
@@ -162,9 +163,10 @@ func (r *Report) AppendJSON(b []byte) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, `{"name":"`...)
-		b = append(b, h.Name...) // tensor names are ONNX identifiers
-		b = append(b, `","limit":`...)
+		b = append(b, `{"name":`...)
+		// Names come from the stream or a recording: quote them.
+		b = jsonstr.Append(b, h.Name)
+		b = append(b, `,"limit":`...)
 		b = strconv.AppendFloat(b, h.Limit, 'g', 4, 64)
 		b = append(b, `,"counts":[`...)
 		for k, c := range h.Counts {

@@ -55,3 +55,17 @@ func TestCompareOutput0(t *testing.T) {
 		t.Fatal("mismatched shapes accepted")
 	}
 }
+
+// TestAppendJSONQuotesNames: tensor names come from a stream or a
+// recording; a quote in one must not break the report's JSON.
+func TestAppendJSONQuotesNames(t *testing.T) {
+	r := &Report{Hists: []Hist{{Name: `out"0\x`, Limit: 1, Counts: []int{1, 2}}}}
+	var js struct {
+		Hists []struct {
+			Name string `json:"name"`
+		} `json:"hists"`
+	}
+	if err := json.Unmarshal(r.AppendJSON(nil), &js); err != nil || len(js.Hists) != 1 || js.Hists[0].Name != `out"0\x` {
+		t.Fatalf("%s: %v %+v", r.AppendJSON(nil), err, js)
+	}
+}

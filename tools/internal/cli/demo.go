@@ -103,11 +103,7 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	classes := 80
-	if o := m.Outputs; len(o) == 1 && len(o[0].Shape) == 3 && o[0].Shape[1] > 4 {
-		classes = o[0].Shape[1] - 4
-	}
-	set, err := dataset.Load(data, classes)
+	set, err := loadDataset(m, data)
 	if err != nil {
 		return fmt.Errorf("%w (the search needs labelled images: --labels)", err)
 	}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/nniescope/nniescope/shared/calib"
-	"github.com/nniescope/nniescope/shared/dataset"
 	"github.com/nniescope/nniescope/shared/detect"
 	"github.com/nniescope/nniescope/shared/engine"
 	"github.com/nniescope/nniescope/shared/eval"
@@ -95,16 +94,7 @@ func runEval(ctx context.Context, env Env, args []string) error {
 }
 
 func evaluate(ctx context.Context, env Env, m *onnx.Model, modelPath, data string, variants []string, pl quant.Placement, threads int, resultsDir string) (*evalOutput, error) {
-	probe, err := engine.Compile(m, engine.Options{Threads: 1})
-	if err != nil {
-		return nil, err
-	}
-	outs := probe.Outputs()
-	classes := 80
-	if len(outs) == 1 && len(outs[0].Shape) == 3 {
-		classes = outs[0].Shape[1] - 4
-	}
-	set, err := dataset.Load(data, classes)
+	set, err := loadDataset(m, data)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,8 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/nniescope/nniescope/shared/dataset"
+	"github.com/nniescope/nniescope/shared/detect"
 	"github.com/nniescope/nniescope/shared/engine"
 	"github.com/nniescope/nniescope/shared/onnx"
 )
@@ -38,4 +40,18 @@ func (l *modelLoader) load(env Env, path string) (*onnx.Model, error) {
 			path, len(tail.Nodes), tail.Nodes[0].Name, tail.Nodes[0].OpType, tail.Cut)
 	}
 	return cut, nil
+}
+
+// loadDataset loads a labelled dataset for m, checking labels against the
+// model's class count (read from output0 or the raw heads).
+func loadDataset(m *onnx.Model, dir string) (*dataset.Set, error) {
+	p, err := engine.Compile(m, engine.Options{Threads: 1})
+	if err != nil {
+		return nil, err
+	}
+	classes, err := detect.Classes(p)
+	if err != nil {
+		return nil, err
+	}
+	return dataset.Load(dir, classes)
 }

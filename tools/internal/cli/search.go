@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	"github.com/nniescope/nniescope/shared/calib"
-	"github.com/nniescope/nniescope/shared/dataset"
-	"github.com/nniescope/nniescope/shared/engine"
 	"github.com/nniescope/nniescope/shared/mixed"
 	"github.com/nniescope/nniescope/shared/quant"
 )
@@ -53,15 +51,7 @@ func runSearch(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	probe, err := engine.Compile(m, engine.Options{Threads: 1})
-	if err != nil {
-		return err
-	}
-	classes := 80
-	if o := probe.Outputs(); len(o) == 1 && len(o[0].Shape) == 3 {
-		classes = o[0].Shape[1] - 4
-	}
-	set, err := dataset.Load(*data, classes)
+	set, err := loadDataset(m, *data)
 	if err != nil {
 		return err
 	}
