@@ -2,6 +2,7 @@ package yolo
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -206,5 +207,25 @@ func TestHalfKeyThreshold(t *testing.T) {
 				t.Fatalf("threshold %v, half %#04x (%v): key says %v, value says %v", thr, h, v, got, want)
 			}
 		}
+	}
+}
+
+// TestFilterDropsNonFiniteBoxes: a box with a NaN or infinite edge (from
+// corrupt tensors) never reaches the output, whose JSON could not hold it.
+func TestFilterDropsNonFiniteBoxes(t *testing.T) {
+	inf, nan := float32(math.Inf(1)), float32(math.NaN())
+	dets := []Detection{
+		{Score: 0.9, Box: [4]float32{0, 0, inf, 10}},
+		{Score: 0.9, Box: [4]float32{-inf, 0, 10, 10}},
+		{Score: 0.9, Box: [4]float32{0, nan, 10, 10}},
+		{Score: 0.9, Box: [4]float32{0, 0, 10, inf}},
+		{ClassID: 1, Score: 0.5, Box: [4]float32{0, 0, 10, 10}},
+	}
+	got := Filter(dets, Params{NMSThreshold: 0.7})
+	if len(got) != 1 || got[0].ClassID != 1 {
+		t.Fatalf("%+v, want only the finite box", got)
+	}
+	if b := AppendJSON(nil, got); !json.Valid(b) {
+		t.Fatalf("invalid JSON %s", b)
 	}
 }

@@ -78,12 +78,16 @@ func DecodeOutput0(t *tensor.Tensor, p Params) ([]Detection, error) {
 	return Filter(dets, p), nil
 }
 
-// Filter drops boxes below the minimum size, sorts by score (stable, so
-// ties keep anchor order), applies class-aware NMS and the cap.
+// Filter drops boxes below the minimum size or with a coordinate that is
+// not a finite number (corrupt tensors: such a box has no place in an
+// image, nor in JSON), sorts by score (stable, so ties keep anchor order),
+// applies class-aware NMS and the cap.
 func Filter(dets []Detection, p Params) []Detection {
 	kept := dets[:0]
 	for _, d := range dets {
-		if d.Box[2]-d.Box[0] >= p.MinWidth && d.Box[3]-d.Box[1] >= p.MinHeight {
+		w, h := d.Box[2]-d.Box[0], d.Box[3]-d.Box[1]
+		// w-w is 0 only when w is finite, which needs both edges finite.
+		if w >= p.MinWidth && h >= p.MinHeight && w-w == 0 && h-h == 0 {
 			kept = append(kept, d)
 		}
 	}
