@@ -1,45 +1,70 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs when it can (Debian packages as root,
-# npm packages into the folders that use them). Where it cannot, it names
-# exactly what is missing and fails: tests are never skipped silently.
+# Gets what the tests need beyond Go, saying what and why. It checks first
+# and installs only what is missing: Debian packages when it runs as root,
+# npm packages into the folders that use them (no root needed). Whatever it
+# cannot get, it names; the tests that need it are then skipped with one
+# line each, and the suite's last lines count them.
+#
+# With NNIESCOPE_TEST_FULL=1 (CI sets it) the suite must be complete:
+# a missing asset folder or package is an error here, before anything is
+# installed, and in the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+case "${NNIESCOPE_TEST_FULL:-0}" in 0 | false | "") full=0 ;; *) full=1 ;; esac
+assets=${NNIESCOPE_ASSETS:-../shared/assets}
+problems=0
 
-# command -> Debian package
-declare -A want=(
-  [protoc]=protobuf-compiler
-  [file]=file
-  [qemu-arm-static]=qemu-user-static
-  [chromium]=chromium
-)
-declare -A wantfile=(
-  [/usr/include/onnx/onnx.proto]=libonnx-dev
+# 1. The licensed test assets, checked before anything is installed.
+if [ -f "$assets/MANIFEST.md" ]; then
+  echo "deps: test assets: $assets"
+elif [ "$full" = 1 ]; then
+  echo "deps: NNIESCOPE_TEST_FULL is set but $assets/MANIFEST.md is missing: the complete suite needs the test assets (../shared beside the checkout, or NNIESCOPE_ASSETS=DIR)" >&2
+  exit 1
+else
+  echo "deps: no test assets at $assets: the tests that need them will be skipped (put the project's shared/ folder beside the checkout to run them)"
+fi
+
+# 2. Debian packages: what needs each.
+declare -A why=(
+  [chromium]="the browser tests of the page and of the post-process module"
+  [qemu-user-static]="running the arm board binary in the cross-build test"
+  [protobuf-compiler]="the test that regenerates shared/onnx/onnxpb"
+  [libonnx-dev]="the test that regenerates shared/onnx/onnxpb (onnx.proto)"
 )
 pkgs=()
-for c in "${!want[@]}"; do command -v "$c" >/dev/null 2>&1 || pkgs+=("${want[$c]}"); done
-for f in "${!wantfile[@]}"; do [ -e "$f" ] || pkgs+=("${wantfile[$f]}"); done
-
+command -v chromium >/dev/null 2>&1 || [ -n "${CHROMIUM:-}" ] || pkgs+=(chromium)
+command -v qemu-arm-static >/dev/null 2>&1 || pkgs+=(qemu-user-static)
+command -v protoc >/dev/null 2>&1 || pkgs+=(protobuf-compiler)
+[ -e /usr/include/onnx/onnx.proto ] || pkgs+=(libonnx-dev)
 if [ ${#pkgs[@]} -gt 0 ]; then
+  for p in "${pkgs[@]}"; do echo "deps: Debian package $p is missing: needed by ${why[$p]}"; done
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "deps: installing Debian packages: ${pkgs[*]}"
+    echo "deps: installing ${pkgs[*]} (apt-get, as root)"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -qq "${pkgs[@]}" >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq "${pkgs[@]}" >/dev/null; }
+    apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null 2>&1 ||
+      { apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null; }
   else
-    echo "deps: missing Debian packages: ${pkgs[*]}; run: sudo apt-get install ${pkgs[*]}" >&2
-    exit 1
+    echo "deps: not root, so not installing them: those tests will be skipped (sudo apt-get install ${pkgs[*]} to run them)"
+    problems=1
   fi
 fi
 
-if [ ! -d ../shared/assets ]; then
-  echo "deps: ../shared/assets is missing: the golden tests read the test assets from ../shared beside the checkout" >&2
-  exit 1
-fi
-
-# npm packages, per folder with a package.json (installed exactly as locked,
-# without install scripts: playwright-core must not download a browser).
+# 3. npm packages, per folder with a package.json, installed exactly as
+# locked and without install scripts (playwright-core must not download a
+# browser: it drives Debian's chromium).
 for dir in webui/test; do
   [ -f "$dir/package.json" ] || continue
   [ -d "$dir/node_modules" ] && continue
-  command -v npm >/dev/null 2>&1 || { echo "deps: npm (with Node.js) is missing, needed in $dir" >&2; exit 1; }
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "deps: npm (Node.js) is missing: needed in $dir for the browser tests, which will be skipped"
+    problems=1
+    continue
+  fi
+  echo "deps: installing $dir's npm packages (playwright-core, to drive chromium in the browser tests)"
   (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --silent)
 done
+
+if [ "$problems" = 1 ] && [ "$full" = 1 ]; then
+  echo "deps: NNIESCOPE_TEST_FULL is set and something above is missing" >&2
+  exit 1
+fi

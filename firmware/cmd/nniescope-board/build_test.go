@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nniescope/nniescope/internal/testassets"
 	"github.com/nniescope/nniescope/shared/recording"
 	"github.com/nniescope/nniescope/shared/wire"
 )
@@ -64,10 +65,7 @@ func TestStaticCrossBuilds(t *testing.T) {
 }
 
 func armServesHealthz(t *testing.T, bin string) {
-	qemu, err := exec.LookPath("qemu-arm-static")
-	if err != nil {
-		t.Fatal("qemu-arm-static not found: apt-get install qemu-user-static (scripts/deps.sh installs it)")
-	}
+	qemu := testassets.Tool(t, "qemu-arm-static", "qemu-user-static")
 	port := freePort(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -34,9 +34,9 @@ func TestUIInBrowser(t *testing.T) {
 		t.Fatal("webui/static/nniescope.wasm is missing from the embedded UI: run `go tool task wasm:build` (the test task does) before building the board")
 	}
 	repo, _ := filepath.Abs("../../..")
-	if _, err := os.Stat(filepath.Join(repo, "webui", "test", "node_modules", "playwright-core")); err != nil {
-		t.Fatal("webui/test/node_modules/playwright-core is missing: run `go tool task deps`")
-	}
+	node := testassets.Tool(t, "node", "nodejs")
+	testassets.NodeModule(t, filepath.Join(repo, "webui", "test"), "playwright-core")
+	testassets.Chromium(t)
 	model := testassets.Path(t, "models", "yolov8n-512x288.onnx")
 	m, err := onnx.Load(model)
 	if err != nil {
@@ -65,7 +65,7 @@ func TestUIInBrowser(t *testing.T) {
 		}
 	}))
 	defer ctl.Close()
-	cmd := exec.CommandContext(ctx, "node", filepath.Join(repo, "webui", "test", "ui.mjs"), "http://"+addr+"/", shots)
+	cmd := exec.CommandContext(ctx, node, filepath.Join(repo, "webui", "test", "ui.mjs"), "http://"+addr+"/", shots)
 	cmd.Env = append(os.Environ(), "CONTROL_URL="+ctl.URL)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()

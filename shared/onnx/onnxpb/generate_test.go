@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/nniescope/nniescope/internal/testassets"
 )
 
 // TestGenerateReproduces regenerates onnx.pb.go with the generate task's
@@ -14,6 +16,8 @@ func TestGenerateReproduces(t *testing.T) {
 	if testing.Short() {
 		t.Skip("regeneration builds protoc-gen-go; run without -short")
 	}
+	testassets.Tool(t, "protoc", "protobuf-compiler")
+	testassets.SystemFile(t, "/usr/include/onnx/onnx.proto", "libonnx-dev")
 	out := t.TempDir()
 	cmd := exec.Command("bash", "../../../scripts/generate-onnx.sh", out)
 	if b, err := cmd.CombinedOutput(); err != nil {

@@ -24,12 +24,9 @@ func TestBrowserMatchesNative(t *testing.T) {
 	}
 	webui, _ := filepath.Abs("../../../webui")
 	static := filepath.Join(webui, "static")
-	if _, err := os.Stat(filepath.Join(webui, "test", "node_modules", "playwright-core")); err != nil {
-		t.Fatal("webui/test/node_modules/playwright-core is missing: run `go tool task deps` (npm ci in webui/test)")
-	}
-	if _, err := os.Stat("/usr/bin/chromium"); err != nil && os.Getenv("CHROMIUM") == "" {
-		t.Fatal("/usr/bin/chromium is missing: apt-get install chromium (scripts/deps.sh does it)")
-	}
+	node := testassets.Tool(t, "node", "nodejs")
+	testassets.NodeModule(t, filepath.Join(webui, "test"), "playwright-core")
+	testassets.Chromium(t)
 	wasm, err := os.ReadFile(BuildModule(t))
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +55,7 @@ func TestBrowserMatchesNative(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	shot := filepath.Join(t.TempDir(), "decode.png")
-	cmd := exec.CommandContext(ctx, "node", filepath.Join(webui, "test", "browser.mjs"), fmt.Sprintf("%s/test/decode.html?n=%d", srv.URL, len(reqs)), shot)
+	cmd := exec.CommandContext(ctx, node, filepath.Join(webui, "test", "browser.mjs"), fmt.Sprintf("%s/test/decode.html?n=%d", srv.URL, len(reqs)), shot)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
