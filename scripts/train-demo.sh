@@ -21,10 +21,10 @@ N="$O/nniescope"
 [ -d "$O/train" ] || $N synth --out "$O/train" --n 2000 --seed 1 --size 256x256
 [ -d "$O/val" ] || $N synth --out "$O/val" --n 200 --seed 2 --size 256x256
 $PY tools/train/train.py --train "$O/train" --out "$O/demo.onnx" --epochs 30 --batch 32 --seed 1 | tee "$O/training.log"
-if cmp -s "$O/demo.onnx" tools/internal/demomodel/demo.onnx; then
+if cmp -s "$O/demo.onnx" internal/demomodel/demo.onnx; then
   echo "train-demo: $O/demo.onnx is byte-identical to the committed model"
 fi
-$N eval --model tools/internal/demomodel/demo.onnx --data "$O/val" --variant float --json "$O/committed.json" 2>/dev/null
+$N eval --model internal/demomodel/demo.onnx --data "$O/val" --variant float --json "$O/committed.json" 2>/dev/null
 $N eval --model "$O/demo.onnx" --data "$O/val" --variant float --json "$O/rerun.json" 2>/dev/null
 $PY - "$O/committed.json" "$O/rerun.json" <<'PY'
 import json, sys

@@ -76,15 +76,18 @@ func Path(t testing.TB, elem ...string) string {
 // missing asset relative to root.
 func lookup(root string, elem ...string) (string, error) {
 	root, _ = filepath.Abs(root)
-	if _, err := os.Stat(filepath.Join(root, "MANIFEST.md")); err != nil {
-		return "", fmt.Errorf("MANIFEST.md (no assets folder at %s)", root)
-	}
 	rel := filepath.Join(elem...)
+	if rel == "" {
+		rel = "MANIFEST.md"
+	}
+	if _, err := os.Stat(filepath.Join(root, "MANIFEST.md")); err != nil {
+		return "", fmt.Errorf("%s (no assets folder at %s)", rel, root)
+	}
 	p := filepath.Join(root, rel)
 	if _, err := os.Stat(p); err != nil {
 		return "", fmt.Errorf("%s (not in %s)", rel, root)
 	}
-	return p, nil
+	return filepath.Join(root, filepath.Join(elem...)), nil
 }
 
 // Tool returns the path of program name, found on PATH (or at an absolute

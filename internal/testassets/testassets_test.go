@@ -39,8 +39,8 @@ func TestMissingAssetSkipsOrFails(t *testing.T) {
 		wantFail bool
 		want     []string
 	}{
-		{"no folder, skip", empty, false, false, []string{"--- SKIP", MissingAsset + " MANIFEST.md"}},
-		{"no folder, full fails", empty, true, true, []string{"--- FAIL", MissingAsset + " MANIFEST.md", FullEnv}},
+		{"no folder, skip", empty, false, false, []string{"--- SKIP", MissingAsset + " " + filepath.Join("models", "yolov8n-512x288.onnx") + " (no assets folder"}},
+		{"no folder, full fails", empty, true, true, []string{"--- FAIL", MissingAsset + " " + filepath.Join("models", "yolov8n-512x288.onnx") + " (no assets folder", FullEnv}},
 		{"no file, skip", partial, false, false, []string{"--- SKIP", MissingAsset + " " + filepath.Join("models", "yolov8n-512x288.onnx")}},
 		{"no file, full fails", partial, true, true, []string{"--- FAIL", MissingAsset + " " + filepath.Join("models", "yolov8n-512x288.onnx")}},
 		{"present", complete, false, false, []string{"--- PASS", "reached the end"}},

@@ -101,7 +101,7 @@ func TestClasses(t *testing.T) {
 			t.Errorf("%s: %d classes (%v), want 80", file, n, err)
 		}
 	}
-	m, err := onnx.Load("../../tools/internal/demomodel/demo.onnx")
+	m, err := onnx.Load("../../internal/demomodel/demo.onnx")
 	if err != nil {
 		t.Fatal(err)
 	}

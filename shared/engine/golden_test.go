@@ -2,9 +2,16 @@ package engine_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"testing"
 
+	"github.com/nniescope/nniescope/internal/demoframes"
 	"github.com/nniescope/nniescope/internal/testassets"
 	"github.com/nniescope/nniescope/shared/engine"
 	"github.com/nniescope/nniescope/shared/onnx"
@@ -77,6 +84,59 @@ func TestGoldenOutput0(t *testing.T) {
 	}
 }
 
+// TestDemoGoldenOutput0 is TestGoldenOutput0 without the licensed assets:
+// the embedded demo model on synthetic scenes, against onnxruntime-node's
+// output0 committed in testdata/demo-goldens (scripts/demo-goldens.sh made
+// it). The test rebuilds each input from its scene and checks its SHA-256
+// against the one onnxruntime was fed.
+func TestDemoGoldenOutput0(t *testing.T) {
+	p, err := engine.Compile(demoframes.Model(t), engine.Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := p.NewSession()
+	defer s.Close()
+	dir := filepath.Join("testdata", "demo-goldens")
+	b, err := os.ReadFile(filepath.Join(dir, "index.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var idx struct {
+		Frames []struct {
+			Scene       int    `json:"scene"`
+			InputSHA256 string `json:"input_sha256"`
+			Output0     string `json:"output0"`
+		} `json:"frames"`
+	}
+	if err := json.Unmarshal(b, &idx); err != nil || len(idx.Frames) == 0 {
+		t.Fatalf("index.json: %v (%d frames)", err, len(idx.Frames))
+	}
+	const a = 1344
+	for _, f := range idx.Frames {
+		t.Run(fmt.Sprint("scene", f.Scene), func(t *testing.T) {
+			in, err := demoframes.InputBytes(f.Scene)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum := sha256.Sum256(in); hex.EncodeToString(sum[:]) != f.InputSHA256 {
+				t.Fatalf("rebuilt input differs from the one onnxruntime ran (scenes or pre-processing changed): rerun scripts/demo-goldens.sh")
+			}
+			want := testassets.ReadF32(t, filepath.Join(dir, f.Output0), 8*a)
+			x, _ := demoframes.Input(t, f.Scene)
+			out, err := s.Run(context.Background(), []*tensor.Tensor{x}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := out[0].F
+			box, cls, all := compare(got[:4*a], want[:4*a]), compare(got[4*a:], want[4*a:]), compare(got, want)
+			t.Logf("boxes max|d| %.3g px, scores max|d| %.3g, cosine %.8f", box.maxAbs, cls.maxAbs, all.cosine)
+			if box.maxAbs > 2e-2 || cls.maxAbs > 1e-3 || all.cosine < 0.99999 {
+				t.Errorf("boxes differ by %g px (want ≤ 2e-2), scores by %g (≤ 1e-3), cosine %.8f (≥ 0.99999)", box.maxAbs, cls.maxAbs, all.cosine)
+			}
+		})
+	}
+}
+
 // TestGoldenHeads does the same for the six raw heads of the heads export.
 func TestGoldenHeads(t *testing.T) {
 	p := compile(t, "yolov8n-512x288-heads.onnx", engine.Options{Threads: 2})
@@ -101,13 +161,22 @@ func TestGoldenHeads(t *testing.T) {
 	}
 }
 
+// demoProgram is the demo model compiled, and scene i as its input.
+func demoProgram(t *testing.T, scene int) (*engine.Program, *tensor.Tensor) {
+	p, err := engine.Compile(demoframes.Model(t), engine.Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _ := demoframes.Input(t, scene)
+	return p, x
+}
+
 // TestFusedMatchesPlain: runs without hooks take the SiLU-fused step list,
 // hooked runs the plain one; both must compute the same outputs.
 func TestFusedMatchesPlain(t *testing.T) {
-	p := compile(t, "yolov8n-512x288.onnx", engine.Options{Threads: 2})
+	p, x := demoProgram(t, 0)
 	s := p.NewSession()
-	in := testassets.ReadF32(t, testassets.Golden(t, testassets.GoldenImages[0], "input"), 3*288*512)
-	x, _ := tensor.FromFloat32(in, 1, 3, 288, 512)
+	defer s.Close()
 	fast, err := s.Run(context.Background(), []*tensor.Tensor{x}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -130,11 +199,9 @@ func TestFusedMatchesPlain(t *testing.T) {
 // earlier values captured gives the full run's outputs, and a hook at that
 // node changes them the same way as in a full run.
 func TestRunFromMatchesFullRun(t *testing.T) {
-	p := compile(t, "yolov8n-512x288.onnx", engine.Options{Threads: 2})
+	p, x := demoProgram(t, 1)
 	s := p.NewSession()
 	defer s.Close()
-	in := testassets.ReadF32(t, testassets.Golden(t, testassets.GoldenImages[1], "input"), 3*288*512)
-	x, _ := tensor.FromFloat32(in, 1, 3, 288, 512)
 	captured := map[string]*tensor.Tensor{"images": x}
 	record := &engine.Hooks{AfterNode: func(n *onnx.Node, out []*tensor.Tensor) {
 		for i, o := range out {
@@ -170,7 +237,8 @@ func TestRunFromMatchesFullRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got[0].F[0] != want[0]/2 || got[0].F[4*3024] != want[4*3024] {
-		t.Fatalf("hooked RunFrom: box %v (want %v), score %v (want %v)", got[0].F[0], want[0]/2, got[0].F[4*3024], want[4*3024])
+	const a = 1344 // the demo model's anchors
+	if got[0].F[0] != want[0]/2 || got[0].F[4*a] != want[4*a] {
+		t.Fatalf("hooked RunFrom: box %v (want %v), score %v (want %v)", got[0].F[0], want[0]/2, got[0].F[4*a], want[4*a])
 	}
 }

@@ -14,10 +14,12 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/nniescope/nniescope/internal/demoframes"
 	"github.com/nniescope/nniescope/internal/testassets"
 	"github.com/nniescope/nniescope/shared/dataset"
 	"github.com/nniescope/nniescope/shared/onnx"
 	"github.com/nniescope/nniescope/shared/quant"
+	"github.com/nniescope/nniescope/shared/synth"
 	"github.com/nniescope/nniescope/shared/wire"
 	"github.com/nniescope/nniescope/shared/yolo"
 )
@@ -45,20 +47,62 @@ func start(t *testing.T, args ...string) (string, context.CancelFunc, chan error
 	return "", cancel, done
 }
 
-// TestStreamsDecodableFrames: sim engine on yolov8n 512x288 with two
-// variants (float and an 8-bit simulation), two WebSocket clients; each
-// receives the frame image and both variants' results; the streamed
-// tensors decode (through shared/yolo) to the boxes the message carries.
+// setup is a model and labelled images for a board test.
+type setup struct {
+	name        string
+	model       string
+	calib, val  string // image folders: calibration, and the dir source (with labels)
+	inputW, inH int
+}
+
+// setups are the boards the stream tests run: the demo model on synthetic
+// scenes (always), and yolov8n 512x288 on COCO (licensed assets).
+func setups() []struct {
+	name string
+	make func(t *testing.T) setup
+} {
+	return []struct {
+		name string
+		make func(t *testing.T) setup
+	}{
+		{"demo-synthetic", func(t *testing.T) setup {
+			dir := t.TempDir()
+			calib, val := filepath.Join(dir, "calib"), filepath.Join(dir, "val")
+			if err := synth.WriteDataset(calib, 11, 0, 4, demoframes.SrcW, demoframes.SrcH); err != nil {
+				t.Fatal(err)
+			}
+			if err := synth.WriteDataset(val, demoframes.Seed, 0, 12, demoframes.SrcW, demoframes.SrcH); err != nil {
+				t.Fatal(err)
+			}
+			return setup{model: demoframes.ModelFile(t), calib: calib, val: val, inputW: demoframes.InputW, inH: demoframes.InputH}
+		}},
+		{"coco-yolov8n", func(t *testing.T) setup {
+			return setup{model: testassets.Path(t, "models", "yolov8n-512x288.onnx"), calib: testassets.Path(t, "coco", "calib"),
+				val: testassets.Path(t, "coco", "val"), inputW: 512, inH: 288}
+		}},
+	}
+}
+
+// TestStreamsDecodableFrames: sim engine with two variants (float and an
+// 8-bit simulation), two WebSocket clients; each receives the frame image
+// and both variants' results; the streamed tensors decode (through
+// shared/yolo) to the boxes the message carries; the live AP appears.
 func TestStreamsDecodableFrames(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the model")
 	}
-	model := testassets.Path(t, "models", "yolov8n-512x288.onnx")
+	for _, su := range setups() {
+		t.Run(su.name, func(t *testing.T) { streamsDecodableFrames(t, su.make(t)) })
+	}
+}
+
+func streamsDecodableFrames(t *testing.T, su setup) {
+	model := su.model
 	m, err := onnx.Load(model)
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := dataset.ImageFiles(testassets.Path(t, "coco", "calib"))
+	files, err := dataset.ImageFiles(su.calib)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +115,7 @@ func TestStreamsDecodableFrames(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr, cancel, done := start(t, "--model", model, "--variant", "float", "--variant", "int8="+c8,
-		"--source", "dir:"+testassets.Path(t, "coco", "val"), "--threads", "2")
+		"--source", "dir:"+su.val, "--threads", "2")
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -86,7 +130,7 @@ func TestStreamsDecodableFrames(t *testing.T) {
 	var info Info
 	json.NewDecoder(resp.Body).Decode(&info)
 	resp.Body.Close()
-	if info.Input != [2]int{512, 288} || len(info.Variants) != 2 || info.Variants[1].Name != "int8" || len(info.Tensors) != 1 {
+	if info.Input != [2]int{su.inputW, su.inH} || len(info.Variants) != 2 || info.Variants[1].Name != "int8" || len(info.Tensors) != 1 {
 		t.Fatalf("/api/info %+v", info)
 	}
 
@@ -133,10 +177,10 @@ func TestStreamsDecodableFrames(t *testing.T) {
 	}
 	for i, cl := range clients {
 		for name, r := range cl.results {
-			if r.SrcW == 0 || r.InW != 512 || len(r.Tensors) != 1 || r.Tensors[0].Raw.Type != yolo.RawF16 || r.Tensors[0].Raw.RowStride%16 != 0 {
+			if r.SrcW == 0 || int(r.InW) != su.inputW || len(r.Tensors) != 1 || r.Tensors[0].Raw.Type != yolo.RawF16 || r.Tensors[0].Raw.RowStride%16 != 0 {
 				t.Fatalf("client %d %s: %+v", i, name, r.Geometry)
 			}
-			req := &yolo.Request{Layout: yolo.Output0, Params: yolo.DefaultParams(), Input: [2]int{512, 288},
+			req := &yolo.Request{Layout: yolo.Output0, Params: yolo.DefaultParams(), Input: [2]int{su.inputW, su.inH},
 				Unbox:   yolo.Unletterbox{Scale: r.Scale, PadLeft: r.PadLeft, PadTop: r.PadTop, SrcW: r.SrcW, SrcH: r.SrcH},
 				Tensors: []yolo.Raw{r.Tensors[0].Raw}}
 			dets, err := req.Decode()

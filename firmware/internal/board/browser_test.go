@@ -37,12 +37,18 @@ func TestUIInBrowser(t *testing.T) {
 	node := testassets.Tool(t, "node", "nodejs")
 	testassets.NodeModule(t, filepath.Join(repo, "webui", "test"), "playwright-core")
 	testassets.Chromium(t)
-	model := testassets.Path(t, "models", "yolov8n-512x288.onnx")
+	for _, su := range setups() {
+		t.Run(su.name, func(t *testing.T) { uiInBrowser(t, su.name, su.make(t), repo, node) })
+	}
+}
+
+func uiInBrowser(t *testing.T, name string, su setup, repo, node string) {
+	model := su.model
 	m, err := onnx.Load(model)
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, _ := dataset.ImageFiles(testassets.Path(t, "coco", "calib"))
+	files, _ := dataset.ImageFiles(su.calib)
 	f8, err := quant.Calibrate(context.Background(), m, files[:4], quant.CalibOptions{Bits: 8, Threads: 2}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -50,10 +56,10 @@ func TestUIInBrowser(t *testing.T) {
 	c8 := filepath.Join(t.TempDir(), "int8.txt")
 	f8.Save(c8)
 	addr, cancel, done := start(t, "--model", model, "--variant", "float", "--variant", "int8="+c8,
-		"--source", "dir:"+testassets.Path(t, "coco", "val"), "--fps", "2", "--threads", "2")
+		"--source", "dir:"+su.val, "--fps", "2", "--threads", "2")
 	defer func() { cancel(); <-done }()
 
-	shots := filepath.Join(repo, "out", "screenshots")
+	shots := filepath.Join(repo, "out", "screenshots", name)
 	os.MkdirAll(shots, 0o755)
 	ctx, stop := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer stop()
@@ -91,8 +97,8 @@ func TestUIInBrowser(t *testing.T) {
 		t.Fatalf("%q: %v", out, err)
 	}
 	t.Logf("boxes at score 0.25 %v, at 0.80 %v; diff %s vs %s %+v; screenshots in %s", res.Before, res.After, res.Other, res.Ref, res.Diff, shots)
-	if res.Heat == nil || len(res.Heat.Levels) != 3 || res.Heat.Levels[0] != [3]int{8, 64, 36} || res.Heat.Hists != 1 || res.Heat.BoxMax <= 0 {
-		t.Errorf("heat map data %+v: want strides 8/16/32 (64x36 at stride 8), one histogram, some box error", res.Heat)
+	if grid := [3]int{8, su.inputW / 8, su.inH / 8}; res.Heat == nil || len(res.Heat.Levels) != 3 || res.Heat.Levels[0] != grid || res.Heat.Hists != 1 || res.Heat.BoxMax <= 0 {
+		t.Errorf("heat map data %+v: want strides 8/16/32 (%dx%d at stride 8), one histogram, some box error", res.Heat, grid[1], grid[2])
 	}
 	if res.EvalRows != 2 {
 		t.Errorf("eval report shows %d rows, want 2", res.EvalRows)

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nniescope/nniescope/internal/testassets"
 	"github.com/nniescope/nniescope/shared/calib"
 )
 
@@ -57,6 +56,7 @@ func TestSpliceAndDiffCLI(t *testing.T) {
 		t.Fatalf("diff output:\n%s", stdout)
 	}
 	// Bad input: each a one-line error naming what is wrong.
+	model, data := demoData(t, 2)
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -64,8 +64,8 @@ func TestSpliceAndDiffCLI(t *testing.T) {
 		{[]string{"calib", "splice", "--base", f8, "--from", f16, "--layer", "/nowhere", "-o", out}, `layer "/nowhere" is not in`},
 		{[]string{"calib", "diff", f8, writeFile(t, dir, "trunc.txt", "layer {\n  name: \"/a\"\n")}, "trunc.txt:3:1: unexpected end of file"},
 		{[]string{"calib", "diff", f8, writeFile(t, dir, "zero.txt", sprintf(rec, "/a", "S8", "S8", "0"))}, "zero.txt:7:7: scale 0 must be a positive"},
-		{[]string{"eval", "--model", testassets.Path(t, "models", "yolov8n-512x288.onnx"), "--data", testassets.Path(t, "coco", "val"), "--variant", writeFile(t, dir, "other.txt", sprintf(rec, "/a", "S8", "S8", "2"))}, "none of its 1 layer records names a node"},
-		{[]string{"eval", "--model", testassets.Path(t, "models", "yolov8n-512x288.onnx"), "--data", dir, "--variant", "float"}, "want an images/ folder"},
+		{[]string{"eval", "--model", model, "--data", data, "--variant", writeFile(t, dir, "other.txt", sprintf(rec, "/a", "S8", "S8", "2"))}, "none of its 1 layer records names a node"},
+		{[]string{"eval", "--model", model, "--data", dir, "--variant", "float"}, "want an images/ folder"},
 		{[]string{"eval", "--model", "m.onnx", "--data", dir, "--variant", "float", "--placement", "magic"}, `placement "magic"`},
 	} {
 		code, _, stderr := run(t, tc.args...)
@@ -79,7 +79,8 @@ func TestSpliceAndDiffCLI(t *testing.T) {
 // scored again by cocoeval.
 func TestEvalResultsRoundTrip(t *testing.T) {
 	dir := t.TempDir()
-	code, stdout, stderr := run(t, "eval", "--model", testassets.Path(t, "models", "yolov8n-512x288.onnx"), "--data", testassets.Path(t, "coco", "val"),
+	model, data := demoData(t, 16)
+	code, stdout, stderr := run(t, "eval", "--model", model, "--data", data,
 		"--variant", "float", "--results", dir, "--json", "-")
 	if code != 0 {
 		t.Fatal(stderr)
@@ -102,7 +103,7 @@ func TestEvalResultsRoundTrip(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &ce); err != nil {
 		t.Fatal(err)
 	}
-	if ce.Stats[0] != ev.Variants[0].AP || ce.Stats[0] < 0.39 {
+	if ce.Stats[0] != ev.Variants[0].AP || ce.Stats[0] < 0.3 {
 		t.Fatalf("cocoeval on the written files: AP %v; eval said %v", ce.Stats[0], ev.Variants[0].AP)
 	}
 }

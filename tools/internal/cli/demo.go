@@ -16,7 +16,7 @@ import (
 	"github.com/nniescope/nniescope/shared/mixed"
 	"github.com/nniescope/nniescope/shared/quant"
 	"github.com/nniescope/nniescope/shared/synth"
-	"github.com/nniescope/nniescope/tools/internal/demomodel"
+	"github.com/nniescope/nniescope/internal/demomodel"
 )
 
 // runDemo is the first thing a new user runs: calibrate 8- and 16-bit

@@ -51,13 +51,14 @@ func TestRunFindsWhatAPersonSees(t *testing.T) {
 
 func TestRunErrorsNameTheFile(t *testing.T) {
 	dir := t.TempDir()
+	model, _ := demoData(t, 0)
 	tests := []struct {
 		name string
 		args []string
 		want string
 	}{
 		{"missing model", []string{"run", "--model", dir + "/nope.onnx", "--image", "x.jpg"}, "nope.onnx"},
-		{"not an image", []string{"run", "--model", testassets.Path(t, "models", "yolov8n-512x288.onnx"), "--image", testassets.Path(t, "MANIFEST.md")}, "MANIFEST.md"},
+		{"not an image", []string{"run", "--model", model, "--image", writeFile(t, dir, "notes.md", "# not an image\n")}, "notes.md"},
 		{"truncated model", []string{"run", "--model", writeTrunc(t, dir), "--image", "x.jpg"}, "trunc.onnx"},
 	}
 	for _, tc := range tests {

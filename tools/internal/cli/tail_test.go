@@ -9,19 +9,17 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/nniescope/nniescope/internal/onnxtest"
-	"github.com/nniescope/nniescope/internal/testassets"
+	"github.com/nniescope/nniescope/internal/demomodel"
 	"github.com/nniescope/nniescope/shared/onnx/onnxpb"
 )
 
-// graftTail writes yolov8n-512x288 with a post-process node appended after
-// output0, as the vendor's RPN patch does.
+// graftTail writes the demo model (a YOLOv8 with Ultralytics' node names)
+// with a post-process node appended after output0, as the vendor's RPN
+// patch does.
 func graftTail(t *testing.T, dir, name string, node *onnxpb.NodeProto) string {
 	t.Helper()
-	b, err := os.ReadFile(testassets.Path(t, "models", "yolov8n-512x288.onnx"))
+	b, err := onnxtest.GraftTail(demomodel.ONNX, node)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if b, err = onnxtest.GraftTail(b, node); err != nil {
 		t.Fatal(err)
 	}
 	return writeFile(t, dir, name, string(b))
@@ -33,8 +31,8 @@ func graftTail(t *testing.T, dir, name string, node *onnxpb.NodeProto) string {
 // standard ops, which would otherwise silently run.
 func TestCustomTail(t *testing.T) {
 	dir := t.TempDir()
-	plain := testassets.Path(t, "models", "yolov8n-512x288.onnx")
-	image := testassets.Path(t, "coco", "val", "images", "000000000139.jpg")
+	plain, data := demoData(t, 3)
+	image := filepath.Join(data, "images", "000000.png")
 	custom := graftTail(t, dir, "rpn.onnx", &onnxpb.NodeProto{Name: proto.String("/rpn/DecBBox"), OpType: proto.String("DecBBox"),
 		Domain: proto.String("svp.custom"), Input: []string{"output0"}, Output: []string{"rpn_boxes"}})
 	standard := graftTail(t, dir, "sig.onnx", &onnxpb.NodeProto{Name: proto.String("/rpn/score"), OpType: proto.String("Sigmoid"),
@@ -77,17 +75,7 @@ func TestCustomTail(t *testing.T) {
 	}
 
 	// Calibration sees the same graph: the same records, byte for byte.
-	images := filepath.Join(dir, "calib")
-	if err := os.MkdirAll(images, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range []string{"000000000009.jpg", "000000000025.jpg"} {
-		b, err := os.ReadFile(testassets.Path(t, "coco", "calib", "images", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		writeFile(t, images, name, string(b))
-	}
+	images := filepath.Join(data, "images")
 	files := map[string]string{}
 	for name, model := range map[string]string{"plain": plain, "custom": custom} {
 		files[name] = filepath.Join(dir, name+".txt")

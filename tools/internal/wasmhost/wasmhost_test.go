@@ -12,6 +12,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/nniescope/nniescope/internal/demoframes"
 	"github.com/nniescope/nniescope/internal/testassets"
 	"github.com/nniescope/nniescope/internal/wasmbuild"
 	"github.com/nniescope/nniescope/shared/metrics/boxdiff"
@@ -41,10 +42,32 @@ func GoldenRequest(t testing.TB, image string) []byte {
 	return r.Encode()
 }
 
-// GoldenRequestF16 is GoldenRequest as the simulated board streams it:
-// F16 heads with rows padded to 16 bytes.
-func GoldenRequestF16(t testing.TB, image string) []byte {
-	r, err := yolo.ParseRequest(GoldenRequest(t, image))
+// frameSet is a set of six-head F32 decode requests: the demo model on
+// synthetic scenes (always there), and the onnxruntime heads of the COCO
+// goldens (licensed assets: skipped without them).
+type frameSet struct {
+	name     string
+	requests func(testing.TB) [][]byte
+}
+
+var frameSets = []frameSet{
+	{"demo-synthetic", demoframes.Requests},
+	{"coco-goldens", func(t testing.TB) [][]byte {
+		var reqs [][]byte
+		for _, img := range testassets.GoldenImages {
+			reqs = append(reqs, GoldenRequest(t, img))
+		}
+		return reqs
+	}},
+}
+
+// GoldenRequestF16 is GoldenRequest as the simulated board streams it.
+func GoldenRequestF16(t testing.TB, image string) []byte { return ToF16(t, GoldenRequest(t, image)) }
+
+// ToF16 is a six-head F32 request as the simulated board streams it: F16
+// heads with rows padded to 16 bytes.
+func ToF16(t testing.TB, req []byte) []byte {
+	r, err := yolo.ParseRequest(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,24 +107,28 @@ func TestWazeroMatchesNative(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close(ctx)
-	for _, img := range testassets.GoldenImages {
-		for typ, req := range map[string][]byte{"f32": GoldenRequest(t, img), "f16": GoldenRequestF16(t, img)} {
-			got, err := m.Decode(ctx, req)
-			if err != nil {
-				t.Fatal(err)
+	for _, set := range frameSets {
+		t.Run(set.name, func(t *testing.T) {
+			for i, f32 := range set.requests(t) {
+				for typ, req := range map[string][]byte{"f32": f32, "f16": ToF16(t, f32)} {
+					got, err := m.Decode(ctx, req)
+					if err != nil {
+						t.Fatal(err)
+					}
+					want := Native(t, req)
+					if string(got) != string(want) {
+						t.Fatalf("frame %d %s: wazero and native differ:\n%s\n%s", i, typ, got, want)
+					}
+					if len(want) < 40 {
+						t.Fatalf("frame %d %s: no detections to compare: %s", i, typ, want)
+					}
+				}
 			}
-			want := Native(t, req)
-			if string(got) != string(want) {
-				t.Fatalf("%s %s: wazero and native differ:\n%s\n%s", img, typ, got, want)
-			}
-			if len(want) < 40 {
-				t.Fatalf("%s %s: no detections to compare: %s", img, typ, want)
-			}
-		}
+		})
 	}
 	// Bad input is an error code and a message, never a trap; the module
 	// keeps working afterwards.
-	req := GoldenRequest(t, testassets.GoldenImages[0])
+	req := demoframes.Requests(t)[0]
 	for _, bad := range [][]byte{req[:100], {1, 2, 3}, nil} {
 		out, err := m.Decode(ctx, bad)
 		if !errors.Is(err, ErrDecode) || len(out) == 0 {
@@ -171,7 +198,14 @@ func TestWireAndDiffExports(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close(ctx)
-	req, err := yolo.ParseRequest(GoldenRequest(t, testassets.GoldenImages[0]))
+	for _, set := range frameSets {
+		t.Run(set.name, func(t *testing.T) { wireAndDiff(t, m, set.requests(t)[0]) })
+	}
+}
+
+func wireAndDiff(t *testing.T, m *Module, raw []byte) {
+	ctx := context.Background()
+	req, err := yolo.ParseRequest(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +214,8 @@ func TestWireAndDiffExports(t *testing.T) {
 		tensors = append(tensors, wire.Tensor{Name: fmt.Sprint(i), Raw: r})
 	}
 	msg := wire.AppendResult(nil, &wire.Result{Header: wire.Header{Seq: 9}, Variant: "int8",
-		Geometry: wire.Geometry{SrcW: 640, SrcH: 426, InW: 512, InH: 288, Scale: req.Unbox.Scale, PadLeft: req.Unbox.PadLeft}, Tensors: tensors})
+		Geometry: wire.Geometry{SrcW: req.Unbox.SrcW, SrcH: req.Unbox.SrcH, InW: uint32(req.Input[0]), InH: uint32(req.Input[1]),
+			Scale: req.Unbox.Scale, PadLeft: req.Unbox.PadLeft, PadTop: req.Unbox.PadTop}, Tensors: tensors})
 	params := make([]byte, 20)
 	binary.LittleEndian.PutUint32(params, math.Float32bits(0.25))
 	binary.LittleEndian.PutUint32(params[4:], math.Float32bits(0.7))
@@ -189,8 +224,8 @@ func TestWireAndDiffExports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	native := Native(t, GoldenRequest(t, testassets.GoldenImages[0]))
-	want := `{"seq":9,"variant":"int8","src":[640,426],"letterbox":[0.676056338028169,39,0],` + string(native[1:])
+	native := Native(t, raw)
+	want := fmt.Sprintf(`{"seq":9,"variant":"int8","src":[%d,%d],"letterbox":[%v,%v,%v],`, req.Unbox.SrcW, req.Unbox.SrcH, req.Unbox.Scale, req.Unbox.PadLeft, req.Unbox.PadTop) + string(native[1:])
 	if string(got) != want {
 		t.Fatalf("decode_wire:\n%s\nwant\n%s", got, want)
 	}
