@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nniescope/nniescope/internal/demoframes"
 	"github.com/nniescope/nniescope/internal/testassets"
 	"github.com/nniescope/nniescope/shared/calib"
 	"github.com/nniescope/nniescope/shared/dataset"
@@ -161,13 +162,13 @@ func TestCalibrateAndPlacements(t *testing.T) {
 }
 
 func TestNewErrors(t *testing.T) {
-	m := loadModel(t)
+	m := demoframes.Model(t) // its stem conv has 8 output channels
 	other, _ := calib.Parse("layer {\n  name: \"/not/in/this/model\"\n  calc_data_type: S8\n}\n", "other.txt")
 	if _, _, err := New(m, other, Options{}); err == nil || !strings.Contains(err.Error(), "other.txt") {
 		t.Fatalf("a file for another model: %v", err)
 	}
 	bad, _ := calib.Parse("layer {\n  name: \"/model.0/conv/Conv\"\n  calc_data_type: S8\n  quant_param {\n    weight {\n      data_type: S8\n      scale: 1\n      scale: 2\n    }\n  }\n}\n", "bad.txt")
-	if _, _, err := New(m, bad, Options{}); err == nil || !strings.Contains(err.Error(), "2 weight scales for 16 output channels") {
+	if _, _, err := New(m, bad, Options{}); err == nil || !strings.Contains(err.Error(), "2 weight scales for 8 output channels") {
 		t.Fatalf("wrong weight scale count: %v", err)
 	}
 	if _, err := ParsePlacement("magic"); err == nil || !strings.Contains(err.Error(), "fused-sym") {

@@ -8,12 +8,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nniescope/nniescope/internal/testassets"
+	"github.com/nniescope/nniescope/shared/synth"
 )
 
 func TestSources(t *testing.T) {
 	ctx := context.Background()
-	d, err := NewDir(testassets.Path(t, "coco", "val"), false)
+	val := filepath.Join(t.TempDir(), "val")
+	if err := synth.WriteDataset(val, 1, 0, 2, 64, 48); err != nil {
+		t.Fatal(err)
+	}
+	d, err := NewDir(val, false)
 	if err != nil {
 		t.Fatal(err)
 	}

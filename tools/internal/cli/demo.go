@@ -11,12 +11,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nniescope/nniescope/internal/demomodel"
 	"github.com/nniescope/nniescope/shared/calib"
 	"github.com/nniescope/nniescope/shared/dataset"
 	"github.com/nniescope/nniescope/shared/mixed"
 	"github.com/nniescope/nniescope/shared/quant"
 	"github.com/nniescope/nniescope/shared/synth"
-	"github.com/nniescope/nniescope/internal/demomodel"
 )
 
 // runDemo is the first thing a new user runs: calibrate 8- and 16-bit

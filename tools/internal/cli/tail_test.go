@@ -8,8 +8,8 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/nniescope/nniescope/internal/onnxtest"
 	"github.com/nniescope/nniescope/internal/demomodel"
+	"github.com/nniescope/nniescope/internal/onnxtest"
 	"github.com/nniescope/nniescope/shared/onnx/onnxpb"
 )
 
