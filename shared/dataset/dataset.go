@@ -4,10 +4,12 @@
 package dataset
 
 import (
+	"errors"
 	"fmt"
 	"image"
-	_ "image/jpeg" // image sizes of JPEG files
+	_ "image/jpeg"
 	_ "image/png"
+	"io/fs" // image sizes of JPEG files
 	"os"
 	"path/filepath"
 	"sort"
@@ -36,7 +38,19 @@ type Image struct {
 // Load reads dir: dir/images/* with YOLO labels in dir/labels/<stem>.txt
 // (classes are 0..classes-1), or, when dir/annotations.json exists, COCO
 // ground truth whose images are found by file_name in dir/images.
+//
+// A set with no ground truth at all (no labels/ folder, or label files
+// holding no box) is ErrNoGroundTruth: its AP would be undefined, and a
+// table of -1 looks like a result.
 func Load(dir string, classes int) (*Set, error) {
+	if st, err := os.Stat(dir); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("dataset: %s does not exist", dir)
+		}
+		return nil, fmt.Errorf("dataset: %w", err)
+	} else if !st.IsDir() {
+		return nil, fmt.Errorf("dataset: %s is a file: want a folder with images/ and labels/ (or annotations.json)", dir)
+	}
 	if js := filepath.Join(dir, "annotations.json"); fileExists(js) {
 		return LoadCOCO(filepath.Join(dir, "images"), js)
 	}
@@ -62,6 +76,9 @@ func Load(dir string, classes int) (*Set, error) {
 	sort.Strings(names)
 	if len(names) == 0 {
 		return nil, fmt.Errorf("dataset: %s: no .jpg or .png images", imgDir)
+	}
+	if st, err := os.Stat(filepath.Join(dir, "labels")); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("%w: %s has %d images but no labels/ folder (YOLO txt per image) and no annotations.json", ErrNoGroundTruth, dir, len(names))
 	}
 	nextAnn := int64(1)
 	for i, name := range names {
@@ -89,8 +106,14 @@ func Load(dir string, classes int) (*Set, error) {
 		s.GT.Images = append(s.GT.Images, coco.Image{ID: id, FileName: name, Width: w, Height: h})
 		s.GT.Annotations = append(s.GT.Annotations, anns...)
 	}
+	if len(s.GT.Annotations) == 0 {
+		return nil, fmt.Errorf("%w: %s: none of the %d label files for its images holds a box", ErrNoGroundTruth, filepath.Join(dir, "labels"), len(names))
+	}
 	return s, nil
 }
+
+// ErrNoGroundTruth is a dataset without any ground-truth box.
+var ErrNoGroundTruth = errors.New("dataset: no ground truth")
 
 // imageSize reads the header only (the stored pixel grid, which is what
 // COCO's and Ultralytics' labels refer to for files without an EXIF

@@ -5,9 +5,11 @@
 package preprocess
 
 import (
+	"errors"
 	"fmt"
 	"image"
 	"math"
+	"os"
 
 	"github.com/disintegration/imaging"
 )
@@ -46,9 +48,28 @@ func (l Letterbox) ToSource(x, y float64) (float64, float64) {
 	return (x - float64(l.PadLeft)) / l.Scale, (y - float64(l.PadTop)) / l.Scale
 }
 
+// MaxPixels bounds the images Open decodes (100 megapixels): a file's
+// header is checked before its pixels are allocated, so a small file that
+// claims to be huge is an error, not an out-of-memory kill.
+const MaxPixels = 100 << 20
+
 // Open decodes a JPEG or PNG file, honouring EXIF orientation; grayscale
 // and paletted images come out as RGB(A).
 func Open(path string) (image.Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("preprocess: %w", err)
+	}
+	cfg, _, err := image.DecodeConfig(f)
+	f.Close()
+	switch {
+	case errors.Is(err, image.ErrFormat):
+		return nil, fmt.Errorf("preprocess: %s: not an image (want a JPEG or PNG file)", path)
+	case err != nil:
+		return nil, fmt.Errorf("preprocess: %s: cannot read the image header: %w", path, err)
+	case cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxPixels:
+		return nil, fmt.Errorf("preprocess: %s: %dx%d image: want at most %d megapixels", path, cfg.Width, cfg.Height, MaxPixels>>20)
+	}
 	img, err := imaging.Open(path, imaging.AutoOrientation(true))
 	if err != nil {
 		return nil, fmt.Errorf("preprocess: %s: cannot decode image: %w", path, err)

@@ -92,7 +92,30 @@ func LoadDataset(path string) (*Dataset, error) {
 	if len(d.Images) == 0 {
 		return nil, fmt.Errorf("coco: %s: ground truth has no images", path)
 	}
+	if err := d.CheckIDs(); err != nil {
+		return nil, fmt.Errorf("coco: %s: %w", path, err)
+	}
 	return &d, nil
+}
+
+// CheckIDs refuses annotation ids that pycocotools scores differently from
+// what the file means: id 0 (its matching stores the matched id and tests
+// it for truth, so a ground truth with id 0 counts as never matched) and
+// ids used twice (it looks annotations up by id, so one hides the other).
+// Rather than reproduce those quirks or silently differ, such a file is an
+// error naming the annotation.
+func (d *Dataset) CheckIDs() error {
+	seen := make(map[int64]int, len(d.Annotations))
+	for i, a := range d.Annotations {
+		if a.ID == 0 {
+			return fmt.Errorf("annotation %d (image %d): id 0: pycocotools treats a matched id 0 as unmatched, so the AP would differ from pycocotools'; give every annotation a unique non-zero id", i, a.ImageID)
+		}
+		if j, dup := seen[a.ID]; dup {
+			return fmt.Errorf("annotations %d and %d (images %d and %d) share id %d: pycocotools keeps only one of them; give every annotation a unique id", j, i, d.Annotations[j].ImageID, a.ImageID, a.ID)
+		}
+		seen[a.ID] = i
+	}
+	return nil
 }
 
 // LoadResults reads a COCO results JSON array.
@@ -160,8 +183,13 @@ type imgEval struct {
 	gtIgnore []bool
 }
 
-// Evaluate runs the evaluation and returns the 12 summary numbers.
+// Evaluate runs the evaluation and returns the 12 summary numbers. Ground
+// truth whose annotation ids pycocotools would misread is an error
+// (CheckIDs).
 func Evaluate(gt *Dataset, dts []Result) (Stats, error) {
+	if err := gt.CheckIDs(); err != nil {
+		return Stats{}, fmt.Errorf("coco: ground truth: %w", err)
+	}
 	imgIDs := make([]int64, 0, len(gt.Images))
 	known := map[int64]bool{}
 	for _, im := range gt.Images {

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"sort"
 	"strings"
@@ -33,9 +35,8 @@ func runCalib(ctx context.Context, env Env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *model == "" || *images == "" || *out == "" {
-		fs.Usage()
-		return errUsage
+	if err := require(fs, "model", "images", "o"); err != nil {
+		return err
 	}
 	m, err := loader.load(env, *model)
 	if err != nil {
@@ -73,9 +74,8 @@ func runSplice(env Env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *base == "" || *from == "" || *out == "" || len(layers) == 0 {
-		fs.Usage()
-		return errUsage
+	if err := require(fs, "base", "from", "layer", "o"); err != nil {
+		return err
 	}
 	b, err := calib.Load(*base)
 	if err != nil {
@@ -99,9 +99,13 @@ func runSplice(env Env, args []string) error {
 func runDiff(env Env, args []string) error {
 	fs := newFlagSet(env, "calib diff", "calib diff a.txt b.txt")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
 		return errUsage
 	}
 	if fs.NArg() != 2 {
+		fmt.Fprintf(fs.Output(), "nniescope calib diff: want two calibration files, have %d argument(s)\n\n", fs.NArg())
 		fs.Usage()
 		return errUsage
 	}

@@ -70,7 +70,9 @@ func Main(ctx context.Context, env Env, args []string) int {
 		if errors.Is(err, errUsage) {
 			return 2
 		}
-		fmt.Fprintf(env.Stderr, "nniescope %s: %v\n", args[0], err)
+		// Package errors carry their package's name ("calib: ..."); where
+		// that is the command's name too, say it once.
+		fmt.Fprintf(env.Stderr, "nniescope %s: %s\n", args[0], strings.TrimPrefix(err.Error(), args[0]+": "))
 		return 1
 	}
 	return 0
@@ -112,6 +114,31 @@ func parse(fs *flag.FlagSet, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(fs.Output(), "unexpected arguments: %q\n", fs.Args())
+		return errUsage
+	}
+	return nil
+}
+
+// require checks that each named flag was given a value; for the first
+// that was not, it prints which flag is missing and what it is for above
+// the usage text, and returns errUsage.
+func require(fs *flag.FlagSet, names ...string) error {
+	for _, name := range names {
+		f := fs.Lookup(name)
+		if f == nil {
+			panic("require: no flag --" + name) // a programming error, caught by the table test
+		}
+		if f.Value.String() != "" {
+			continue
+		}
+		var set bool
+		fs.Visit(func(v *flag.Flag) { set = set || v.Name == name })
+		what := "a value"
+		if set {
+			what = "a non-empty value"
+		}
+		fmt.Fprintf(fs.Output(), "nniescope %s: missing --%s (%s): it needs %s\n\n", fs.Name(), name, f.Usage, what)
+		fs.Usage()
 		return errUsage
 	}
 	return nil

@@ -15,9 +15,8 @@ func runCocoeval(_ context.Context, env Env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *gtPath == "" || *dtPath == "" {
-		fs.Usage()
-		return errUsage
+	if err := require(fs, "gt", "dt"); err != nil {
+		return err
 	}
 	gt, err := coco.LoadDataset(*gtPath)
 	if err != nil {

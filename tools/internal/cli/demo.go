@@ -30,7 +30,7 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 	listen := fs.String("listen", "127.0.0.1:8080", "where the board binary serves the page")
 	work := fs.String("work", "", "directory for the generated files (default: a temporary one)")
 	duration := fs.Duration("duration", 0, "stop after this long (0: until interrupted)")
-	board := fs.String("board", "", "the nniescope-board binary (default: beside this one, else `go run`)")
+	board := fs.String("board", "", "the nniescope-board binary (default: the one beside this binary, else go run of the checkout's)")
 	loader := addModelFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err

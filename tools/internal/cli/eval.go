@@ -66,9 +66,8 @@ func runEval(ctx context.Context, env Env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *model == "" || *data == "" || len(variants) == 0 {
-		fs.Usage()
-		return errUsage
+	if err := require(fs, "model", "data", "variant"); err != nil {
+		return err
 	}
 	pl, err := quant.ParsePlacement(*placement)
 	if err != nil {

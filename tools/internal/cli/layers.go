@@ -23,9 +23,8 @@ func runLayers(ctx context.Context, env Env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *model == "" || *calibPath == "" || *images == "" {
-		fs.Usage()
-		return errUsage
+	if err := require(fs, "model", "calib", "images"); err != nil {
+		return err
 	}
 	pl, err := quant.ParsePlacement(*placement)
 	if err != nil {

@@ -128,9 +128,8 @@ func runReplay(ctx context.Context, env Env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *rec == "" {
-		fs.Usage()
-		return errUsage
+	if err := require(fs, "recording"); err != nil {
+		return err
 	}
 	frames, err := openRecording(*rec)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/nniescope/nniescope/shared/detect"
@@ -31,9 +32,8 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *model == "" || *imagePath == "" {
-		fs.Usage()
-		return errUsage
+	if err := require(fs, "model", "image"); err != nil {
+		return err
 	}
 	m, err := loader.load(env, *model)
 	if err != nil {
@@ -87,12 +87,26 @@ func runRun(ctx context.Context, env Env, args []string) error {
 // returned func reads them after parsing.
 func yoloFlags(fs *flag.FlagSet) func() yolo.Params {
 	def := yolo.DefaultParams()
-	score := fs.Float64("score", float64(def.ScoreThreshold), "score threshold")
-	iou := fs.Float64("iou", float64(def.NMSThreshold), "class-aware NMS IoU threshold")
-	minW := fs.Float64("min-width", 0, "drop boxes narrower than this (model-input pixels)")
-	minH := fs.Float64("min-height", 0, "drop boxes lower than this (model-input pixels)")
-	maxDet := fs.Int("max-det", def.MaxDetections, "keep at most this many boxes (0: all)")
-	return func() yolo.Params {
-		return yolo.Params{ScoreThreshold: float32(*score), NMSThreshold: float32(*iou), MinWidth: float32(*minW), MinHeight: float32(*minH), MaxDetections: *maxDet}
+	p := def
+	fs.Var((*float32Flag)(&p.ScoreThreshold), "score", "score threshold")
+	fs.Var((*float32Flag)(&p.NMSThreshold), "iou", "class-aware NMS IoU threshold")
+	fs.Var((*float32Flag)(&p.MinWidth), "min-width", "drop boxes narrower than this (model-input pixels)")
+	fs.Var((*float32Flag)(&p.MinHeight), "min-height", "drop boxes lower than this (model-input pixels)")
+	fs.IntVar(&p.MaxDetections, "max-det", def.MaxDetections, "keep at most this many boxes (0: all)")
+	return func() yolo.Params { return p }
+}
+
+// float32Flag is a float32 flag that prints its default as written
+// (0.7, not the float64 widening 0.699999988079071).
+type float32Flag float32
+
+func (f *float32Flag) String() string { return strconv.FormatFloat(float64(*f), 'g', -1, 32) }
+
+func (f *float32Flag) Set(s string) error {
+	v, err := strconv.ParseFloat(s, 32)
+	if err != nil {
+		return fmt.Errorf("want a number, have %q", s)
 	}
+	*f = float32Flag(v)
+	return nil
 }

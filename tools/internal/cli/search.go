@@ -28,9 +28,8 @@ func runSearch(ctx context.Context, env Env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *model == "" || *c8 == "" || *c16 == "" || *data == "" || *out == "" {
-		fs.Usage()
-		return errUsage
+	if err := require(fs, "model", "calib8", "calib16", "data", "o"); err != nil {
+		return err
 	}
 	if *vs != "int16" && *vs != "float" {
 		return fmt.Errorf("--vs %q: want int16 or float", *vs)
