@@ -30,13 +30,24 @@ type Run struct {
 // passed to the engine; progress (may be nil) is called after each image.
 func Detect(ctx context.Context, set *dataset.Set, det *detect.Detector, p yolo.Params, hooks *engine.Hooks, progress func(done int)) (*Run, error) {
 	r := &Run{Detections: make([][]yolo.Detection, len(set.Images))}
+	stopped := func(i int) error {
+		return fmt.Errorf("eval: stopped after %d of %d images: %w", i, len(set.Images), ctx.Err())
+	}
 	for i, im := range set.Images {
+		if ctx.Err() != nil {
+			return nil, stopped(i)
+		}
 		img, err := preprocess.Open(im.Path)
 		if err != nil {
 			return nil, err
 		}
 		res, err := det.Image(ctx, img, p, hooks)
 		if err != nil {
+			// A cancelled run fails inside whatever image it was on: that
+			// image is not to blame.
+			if ctx.Err() != nil {
+				return nil, stopped(i)
+			}
 			return nil, fmt.Errorf("eval: %s: %w", im.Path, err)
 		}
 		r.Detections[i] = append([]yolo.Detection(nil), res.Detections...)

@@ -29,6 +29,9 @@ type Options struct {
 	MaxLayers   int // stop growing the set beyond this (default 8)
 	Threads     int
 	Cost        CostModel // default SVP
+	// AllowMissing simulates calibration files that lack records for some
+	// conv/matmul layers (quant.Options.AllowMissing).
+	AllowMissing bool
 }
 
 // Evaluation is one configuration measured on the data set.
@@ -55,6 +58,10 @@ type Result struct {
 	ReferenceAP float64       `json:"reference_ap"`
 	Evaluations []Evaluation  `json:"evaluations"`
 	Sensitivity []Sensitivity `json:"sensitivity"`
+	// Coverage of the 8- and 16-bit files (quant.Report.Coverage), filled
+	// in by the caller that checked them.
+	Coverage8  string `json:"calib8_coverage,omitempty"`
+	Coverage16 string `json:"calib16_coverage,omitempty"`
 }
 
 // Progress reports a phase and its completion.
@@ -235,7 +242,7 @@ func (s *searcher) evaluate(layers []string) (float64, error) {
 }
 
 func (s *searcher) evalFile(f *calib.File, label string) (float64, error) {
-	sim, _, err := quant.New(s.m, f, quant.Options{Placement: s.o.Placement, Threads: s.o.Threads})
+	sim, _, err := quant.New(s.m, f, quant.Options{Placement: s.o.Placement, Threads: s.o.Threads, AllowMissing: s.o.AllowMissing})
 	if err != nil {
 		return 0, err
 	}
@@ -269,7 +276,7 @@ func (s *searcher) run(p *engine.Program, hooks *engine.Hooks, label string) (fl
 // boxes of a few images compared with float. The float activations of each
 // image are recorded once; each layer recomputes only downstream of itself.
 func (s *searcher) sensitivity(float *engine.Program) ([]Sensitivity, error) {
-	sim8, _, err := quant.New(s.m, s.f8, quant.Options{Placement: s.o.Placement, Threads: s.o.Threads})
+	sim8, _, err := quant.New(s.m, s.f8, quant.Options{Placement: s.o.Placement, Threads: s.o.Threads, AllowMissing: s.o.AllowMissing})
 	if err != nil {
 		return nil, err
 	}

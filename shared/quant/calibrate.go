@@ -107,14 +107,17 @@ func Calibrate(ctx context.Context, m *onnx.Model, images []string, o CalibOptio
 		}}
 		for i, path := range images {
 			if err := ctx.Err(); err != nil {
-				return nil, err
+				return nil, fmt.Errorf("quant: calibrate: stopped after %d of %d images: %w", pass*len(images)+i, passes*len(images), err)
 			}
 			if _, err := preprocess.File(path, in[0].Shape[3], in[0].Shape[2], x.F); err != nil {
 				return nil, err
 			}
 			observe(in[0].Name, x, pass)
 			if _, err := sess.Run(ctx, []*tensor.Tensor{x}, hooks); err != nil {
-				return nil, err
+				if ctx.Err() != nil {
+					return nil, fmt.Errorf("quant: calibrate: stopped after %d of %d images: %w", pass*len(images)+i, passes*len(images), ctx.Err())
+				}
+				return nil, fmt.Errorf("quant: calibrate: %s: %w", path, err)
 			}
 			if progress != nil {
 				progress(pass*len(images)+i+1, passes*len(images))

@@ -28,8 +28,9 @@ type LayerReport struct {
 type LayersResult struct {
 	Images    int                         `json:"images"`
 	Placement string                      `json:"placement"`
-	Layers    []LayerReport               `json:"layers"` // worst isolated SQNR first
-	Head      map[string]tensordiff.Stats `json:"head"`   // cumulative, at "box" (stride Mul output) and "cls" (class scores)
+	Coverage  string                      `json:"coverage,omitempty"` // of the calibration file (Report.Coverage)
+	Layers    []LayerReport               `json:"layers"`             // worst isolated SQNR first
+	Head      map[string]tensordiff.Stats `json:"head"`               // cumulative, at "box" (stride Mul output) and "cls" (class scores)
 }
 
 // AnalyseLayers compares the quantized simulation with float layer by layer

@@ -1,6 +1,7 @@
 package quant
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -62,7 +63,24 @@ type Report struct {
 	Mismatched []string // records that do not fit their node
 	Points     int      // activation quantization points applied
 	Input      string   // the graph-input record, handled by AIPP on the board and not simulated
+	Expected   int      // nodes a full file has a record for (every node with a non-constant input)
+	Cubes      int      // Conv/Gemm/MatMul nodes; Cubes-len(Uncovered) have a record
+	// Missing lists the nodes with a non-constant input and no record: the
+	// simulation leaves them float.
+	Missing []string
 }
+
+// Coverage is the line every table that used the file prints: records
+// used of those a full file has, and CUBE layers covered.
+func (r *Report) Coverage() string {
+	return fmt.Sprintf("%d/%d records, %d/%d conv/matmul layers", r.Expected-len(r.Missing), r.Expected, r.Cubes-len(r.Uncovered), r.Cubes)
+}
+
+// ErrMissingRecords is a calibration file that leaves quantized layers of
+// the model without a record. ATC accepts such files and calibrates the
+// missing layers itself; a simulation cannot, and would report float
+// results as quantized ones.
+var ErrMissingRecords = errors.New("quant: calibration file lacks records")
 
 // Sim is a model compiled with quantized weights plus the activation
 // quantization points of one calibration file and placement.
@@ -88,6 +106,10 @@ type Options struct {
 	Placement Placement // default DefaultPlacement
 	Threads   int
 	StopAt    []string
+	// AllowMissing simulates a file that lacks records for some Conv, Gemm
+	// or MatMul layers, leaving those layers float (Report.Uncovered says
+	// which); without it such a file is ErrMissingRecords.
+	AllowMissing bool
 }
 
 func isCube(op string) bool { return op == "Conv" || op == "Gemm" || op == "MatMul" }
@@ -152,8 +174,21 @@ func mapRecords(base *engine.Program, m *onnx.Model, f *calib.File) (*Report, ma
 		return nil, nil, fmt.Errorf("quant: %s: none of its %d layer records names a node of %s (a file for another model?)", f.Name, len(f.Layers), m.Source)
 	}
 	for _, n := range base.Nodes() {
-		if isCube(n.OpType) && f.Layer(n.Name) == nil {
-			rep.Uncovered = append(rep.Uncovered, n.Name)
+		has := f.Layer(n.Name) != nil
+		if isCube(n.OpType) {
+			rep.Cubes++
+			if !has {
+				rep.Uncovered = append(rep.Uncovered, n.Name)
+			}
+		}
+		for _, in := range n.Inputs {
+			if _, isConst := base.Constant(in); !isConst && in != "" {
+				rep.Expected++
+				if !has {
+					rep.Missing = append(rep.Missing, n.Name)
+				}
+				break
+			}
 		}
 	}
 	sort.Strings(rep.Unmatched)
@@ -176,6 +211,10 @@ func New(m *onnx.Model, f *calib.File, o Options) (*Sim, *Report, error) {
 	}
 	if len(rep.Mismatched) > 0 {
 		return nil, nil, fmt.Errorf("quant: %s: %s (and %d more): the file was made for another model", f.Name, rep.Mismatched[0], len(rep.Mismatched)-1)
+	}
+	if len(rep.Uncovered) > 0 && !o.AllowMissing {
+		return nil, nil, fmt.Errorf("%w: %s has no record for %d of the %d conv/matmul layers of %s (e.g. %q): a simulation cannot calibrate them as ATC would; calibrate the whole model (nniescope calib), or allow missing records to simulate them as float",
+			ErrMissingRecords, f.Name, len(rep.Uncovered), rep.Cubes, m.Source, rep.Uncovered[0])
 	}
 	prog, err := engine.Compile(m, engine.Options{Threads: o.Threads, Initializers: weights, StopAt: o.StopAt})
 	if err != nil {

@@ -91,6 +91,11 @@ type Recording struct {
 	// Recovered is true when the file had no index (the recorder did not
 	// close cleanly) and the messages were found by scanning.
 	Recovered bool
+	// DroppedFrom is the byte offset where the scan of a recovered file
+	// stopped at a message cut off by the end of the file (or a length
+	// prefix pointing past it), -1 when nothing was dropped; Size is the
+	// file's size. Readers warn with both: what was lost is not silent.
+	DroppedFrom, Size int64
 }
 
 // Open reads a recording's index, or scans it when the index is missing.
@@ -104,7 +109,7 @@ func Open(path string) (*Recording, error) {
 		f.Close()
 		return nil, errfmt.Errorf("recording: %w", err)
 	}
-	r := &Recording{f: f, name: path}
+	r := &Recording{f: f, name: path, DroppedFrom: -1, Size: st.Size()}
 	if err := r.readIndex(st.Size()); err != nil {
 		if err := r.scan(st.Size()); err != nil {
 			f.Close()
@@ -171,6 +176,7 @@ func (r *Recording) scan(size int64) error {
 			return errfmt.Errorf("recording: %s: corrupt recording: message at byte %d claims %d bytes", r.name, off, l)
 		}
 		if off+4+l > size {
+			r.DroppedFrom = off
 			break
 		}
 		var m [4]byte
@@ -190,6 +196,9 @@ func (r *Recording) scan(size int64) error {
 	}
 	if len(r.offsets) == 0 {
 		return errfmt.Errorf("recording: %s: not a recording (no messages)", r.name)
+	}
+	if r.DroppedFrom < 0 && off < size && n != indexMagic {
+		r.DroppedFrom = off // fewer than 4 bytes of a length prefix
 	}
 	r.end = off
 	return nil

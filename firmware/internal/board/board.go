@@ -66,6 +66,9 @@ type Info struct {
 type VariantInfo struct {
 	Name string   `json:"name"`
 	AP   *float64 `json:"ap"`
+	// Coverage of the variant's calibration file: records used and
+	// conv/matmul layers covered.
+	Coverage string `json:"coverage,omitempty"`
 }
 
 // Run parses args and serves until ctx ends.
@@ -88,6 +91,7 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 	token := fs.String("token", "", "require this token on the API and the stream (header Authorization: Bearer T or ?token=T)")
 	recordDir := fs.String("record-dir", ".", "where POST /api/record?action=start writes recordings")
 	placement := fs.String("placement", string(quant.DefaultPlacement), "quantization-point model of the simulator (docs/QUANT.md)")
+	allowMissing := fs.Bool("allow-missing-records", false, "simulate calibration files that lack records for some conv/matmul layers, leaving those layers float (engine sim); without it such a file is refused")
 	synthSize := fs.String("synthetic-size", "640x360", "picture size of --source synthetic")
 	fps := fs.Float64("fps", 0, "frame rate cap (0: as fast as the engine runs; replay: the recorded rate)")
 	threads := fs.Int("threads", 0, "engine threads (0: all cores)")
@@ -124,7 +128,8 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 		if err != nil {
 			return err
 		}
-		e, err := sim.New(*model, variants, sim.Options{Placement: pl, Threads: *threads, TailOps: tailOps})
+		e, err := sim.New(*model, variants, sim.Options{Placement: pl, Threads: *threads, TailOps: tailOps, AllowMissing: *allowMissing,
+			Warn: func(s string) { fmt.Fprintln(stderr, "nniescope-board:", s) }})
 		if err != nil {
 			return err
 		}
@@ -160,7 +165,7 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 		cfg.Info = func() any {
 			info := base
 			for _, n := range e.Variants() {
-				info.Variants = append(info.Variants, VariantInfo{Name: n, AP: live.get(n)})
+				info.Variants = append(info.Variants, VariantInfo{Name: n, AP: live.get(n), Coverage: e.Coverage(n)})
 			}
 			return info
 		}

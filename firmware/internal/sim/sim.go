@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"image/jpeg"
 	"time"
@@ -38,9 +39,10 @@ type TensorInfo struct {
 }
 
 type variant struct {
-	name  string
-	det   *detect.Detector
-	hooks *engine.Hooks
+	name     string
+	det      *detect.Detector
+	hooks    *engine.Hooks
+	coverage string // of its calibration file; "" for float
 }
 
 // Engine runs every variant on each frame.
@@ -66,6 +68,11 @@ type Options struct {
 	// TailOps widen what counts as the vendor's post-process tail
 	// (engine.TailOps); the engine stops before the tail.
 	TailOps []string
+	// AllowMissing simulates calibration files that lack records for some
+	// conv/matmul layers (quant.Options.AllowMissing); Warn, when set,
+	// hears which variants that leaves partly float.
+	AllowMissing bool
+	Warn         func(string)
 }
 
 // New loads the model once per variant (each has its own session). A
@@ -96,9 +103,16 @@ func New(modelPath string, specs []VariantSpec, o Options) (*Engine, error) {
 			if err != nil {
 				return nil, err
 			}
-			s, _, err := quant.New(m, f, quant.Options{Placement: placement, Threads: threads})
+			s, rep, err := quant.New(m, f, quant.Options{Placement: placement, Threads: threads, AllowMissing: o.AllowMissing})
+			if errors.Is(err, quant.ErrMissingRecords) {
+				return nil, fmt.Errorf("variant %s: %w (--allow-missing-records)", sp.Name, err)
+			}
 			if err != nil {
 				return nil, fmt.Errorf("variant %s: %w", sp.Name, err)
+			}
+			v.coverage = rep.Coverage()
+			if len(rep.Uncovered) > 0 && o.Warn != nil {
+				o.Warn(fmt.Sprintf("variant %s: %s: %d of %d conv/matmul layers have no record and are simulated as float (--allow-missing-records), e.g. %q", sp.Name, sp.Calib, len(rep.Uncovered), rep.Cubes, rep.Uncovered[0]))
 			}
 			prog, v.hooks = s.Program(), s.Hooks()
 		}
@@ -145,6 +159,17 @@ func (e *Engine) Variants() []string {
 		ns = append(ns, v.name)
 	}
 	return ns
+}
+
+// Coverage is the calibration coverage of variant name (quant.Report's),
+// "" for float.
+func (e *Engine) Coverage(name string) string {
+	for _, v := range e.variants {
+		if v.name == name {
+			return v.coverage
+		}
+	}
+	return ""
 }
 
 // Tensors describes the streamed tensors.

@@ -63,7 +63,13 @@ func Main(ctx context.Context, env Env, args []string) int {
 		usage(env.Stderr, cmds)
 		return 2
 	}
-	if err := c.run(ctx, env, args[1:]); err != nil {
+	// A progress bar leaves its line open; whatever is printed next (an
+	// error, say) starts on a line of its own.
+	lt := &lineTracker{w: env.Stderr}
+	env.Stderr = lt
+	err := c.run(ctx, env, args[1:])
+	lt.endLine()
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
@@ -76,6 +82,28 @@ func Main(ctx context.Context, env Env, args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// lineTracker passes writes through and remembers whether the last byte
+// ended a line.
+type lineTracker struct {
+	w    io.Writer
+	open bool
+}
+
+func (l *lineTracker) Write(p []byte) (int, error) {
+	n, err := l.w.Write(p)
+	if n > 0 {
+		l.open = p[n-1] != '\n'
+	}
+	return n, err
+}
+
+func (l *lineTracker) endLine() {
+	if l.open {
+		io.WriteString(l.w, "\n")
+		l.open = false
+	}
 }
 
 func usage(w io.Writer, cmds map[string]command) {

@@ -29,6 +29,7 @@ type evalVariant struct {
 	BoxShiftPx *float64 `json:"box_shift_px"` // vs float; null without a float variant
 	Matched    *float64 `json:"matched"`      // share of confident float boxes found again
 	Points     int      `json:"quant_points"`
+	Coverage   string   `json:"coverage,omitempty"` // records used of a full file's, conv/matmul layers covered
 	Seconds    float64  `json:"seconds"`
 }
 
@@ -63,6 +64,7 @@ func runEval(ctx context.Context, env Env, args []string) error {
 	threads := fs.Int("threads", 0, "engine threads (0: all cores)")
 	loader := addModelFlags(fs)
 	resultsDir := fs.String("results", "", "also write each variant's detections as COCO results JSON (DIR/NAME.json)")
+	records := addRecordFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -77,7 +79,7 @@ func runEval(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := evaluate(ctx, env, m, *model, *data, variants, pl, *threads, *resultsDir)
+	res, err := evaluate(ctx, env, m, *model, *data, variants, pl, *threads, *resultsDir, records)
 	if err != nil {
 		return err
 	}
@@ -92,7 +94,7 @@ func runEval(ctx context.Context, env Env, args []string) error {
 	return nil
 }
 
-func evaluate(ctx context.Context, env Env, m *onnx.Model, modelPath, data string, variants []string, pl quant.Placement, threads int, resultsDir string) (*evalOutput, error) {
+func evaluate(ctx context.Context, env Env, m *onnx.Model, modelPath, data string, variants []string, pl quant.Placement, threads int, resultsDir string, records *recordPolicy) (*evalOutput, error) {
 	set, err := loadDataset(m, data)
 	if err != nil {
 		return nil, err
@@ -122,14 +124,14 @@ func evaluate(ctx context.Context, env Env, m *onnx.Model, modelPath, data strin
 			if err != nil {
 				return nil, err
 			}
-			sim, rep, err := quant.New(m, f, quant.Options{Placement: pl, Threads: threads})
+			if _, err := records.check(env, "eval", m, f); err != nil {
+				return nil, err
+			}
+			sim, rep, err := quant.New(m, f, records.options(quant.Options{Placement: pl, Threads: threads}))
 			if err != nil {
 				return nil, err
 			}
-			if len(rep.Unmatched) > 0 {
-				fmt.Fprintf(env.Stderr, "nniescope eval: %s: %d record(s) name no node of the model, e.g. %q\n", file, len(rep.Unmatched), rep.Unmatched[0])
-			}
-			prog, hooks, row.Points = sim.Program(), sim.Hooks(), rep.Points
+			prog, hooks, row.Points, row.Coverage = sim.Program(), sim.Hooks(), rep.Points, rep.Coverage()
 		}
 		det, err := detect.New(prog)
 		if err != nil {
@@ -184,16 +186,22 @@ func printEvalTable(w io.Writer, r *evalOutput, md bool) {
 		}
 		return fmt.Sprintf(format, *p)
 	}
+	cov := func(v evalVariant) string {
+		if v.Coverage == "" {
+			return "-"
+		}
+		return v.Coverage
+	}
 	if md {
-		fmt.Fprintf(w, "| variant | AP | AP50 | AP75 | box shift vs float (px) | float boxes kept |\n|---|---|---|---|---|---|\n")
+		fmt.Fprintf(w, "| variant | AP | AP50 | AP75 | box shift vs float (px) | float boxes kept | calibration records |\n|---|---|---|---|---|---|---|\n")
 		for _, v := range r.Variants {
-			fmt.Fprintf(w, "| %s | %.3f | %.3f | %.3f | %s | %s |\n", v.Name, v.AP, v.AP50, v.AP75, f(v.BoxShiftPx, "%.2f"), f(v.Matched, "%.2f"))
+			fmt.Fprintf(w, "| %s | %.3f | %.3f | %.3f | %s | %s | %s |\n", v.Name, v.AP, v.AP50, v.AP75, f(v.BoxShiftPx, "%.2f"), f(v.Matched, "%.2f"), cov(v))
 		}
 		return
 	}
 	fmt.Fprintf(w, "%s on %s (%d images), placement %s\n", r.Model, r.Data, r.Images, r.Placement)
-	fmt.Fprintf(w, "%-12s %7s %7s %7s %10s %8s %7s\n", "variant", "AP", "AP50", "AP75", "shift px", "kept", "sec")
+	fmt.Fprintf(w, "%-12s %7s %7s %7s %10s %8s %7s  %s\n", "variant", "AP", "AP50", "AP75", "shift px", "kept", "sec", "calibration records")
 	for _, v := range r.Variants {
-		fmt.Fprintf(w, "%-12s %7.3f %7.3f %7.3f %10s %8s %7.1f\n", v.Name, v.AP, v.AP50, v.AP75, f(v.BoxShiftPx, "%.2f"), f(v.Matched, "%.2f"), v.Seconds)
+		fmt.Fprintf(w, "%-12s %7.3f %7.3f %7.3f %10s %8s %7.1f  %s\n", v.Name, v.AP, v.AP50, v.AP75, f(v.BoxShiftPx, "%.2f"), f(v.Matched, "%.2f"), v.Seconds, cov(v))
 	}
 }

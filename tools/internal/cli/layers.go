@@ -20,6 +20,7 @@ func runLayers(ctx context.Context, env Env, args []string) error {
 	placement := fs.String("placement", string(quant.DefaultPlacement), "where the chip quantizes (docs/QUANT.md)")
 	threads := fs.Int("threads", 0, "engine threads (0: all cores)")
 	loader := addModelFlags(fs)
+	records := addRecordFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -45,7 +46,10 @@ func runLayers(ctx context.Context, env Env, args []string) error {
 	if *maxImages > 0 && len(files) > *maxImages {
 		files = files[:*maxImages]
 	}
-	sim, _, err := quant.New(m, f, quant.Options{Placement: pl, Threads: *threads})
+	if _, err := records.check(env, "layers", m, f); err != nil {
+		return err
+	}
+	sim, rep, err := quant.New(m, f, records.options(quant.Options{Placement: pl, Threads: *threads}))
 	if err != nil {
 		return err
 	}
@@ -55,6 +59,7 @@ func runLayers(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	res.Placement = string(pl)
+	res.Coverage = rep.Coverage()
 	if *jsonOut != "" {
 		if err := writeJSON(env.Stdout, *jsonOut, res); err != nil {
 			return err
@@ -63,7 +68,7 @@ func runLayers(ctx context.Context, env Env, args []string) error {
 			return nil
 		}
 	}
-	fmt.Fprintf(env.Stdout, "%d layers over %d images, placement %s; worst isolated SQNR first\n", len(res.Layers), res.Images, pl)
+	fmt.Fprintf(env.Stdout, "%d layers over %d images, placement %s, calibration %s: %s; worst isolated SQNR first\n", len(res.Layers), res.Images, pl, *calibPath, res.Coverage)
 	fmt.Fprintf(env.Stdout, "%-44s %-8s %-8s %9s %9s %9s %10s\n", "layer", "op", "branch", "iso cos", "iso dB", "cum dB", "cum maxabs")
 	for i, l := range res.Layers {
 		if i == *top {

@@ -3,6 +3,10 @@ package cli
 import (
 	"flag"
 	"fmt"
+	"strings"
+
+	"github.com/nniescope/nniescope/shared/calib"
+	"github.com/nniescope/nniescope/shared/quant"
 
 	"github.com/nniescope/nniescope/shared/dataset"
 	"github.com/nniescope/nniescope/shared/detect"
@@ -54,4 +58,74 @@ func loadDataset(m *onnx.Model, dir string) (*dataset.Set, error) {
 		return nil, err
 	}
 	return dataset.Load(dir, classes)
+}
+
+// recordPolicy is what a command does with a calibration file that lacks
+// records for some of the model's conv/matmul layers: refuse it (the
+// default: the simulation would report float layers as quantized), or with
+// --allow-missing-records simulate them as float and say which.
+type recordPolicy struct{ allow bool }
+
+func addRecordFlags(fs *flag.FlagSet) *recordPolicy {
+	p := &recordPolicy{}
+	fs.BoolVar(&p.allow, "allow-missing-records", false, "simulate a calibration file that lacks records for some conv/matmul layers, leaving those layers float (they are named on stderr); without it such a file is refused")
+	return p
+}
+
+// check maps f onto m, applies the policy and says on stderr what does not
+// map; the report's Coverage goes into the command's table.
+func (p *recordPolicy) check(env Env, cmd string, m *onnx.Model, f *calib.File) (*quant.Report, error) {
+	rep, err := quant.Map(m, f)
+	if err != nil {
+		return nil, err
+	}
+	if len(rep.Mismatched) > 0 {
+		return nil, fmt.Errorf("quant: %s: %s (and %d more): the file was made for another model", f.Name, rep.Mismatched[0], len(rep.Mismatched)-1)
+	}
+	if len(rep.Unmatched) > 0 {
+		fmt.Fprintf(env.Stderr, "nniescope %s: %s: %d record(s) name no node of the model, e.g. %q\n", cmd, f.Name, len(rep.Unmatched), rep.Unmatched[0])
+	}
+	if len(rep.Uncovered) > 0 {
+		if !p.allow {
+			return nil, fmt.Errorf("%w: %s has no record for %d of the %d conv/matmul layers of the model (e.g. %q): a simulation cannot calibrate them as ATC would; calibrate the whole model (nniescope calib), or pass --allow-missing-records to simulate them as float",
+				quant.ErrMissingRecords, f.Name, len(rep.Uncovered), rep.Cubes, rep.Uncovered[0])
+		}
+		fmt.Fprintf(env.Stderr, "nniescope %s: %s: %d of %d conv/matmul layers have no record and are simulated as float (--allow-missing-records): %s\n",
+			cmd, f.Name, len(rep.Uncovered), rep.Cubes, firstNames(rep.Uncovered, 5))
+	}
+	if n := len(rep.Missing) - len(rep.Uncovered); n > 0 {
+		fmt.Fprintf(env.Stderr, "nniescope %s: %s: %d other layer(s) have no record; their activations stay float: %s\n", cmd, f.Name, n, firstNames(without(rep.Missing, rep.Uncovered), 5))
+	}
+	return rep, nil
+}
+
+func (p *recordPolicy) options(o quant.Options) quant.Options {
+	o.AllowMissing = p.allow
+	return o
+}
+
+// firstNames lists up to n names, quoted, and how many more there are.
+func firstNames(names []string, n int) string {
+	q := make([]string, 0, n)
+	for i, s := range names {
+		if i == n {
+			return strings.Join(q, ", ") + fmt.Sprintf(" and %d more", len(names)-n)
+		}
+		q = append(q, fmt.Sprintf("%q", s))
+	}
+	return strings.Join(q, ", ")
+}
+
+func without(all, drop []string) []string {
+	d := map[string]bool{}
+	for _, s := range drop {
+		d[s] = true
+	}
+	var out []string
+	for _, s := range all {
+		if !d[s] {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -3,7 +3,9 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -14,6 +16,7 @@ import (
 	"github.com/nniescope/nniescope/shared/wire"
 	"github.com/nniescope/nniescope/shared/yolo"
 	"github.com/nniescope/nniescope/tools/internal/wasmhost"
+	"github.com/nniescope/nniescope/webui"
 )
 
 // recordingIndex is the directory layout of a recording (decode requests
@@ -119,10 +122,10 @@ type replayVariant struct {
 }
 
 func runReplay(ctx context.Context, env Env, args []string) error {
-	fs := newFlagSet(env, "replay", "replay --recording DIR [--labels DATASET_DIR] [--module bin/nniescope.wasm] [--json out.json]")
-	rec := fs.String("recording", "", "recording directory (index.json + decode requests)")
+	fs := newFlagSet(env, "replay", "replay --recording FILE.nsw|DIR [--labels DATASET_DIR] [--module FILE.wasm] [--json out.json]")
+	rec := fs.String("recording", "", "a board stream recording (.nsw), or a directory of decode requests with index.json")
 	labels := fs.String("labels", "", "dataset directory with the frames' ground truth (images/ + labels/), for AP")
-	module := fs.String("module", "bin/nniescope.wasm", "post-process module (go tool task wasm:build)")
+	module := fs.String("module", "", "post-process module to run (default: the one built into this binary)")
 	classes := fs.Int("classes", 80, "class count, for the ground truth")
 	jsonOut := fs.String("json", "", "write the summary as JSON (- for stdout)")
 	if err := parse(fs, args); err != nil {
@@ -135,11 +138,15 @@ func runReplay(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if r := frames.nsw; r != nil && r.DroppedFrom >= 0 {
+		fmt.Fprintf(env.Stderr, "nniescope replay: %s: no index (the recorder did not close); kept the %d complete message(s), dropped bytes %d..%d (%d bytes: a message cut off at the end, or a corrupt length)\n",
+			*rec, r.Len(), r.DroppedFrom, r.Size, r.Size-r.DroppedFrom)
+	}
 	cache, _ := os.UserCacheDir()
 	if cache != "" {
 		cache = filepath.Join(cache, "nniescope", "wazero")
 	}
-	mod, err := wasmhost.LoadFile(ctx, *module, cache)
+	mod, err := loadModule(ctx, *module, cache)
 	if err != nil {
 		return err
 	}
@@ -196,6 +203,9 @@ func runReplay(ctx context.Context, env Env, args []string) error {
 		}
 		bar.update(i + 1)
 	}
+	if len(rows) == 0 {
+		return fmt.Errorf("recording %s: %d message(s), none with results to decode", *rec, frames.len())
+	}
 	var out []replayVariant
 	for name, row := range rows {
 		if r := runs[name]; r != nil {
@@ -224,4 +234,17 @@ func runReplay(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintln(env.Stdout, line)
 	}
 	return nil
+}
+
+// loadModule loads the post-process module: path when given, else the one
+// embedded in this binary with the web UI (the build copies it there).
+func loadModule(ctx context.Context, path, cache string) (*wasmhost.Module, error) {
+	if path != "" {
+		return wasmhost.LoadFile(ctx, path, cache)
+	}
+	b, err := fs.ReadFile(webui.FS(), "nniescope.wasm")
+	if err != nil {
+		return nil, errors.New("this nniescope was built without the post-process module (build it with `go tool task build`), or pass --module FILE.wasm")
+	}
+	return wasmhost.Load(ctx, b, cache)
 }

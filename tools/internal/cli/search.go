@@ -25,6 +25,7 @@ func runSearch(ctx context.Context, env Env, args []string) error {
 	proxy := fs.Int("proxy-images", 4, "images for the sensitivity proxy")
 	threads := fs.Int("threads", 0, "engine threads (0: all cores)")
 	loader := addModelFlags(fs)
+	records := addRecordFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -50,13 +51,21 @@ func runSearch(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	var coverage [2]string
+	for i, f := range []*calib.File{f8, f16} {
+		rep, err := records.check(env, "search", m, f)
+		if err != nil {
+			return err
+		}
+		coverage[i] = rep.Coverage()
+	}
 	set, err := loadDataset(m, *data)
 	if err != nil {
 		return err
 	}
 	bars := map[string]*progress{}
 	res, err := mixed.Search(ctx, m, f8, f16, set, mixed.Options{
-		MaxDrop: *maxDrop, VsFloat: *vs == "float", BudgetMS: *budget, Placement: pl, ProxyImages: *proxy, Threads: *threads,
+		MaxDrop: *maxDrop, VsFloat: *vs == "float", BudgetMS: *budget, Placement: pl, ProxyImages: *proxy, Threads: *threads, AllowMissing: records.allow,
 	}, func(phase string, done, total int) {
 		b := bars[phase]
 		if b == nil {
@@ -68,6 +77,7 @@ func runSearch(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	res.Coverage8, res.Coverage16 = coverage[0], coverage[1]
 	mixedFile := f8
 	if len(res.Layers) > 0 {
 		if mixedFile, err = f8.Splice(f16, res.Layers...); err != nil {
@@ -87,6 +97,7 @@ func runSearch(ctx context.Context, env Env, args []string) error {
 	}
 	w := env.Stdout
 	fmt.Fprintf(w, "reference %s AP %.4f, target %.4f (max drop %.2f AP points), placement %s\n", res.Reference, res.ReferenceAP, res.TargetAP, *maxDrop, pl)
+	fmt.Fprintf(w, "calibration records: %s %s, %s %s\n", *c8, res.Coverage8, *c16, res.Coverage16)
 	fmt.Fprintf(w, "top of the sensitivity proxy (each layer alone in 8-bit):\n")
 	for i, s := range res.Sensitivity {
 		if i == 5 {
