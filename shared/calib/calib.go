@@ -56,12 +56,52 @@ func knownType(dt string) bool {
 	return ok || dt == F16 || dt == F32
 }
 
-// File is a parsed calibration file. Layers index its layer blocks in
-// order; edits go through Layer methods or whole-layer replacement.
+// File is a parsed calibration file. Its text tree (every field as
+// written, unknown ones included, so that Format reproduces the file byte
+// for byte) is the one source of truth; Layers and Layer are a decoded,
+// read-only view of its layer blocks, rebuilt whenever the tree changes.
+// A file changes only as a whole: Splice and Clone return new files, New
+// builds one from typed records.
 type File struct {
 	Name   string // for error messages
 	fields []*Field
-	Layers []*Layer
+	layers []*Layer
+	byName map[string]*Layer
+}
+
+// Layers is the file's layer records in order. Treat them as read-only:
+// they are decoded from the text, and changing them changes nothing that
+// Format writes.
+func (f *File) Layers() []*Layer { return f.layers }
+
+// index decodes the layer blocks of the text tree into the typed view.
+func (f *File) index() error {
+	f.layers, f.byName = nil, map[string]*Layer{}
+	lines := map[string]int{}
+	for _, fl := range f.fields {
+		switch fl.Name {
+		case "layer":
+			if !fl.IsMessage {
+				return posErr(f.Name, fl, "layer must be a block")
+			}
+			l, err := decodeLayer(fl, f.Name)
+			if err != nil {
+				return err
+			}
+			if prev, dup := lines[l.Name]; dup {
+				return posErr(f.Name, fl, fmt.Sprintf("layer %q is also defined at line %d", l.Name, prev))
+			}
+			lines[l.Name] = fl.Line
+			f.layers = append(f.layers, l)
+			f.byName[l.Name] = l
+		case "version":
+		default:
+			if err := suspicious(f.Name, fl, "layer", "version"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Factor is a FactorParam: how one tensor is quantized. x ≈ (q − offset) /
@@ -100,30 +140,10 @@ func Parse(src, name string) (*File, error) {
 		return nil, err
 	}
 	f := &File{Name: name, fields: fields}
-	seen := map[string]int{}
-	for _, fl := range fields {
-		switch fl.Name {
-		case "layer":
-			if !fl.IsMessage {
-				return nil, posErr(name, fl, "layer must be a block")
-			}
-			l, err := decodeLayer(fl, name)
-			if err != nil {
-				return nil, err
-			}
-			if prev, dup := seen[l.Name]; dup {
-				return nil, posErr(name, fl, fmt.Sprintf("layer %q is also defined at line %d", l.Name, prev))
-			}
-			seen[l.Name] = fl.Line
-			f.Layers = append(f.Layers, l)
-		case "version":
-		default:
-			if err := suspicious(name, fl, "layer", "version"); err != nil {
-				return nil, err
-			}
-		}
+	if err := f.index(); err != nil {
+		return nil, err
 	}
-	if len(f.Layers) == 0 {
+	if len(f.layers) == 0 {
 		return nil, fmt.Errorf("calib: %s: no layer records (not a calibration_param.txt?)", name)
 	}
 	return f, nil
@@ -270,14 +290,7 @@ func (f *File) Save(path string) error {
 }
 
 // Layer returns the record of a layer name, or nil.
-func (f *File) Layer(name string) *Layer {
-	for _, l := range f.Layers {
-		if l.Name == name {
-			return l
-		}
-	}
-	return nil
-}
+func (f *File) Layer(name string) *Layer { return f.byName[name] }
 
 // Splice returns a copy of f in which each named layer's record is
 // replaced by (or, when f lacks it, appended from) the record in from —
@@ -290,10 +303,6 @@ func (f *File) Splice(from *File, names ...string) (*File, error) {
 			return nil, fmt.Errorf("calib: splice: layer %q is not in %s", name, from.Name)
 		}
 		cp := src.field.clone()
-		l, err := decodeLayer(cp, out.Name)
-		if err != nil {
-			return nil, err
-		}
 		replaced := false
 		for i, fl := range out.fields {
 			if fl.Name == "layer" && fl.IsMessage {
@@ -307,13 +316,8 @@ func (f *File) Splice(from *File, names ...string) (*File, error) {
 		if !replaced {
 			out.fields = append(out.fields, cp)
 		}
-		for i, ol := range out.Layers {
-			if ol.Name == name {
-				out.Layers[i] = l
-			}
-		}
-		if !replaced {
-			out.Layers = append(out.Layers, l)
+		if err := out.index(); err != nil {
+			return nil, fmt.Errorf("calib: splice: layer %q: %w", name, err)
 		}
 	}
 	return out, nil
@@ -323,28 +327,27 @@ func (f *File) Splice(from *File, names ...string) (*File, error) {
 func (f *File) Clone() *File {
 	out := &File{Name: f.Name}
 	for _, fl := range f.fields {
-		cp := fl.clone()
-		out.fields = append(out.fields, cp)
-		if fl.Name == "layer" && fl.IsMessage {
-			l, _ := decodeLayer(cp, f.Name) // decoded once already
-			out.Layers = append(out.Layers, l)
-		}
+		out.fields = append(out.fields, fl.clone())
+	}
+	if err := out.index(); err != nil {
+		panic(fmt.Sprintf("calib: a clone of a decoded file does not decode: %v", err)) // f decoded the same tree
 	}
 	return out
 }
 
 // New builds a file from typed layers (the calibrator's output), with the
-// version header ATC writes.
-func New(layers []Layer) *File {
+// version header ATC writes. A record that would not read back (an unknown
+// data type, a bad scale, a name used twice) is an error naming it.
+func New(layers []Layer) (*File, error) {
 	f := &File{Name: "<generated>"}
 	f.fields = append(f.fields, &Field{Name: "version", Value: "65536"})
 	for i := range layers {
-		fl := encodeLayer(&layers[i])
-		f.fields = append(f.fields, fl)
-		l, _ := decodeLayer(fl, f.Name)
-		f.Layers = append(f.Layers, l)
+		f.fields = append(f.fields, encodeLayer(&layers[i]))
 	}
-	return f
+	if err := f.index(); err != nil {
+		return nil, fmt.Errorf("calib: new file: %w", err)
+	}
+	return f, nil
 }
 
 func encodeLayer(l *Layer) *Field {

@@ -20,8 +20,8 @@ func TestRealATCFileRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f.Layers) != 167 {
-		t.Fatalf("%d layers, want 167", len(f.Layers))
+	if len(f.Layers()) != 167 {
+		t.Fatalf("%d layers, want 167", len(f.Layers()))
 	}
 	if got := f.Format(); got != string(b) {
 		i := 0
@@ -162,8 +162,33 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			t.Fatalf("formatted output does not parse: %v\n%s", err, fl.Format())
 		}
-		if len(again.Layers) != len(fl.Layers) {
-			t.Fatalf("%d layers after a round trip, had %d", len(again.Layers), len(fl.Layers))
+		if len(again.Layers()) != len(fl.Layers()) {
+			t.Fatalf("%d layers after a round trip, had %d", len(again.Layers()), len(fl.Layers()))
 		}
 	})
+}
+
+// TestNewRefusesRecordsThatDoNotReadBack: New reports a record it cannot
+// decode, naming it, instead of keeping a nil layer (Layer then panicked).
+func TestNewRefusesRecordsThatDoNotReadBack(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		layers []Layer
+		want   string
+	}{
+		{"unknown data type", []Layer{{Name: "a", CalcDataType: "X8"}}, "X8"},
+		{"zero scale", []Layer{{Name: "b", CalcDataType: S8, Inputs: []Factor{{DataType: S8, Scale: []float64{0}, Offset: []float64{0}}}}}, "scale 0"},
+		{"name twice", []Layer{{Name: "c", CalcDataType: S8}, {Name: "c", CalcDataType: S8}}, `layer "c" is also defined`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := New(tc.layers)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("New: %v (file %v), want an error with %q", err, f, tc.want)
+			}
+		})
+	}
+	f, err := New([]Layer{{Name: "ok", CalcDataType: S8}})
+	if err != nil || f.Layer("ok") == nil || len(f.Layers()) != 1 {
+		t.Fatalf("a valid record: %v", err)
+	}
 }

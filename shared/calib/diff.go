@@ -22,7 +22,7 @@ func (d Difference) String() string {
 // Diff lists the layers whose records differ, in a's order then b's extras.
 func Diff(a, b *File) []Difference {
 	var out []Difference
-	for _, la := range a.Layers {
+	for _, la := range a.Layers() {
 		lb := b.Layer(la.Name)
 		if lb == nil {
 			out = append(out, Difference{Layer: la.Name, What: "only in " + a.Name})
@@ -52,7 +52,7 @@ func Diff(a, b *File) []Difference {
 			}
 		}
 	}
-	for _, lb := range b.Layers {
+	for _, lb := range b.Layers() {
 		if a.Layer(lb.Name) == nil {
 			out = append(out, Difference{Layer: lb.Name, What: "only in " + b.Name})
 		}

@@ -192,7 +192,7 @@ func Calibrate(ctx context.Context, m *onnx.Model, images []string, o CalibOptio
 		}
 		layers = append(layers, l)
 	}
-	return calib.New(layers), nil
+	return calib.New(layers)
 }
 
 // calcType types a record as ATC does: CUBE ops and pure data movement run

@@ -189,7 +189,7 @@ func TestRealATCFileMapsOntoYOLOv8n(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("ATC file: %d records, %d map to yolov8n-512x288 nodes, graph input %q, %d unmatched (e.g. %v), %d convs without record (e.g. %v), %d do not fit (e.g. %v)",
-		len(f.Layers), rep.Mapped, rep.Input, len(rep.Unmatched), first(rep.Unmatched, 5), len(rep.Uncovered), first(rep.Uncovered, 5), len(rep.Mismatched), first(rep.Mismatched, 2))
+		len(f.Layers()), rep.Mapped, rep.Input, len(rep.Unmatched), first(rep.Unmatched, 5), len(rep.Uncovered), first(rep.Uncovered, 5), len(rep.Mismatched), first(rep.Mismatched, 2))
 	// Simulating with it must refuse, naming a record that does not fit.
 	if _, _, err := New(m, f, Options{}); err == nil || !strings.Contains(err.Error(), "weight scales for 80 output channels") {
 		t.Fatalf("simulating yolov8n with the face model's file: %v", err)

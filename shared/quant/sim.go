@@ -138,7 +138,7 @@ func mapRecords(base *engine.Program, m *onnx.Model, f *calib.File) (*Report, ma
 		inputs[in.Name] = true
 	}
 	weights := map[string]*tensor.Tensor{}
-	for _, l := range f.Layers {
+	for _, l := range f.Layers() {
 		n := byName[l.Name]
 		switch {
 		case n != nil:
@@ -171,7 +171,7 @@ func mapRecords(base *engine.Program, m *onnx.Model, f *calib.File) (*Report, ma
 		}
 	}
 	if rep.Mapped == 0 {
-		return nil, nil, fmt.Errorf("quant: %s: none of its %d layer records names a node of %s (a file for another model?)", f.Name, len(f.Layers), m.Source)
+		return nil, nil, fmt.Errorf("quant: %s: none of its %d layer records names a node of %s (a file for another model?)", f.Name, len(f.Layers()), m.Source)
 	}
 	for _, n := range base.Nodes() {
 		has := f.Layer(n.Name) != nil

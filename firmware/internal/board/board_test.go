@@ -237,6 +237,11 @@ func streamsDecodableFrames(t *testing.T, su setup) {
 
 func TestStartupErrors(t *testing.T) {
 	dir := t.TempDir()
+	// A calibration file with one record of the demo model: the sim engine
+	// must refuse to stream it as 8-bit.
+	partial := filepath.Join(dir, "partial.txt")
+	os.WriteFile(partial, []byte("layer {\n  name: \"/model.0/conv/Conv\"\n  calc_data_type: S8\n}\n"), 0o644)
+	demo := demoframes.ModelFile(t)
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -246,6 +251,7 @@ func TestStartupErrors(t *testing.T) {
 		{[]string{"--listen", "0.0.0.0:0"}, "set --token"},
 		{[]string{"--engine", "svp"}, map[bool]string{false: "build tag svp", true: "needs --om"}[svpBuilt]},
 		{[]string{"--variant", "float=x.txt"}, "takes no calibration file"},
+		{[]string{"--model", demo, "--variant", "int8=" + partial}, "--allow-missing-records"},
 	} {
 		var logs bytes.Buffer
 		err := Run(context.Background(), tc.args, &logs, nil)

@@ -55,7 +55,7 @@ func runCalib(ctx context.Context, env Env, args []string) error {
 	if err := f.Save(*out); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "wrote %s: %d layer records from %d images (%d-bit, %s)\n", *out, len(f.Layers), len(files), *bits, *method)
+	fmt.Fprintf(env.Stdout, "wrote %s: %d layer records from %d images (%d-bit, %s)\n", *out, len(f.Layers()), len(files), *bits, *method)
 	return nil
 }
 

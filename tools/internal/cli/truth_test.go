@@ -1,0 +1,243 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/nniescope/nniescope/internal/demoframes"
+	"github.com/nniescope/nniescope/shared/calib"
+	"github.com/nniescope/nniescope/shared/recording"
+	"github.com/nniescope/nniescope/shared/wire"
+	"github.com/nniescope/nniescope/shared/yolo"
+	"github.com/nniescope/nniescope/webui"
+)
+
+// truthFixture is what the mistakes table runs on: the demo model, labelled
+// synthetic scenes, the same images without labels, full 8- and 16-bit
+// calibration files, one holding only the first five records, and a
+// recording cut off in its last message.
+type truthFixture struct {
+	model, data, noLabels  string
+	c8, c16, partial, trun string
+	dir                    string
+}
+
+func newTruthFixture(t *testing.T) truthFixture {
+	t.Helper()
+	model, data := demoData(t, 3)
+	dir := t.TempDir()
+	fx := truthFixture{model: model, data: data, dir: dir}
+	fx.noLabels = filepath.Join(dir, "nolabels")
+	os.MkdirAll(filepath.Join(fx.noLabels, "images"), 0o755)
+	b, _ := os.ReadFile(filepath.Join(data, "images", "000000.png"))
+	os.WriteFile(filepath.Join(fx.noLabels, "images", "000000.png"), b, 0o644)
+	for bits, p := range map[string]*string{"8": &fx.c8, "16": &fx.c16} {
+		*p = filepath.Join(dir, "int"+bits+".txt")
+		if code, _, stderr := run(t, "calib", "--model", model, "--images", data, "--bits", bits, "-o", *p); code != 0 {
+			t.Fatalf("calib %s: %s", bits, stderr)
+		}
+	}
+	full, err := calib.Load(fx.c8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx.partial = filepath.Join(dir, "partial.txt")
+	var first []calib.Layer
+	for _, l := range full.Layers()[:5] {
+		first = append(first, *l)
+	}
+	part, err := calib.New(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := part.Save(fx.partial); err != nil {
+		t.Fatal(err)
+	}
+	fx.trun = writeCutRecording(t, dir)
+	return fx
+}
+
+// writeCutRecording writes two result messages of the demo model's heads
+// with no index, the second cut short, as a board killed mid-write leaves
+// a recording.
+func writeCutRecording(t *testing.T, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, "cut.nsw")
+	var buf bytes.Buffer
+	for i, req := range demoframes.Requests(t)[:2] {
+		r, err := yolo.ParseRequest(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := &wire.Result{Header: wire.Header{Seq: uint64(i + 1)}, Variant: "float",
+			Geometry: wire.Geometry{SrcW: r.Unbox.SrcW, SrcH: r.Unbox.SrcH, InW: uint32(r.Input[0]), InH: uint32(r.Input[1]), Scale: r.Unbox.Scale, PadLeft: r.Unbox.PadLeft, PadTop: r.Unbox.PadTop}}
+		for k, raw := range r.Tensors {
+			res.Tensors = append(res.Tensors, wire.Tensor{Name: demoframes.HeadOutputs()[k], Raw: raw})
+		}
+		msg := wire.AppendResult(nil, res)
+		var n [4]byte
+		n[0], n[1], n[2], n[3] = byte(len(msg)), byte(len(msg)>>8), byte(len(msg)>>16), byte(len(msg)>>24)
+		buf.Write(n[:])
+		buf.Write(msg)
+	}
+	b := buf.Bytes()
+	if err := os.WriteFile(path, b[:len(b)-1000], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := recording.Open(path)
+	if err != nil || r.Len() != 1 || !r.Recovered {
+		t.Fatalf("the cut recording should open with one message: %v", err)
+	}
+	r.Close()
+	return path
+}
+
+// TestCommandMistakes runs each command with a mistake a new user makes
+// and checks the answer: the exit code, and a message that names the flag,
+// file or field and says what was expected.
+func TestCommandMistakes(t *testing.T) {
+	fx := newTruthFixture(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want []string // in stderr, or stdout for help
+		not  []string
+	}{
+		{"run without --image", []string{"run", "--model", fx.model}, 2, []string{"missing --image (JPEG or PNG image)"}, nil},
+		{"search without --calib16", []string{"search", "--model", fx.model, "--calib8", fx.c8, "--data", fx.data, "-o", filepath.Join(fx.dir, "m.txt")}, 2, []string{"missing --calib16"}, nil},
+		{"eval without --variant", []string{"eval", "--model", fx.model, "--data", fx.data}, 2, []string{"missing --variant"}, nil},
+		{"run --help shows defaults as written", []string{"run", "--help"}, 0, []string{"(default 0.7)", "(default 0.25)"}, []string{"0.6999"}},
+		{"demo --help names the board flag's type", []string{"demo", "--help"}, 0, []string{"-board string"}, []string{"-board go run"}},
+		{"calib diff --help", []string{"calib", "diff", "--help"}, 0, []string{"calib diff a.txt b.txt"}, nil},
+		{"calib diff with one file", []string{"calib", "diff", fx.c8}, 2, []string{"want two calibration files, have 1"}, nil},
+		{"calib splice of a missing file says calib once", []string{"calib", "splice", "--base", filepath.Join(fx.dir, "none.txt"), "--from", fx.c16, "--layer", "/model.22/Mul_2", "-o", filepath.Join(fx.dir, "s.txt")}, 1, []string{"none.txt"}, []string{"calib: calib:"}},
+		{"a model passed as --image", []string{"run", "--model", fx.model, "--image", fx.model}, 1, []string{"demo.onnx: not an image (want a JPEG or PNG file)"}, nil},
+		{"eval on a folder that does not exist", []string{"eval", "--model", fx.model, "--data", filepath.Join(fx.dir, "nope"), "--variant", "float"}, 1, []string{"nope does not exist"}, []string{"empty"}},
+		{"eval on images without labels", []string{"eval", "--model", fx.model, "--data", fx.noLabels, "--variant", "float"}, 1, []string{"no ground truth", "no labels/ folder"}, []string{"-1.000"}},
+		{"eval with a partial calibration file", []string{"eval", "--model", fx.model, "--data", fx.data, "--variant", fx.partial}, 1, []string{"partial.txt has no record for", "--allow-missing-records"}, nil},
+		{"layers with a partial calibration file", []string{"layers", "--model", fx.model, "--calib", fx.partial, "--images", fx.data}, 1, []string{"partial.txt has no record for", "--allow-missing-records"}, nil},
+		{"search with a partial calibration file", []string{"search", "--model", fx.model, "--calib8", fx.partial, "--calib16", fx.c16, "--data", fx.data, "-o", filepath.Join(fx.dir, "m.txt")}, 1, []string{"partial.txt has no record for", "--allow-missing-records"}, nil},
+		{"replay of a cut-off recording", []string{"replay", "--recording", fx.trun}, 0, []string{"cut.nsw: no index", "kept the 1 complete message(s), dropped bytes"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := run(t, tc.args...)
+			all := stderr + stdout
+			if code != tc.code {
+				t.Errorf("exit %d, want %d\nstderr: %s", code, tc.code, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(all, w) {
+					t.Errorf("output lacks %q:\n%s", w, all)
+				}
+			}
+			for _, w := range tc.not {
+				if strings.Contains(all, w) {
+					t.Errorf("output has %q:\n%s", w, all)
+				}
+			}
+		})
+	}
+}
+
+// TestMissingRecordsAllowed: with --allow-missing-records a partial file
+// runs, stderr names how many layers stay float, and the table's coverage
+// column says how much of the file was there; a full file says full.
+func TestMissingRecordsAllowed(t *testing.T) {
+	fx := newTruthFixture(t)
+	code, stdout, stderr := run(t, "eval", "--model", fx.model, "--data", fx.data, "--variant", fx.partial, "--variant", fx.c8, "--allow-missing-records")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "conv/matmul layers have no record and are simulated as float (--allow-missing-records)") {
+		t.Errorf("stderr does not say which layers stay float:\n%s", stderr)
+	}
+	var partial, full string
+	for _, l := range strings.Split(stdout, "\n") {
+		switch {
+		case strings.HasPrefix(l, "partial "):
+			partial = l
+		case strings.HasPrefix(l, "int8 "):
+			full = l
+		}
+	}
+	if !strings.Contains(partial, "4/") || strings.Contains(partial, " 0/") {
+		t.Errorf("partial row %q: want 4 of the file's records used (5 minus the input's)", partial)
+	}
+	// The full file: every record and every conv covered (n/n twice).
+	f := strings.Fields(full)
+	if len(f) < 5 {
+		t.Fatalf("full row %q", full)
+	}
+	recs, convs := f[len(f)-5], f[len(f)-3] // "n/n records, n/n conv/matmul layers"
+	if a, b, ok := strings.Cut(recs, "/"); !ok || a != b {
+		t.Errorf("full file records %q, want n/n", recs)
+	}
+	if a, b, ok := strings.Cut(convs, "/"); !ok || a != b {
+		t.Errorf("full file conv layers %q, want n/n", convs)
+	}
+}
+
+// cancelOnWrite cancels a context when the command first draws its
+// progress bar: an interrupt in the middle of the run, without timing.
+type cancelOnWrite struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnWrite) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if bytes.Contains(p, []byte("[")) {
+		c.cancel()
+	}
+	return c.buf.Write(p)
+}
+
+// TestInterruptBlamesNoImage: Ctrl-C during eval or calib says where the
+// run stopped, names no image, and starts on a line of its own.
+func TestInterruptBlamesNoImage(t *testing.T) {
+	fx := newTruthFixture(t)
+	for _, args := range [][]string{
+		{"eval", "--model", fx.model, "--data", fx.data, "--variant", "float"},
+		{"calib", "--model", fx.model, "--images", fx.data, "--bits", "8", "-o", filepath.Join(fx.dir, "x.txt")},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			w := &cancelOnWrite{cancel: cancel}
+			code := Main(ctx, Env{Stdout: &bytes.Buffer{}, Stderr: w}, args)
+			msg := w.buf.String()
+			if code != 1 || !strings.Contains(msg, "stopped after ") || !strings.Contains(msg, "context canceled") {
+				t.Fatalf("exit %d, stderr %q: want where it stopped", code, msg)
+			}
+			if strings.Contains(msg, ".png") {
+				t.Errorf("an interrupt blames an image: %q", msg)
+			}
+			if !strings.Contains(msg, "\nnniescope "+args[0]+": ") {
+				t.Errorf("the error is printed on the progress line: %q", msg)
+			}
+		})
+	}
+}
+
+// TestReplayOutsideTheCheckout: replay needs no module file by default (the
+// binary carries the one it was built with), so it works from any folder.
+func TestReplayOutsideTheCheckout(t *testing.T) {
+	if _, err := fs.Stat(webui.FS(), "nniescope.wasm"); err != nil {
+		t.Fatal("webui/static/nniescope.wasm is missing: run `go tool task wasm:build` (the test task does) before this test")
+	}
+	rec := writeCutRecording(t, t.TempDir())
+	t.Chdir(t.TempDir())
+	code, stdout, stderr := run(t, "replay", "--recording", rec)
+	if code != 0 || !strings.Contains(stdout, "float") || !strings.Contains(stdout, "1 frames") {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+}
