@@ -162,7 +162,24 @@ func (s *Set) Subset(n int) *Set {
 	if n >= len(s.Images) {
 		return s
 	}
-	out := &Set{Dir: s.Dir, Images: s.Images[:n], ClassToCategory: s.ClassToCategory, GT: &coco.Dataset{Categories: s.GT.Categories}}
+	return s.Select(func(i int) bool { return i < n })
+}
+
+// Select returns the images i for which keep(i) holds, with their ground
+// truth, in order.
+func (s *Set) Select(keep func(i int) bool) *Set {
+	out := &Set{Dir: s.Dir, ClassToCategory: s.ClassToCategory, GT: &coco.Dataset{Categories: s.GT.Categories}}
+	for i, im := range s.Images {
+		if keep(i) {
+			out.Images = append(out.Images, im)
+		}
+	}
+	return withGTOf(out, s)
+}
+
+// withGTOf fills out's ground truth with s's images and annotations of
+// out's images.
+func withGTOf(out, s *Set) *Set {
 	keep := map[int64]bool{}
 	for _, im := range out.Images {
 		keep[im.ID] = true

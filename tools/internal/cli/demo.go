@@ -14,6 +14,7 @@ import (
 	"github.com/nniescope/nniescope/internal/demomodel"
 	"github.com/nniescope/nniescope/shared/calib"
 	"github.com/nniescope/nniescope/shared/dataset"
+	"github.com/nniescope/nniescope/shared/metrics/coco"
 	"github.com/nniescope/nniescope/shared/mixed"
 	"github.com/nniescope/nniescope/shared/quant"
 	"github.com/nniescope/nniescope/shared/synth"
@@ -66,27 +67,39 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 		}
 		data, source = filepath.Join(dir, "val"), "synthetic"
 		extra = []string{"--synthetic-size", "256x256"}
-	} else {
-		if data == "" {
-			data = *images
-		}
-		source = "dir:" + *images
-	}
-	var err error
-	if calibFiles, err = dataset.ImageFiles(firstNonEmpty(*images, filepath.Join(dir, "calib"))); err != nil {
-		return err
-	}
-	if len(calibFiles) > 64 {
-		calibFiles = calibFiles[:64]
+	} else if data == "" {
+		data = *images
 	}
 	m, err := loader.load(env, modelPath)
 	if err != nil {
 		return err
 	}
+	set, err := loadDataset(m, data)
+	if err != nil {
+		return fmt.Errorf("%w (the search needs labelled images: --labels)", err)
+	}
+	if *model == "" {
+		if calibFiles, err = dataset.ImageFiles(filepath.Join(dir, "calib")); err != nil {
+			return err
+		}
+	} else {
+		// Your images: calibrate on one half, search and stream the other,
+		// so no score comes from an image the calibration saw.
+		var val string
+		if calibFiles, set, val, err = splitForDemo(set, filepath.Join(dir, "val")); err != nil {
+			return err
+		}
+		source = "dir:" + val
+		say("%d labelled images: calibrating on %d, searching and streaming the other %d", len(calibFiles)+len(set.Images), len(calibFiles), len(set.Images))
+	}
+	if len(calibFiles) > 64 {
+		calibFiles = calibFiles[:64]
+	}
 	files := map[int]string{}
 	for _, bits := range []int{8, 16} {
 		say("calibrating %d-bit on %d images", bits, len(calibFiles))
-		f, err := quant.Calibrate(ctx, m, calibFiles, quant.CalibOptions{Bits: bits}, nil)
+		bar := newProgress(env.Stderr, fmt.Sprintf("calib %d-bit", bits), 0)
+		f, err := quant.Calibrate(ctx, m, calibFiles, quant.CalibOptions{Bits: bits}, func(done, total int) { bar.total = total; bar.update(done) })
 		if err != nil {
 			return err
 		}
@@ -103,12 +116,16 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	set, err := loadDataset(m, data)
-	if err != nil {
-		return fmt.Errorf("%w (the search needs labelled images: --labels)", err)
-	}
 	say("searching the layers to keep in 16-bit on %d images", len(set.Images))
-	res, err := mixed.Search(ctx, m, f8, f16, set, mixed.Options{MaxDrop: 1.0, ProxyImages: 4}, nil)
+	bars := map[string]*progress{}
+	res, err := mixed.Search(ctx, m, f8, f16, set, mixed.Options{MaxDrop: 1.0, ProxyImages: 4}, func(phase string, done, total int) {
+		b := bars[phase]
+		if b == nil {
+			b = newProgress(env.Stderr, phase, total)
+			bars[phase] = b
+		}
+		b.update(done)
+	})
 	if err != nil {
 		return err
 	}
@@ -130,6 +147,7 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 		boardArgs = append(boardArgs, "--tail-op", op)
 	}
 	boardArgs = append(boardArgs, extra...)
+	say("starting the board binary (sim engine, three variants)")
 	cmd := boardCommand(ctx, *board, boardArgs)
 	cmd.Stdout, cmd.Stderr = env.Stderr, env.Stderr
 	if err := cmd.Start(); err != nil {
@@ -144,6 +162,8 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 		time.Sleep(100 * time.Millisecond)
 	}
 	say("open %s — float, 8-bit and mixed side by side, live AP per variant (Ctrl-C stops)", url)
+	// --duration counts from here: on a slow machine the calibration and
+	// the search take longer, the time the page is served does not.
 	if *duration > 0 {
 		select {
 		case <-time.After(*duration):
@@ -157,11 +177,55 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 	return nil
 }
 
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
+// splitForDemo splits a labelled set in two, alternating in file order:
+// the calibration images, and the rest as a set of its own written to
+// dir (images linked or copied, ground truth as annotations.json) for the
+// board's dir source to stream and score.
+func splitForDemo(set *dataset.Set, dir string) (calibFiles []string, scored *dataset.Set, _ string, err error) {
+	if len(set.Images) < 2 {
+		return nil, nil, "", fmt.Errorf("%s: %d labelled image(s): the demo needs at least 2 (one to calibrate on, one to score)", set.Dir, len(set.Images))
 	}
-	return b
+	for i, im := range set.Images {
+		if i%2 == 0 {
+			calibFiles = append(calibFiles, im.Path)
+		}
+	}
+	scored = set.Select(func(i int) bool { return i%2 == 1 })
+	imgDir := filepath.Join(dir, "images")
+	if err := os.MkdirAll(imgDir, 0o755); err != nil {
+		return nil, nil, "", err
+	}
+	byID := map[int64]string{}
+	for i, im := range scored.Images {
+		name := fmt.Sprintf("%06d%s", i, strings.ToLower(filepath.Ext(im.Path)))
+		dst := filepath.Join(imgDir, name)
+		if err := linkOrCopy(im.Path, dst); err != nil {
+			return nil, nil, "", err
+		}
+		byID[im.ID] = name
+		scored.Images[i].Path = dst
+	}
+	gt := *scored.GT
+	gt.Images = append([]coco.Image(nil), gt.Images...)
+	for i := range gt.Images {
+		gt.Images[i].FileName = byID[gt.Images[i].ID]
+	}
+	if err := writeJSON(nil, filepath.Join(dir, "annotations.json"), &gt); err != nil {
+		return nil, nil, "", err
+	}
+	scored.GT, scored.Dir = &gt, dir
+	return calibFiles, scored, dir, nil
+}
+
+func linkOrCopy(src, dst string) error {
+	if err := os.Link(src, dst); err == nil {
+		return nil
+	}
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, 0o644)
 }
 
 // boardCommand runs the board binary: the given path, else the one beside
