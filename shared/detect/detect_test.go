@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/nniescope/nniescope/internal/demoframes"
 	"github.com/nniescope/nniescope/internal/testassets"
 	"github.com/nniescope/nniescope/shared/detect"
 	"github.com/nniescope/nniescope/shared/engine"
@@ -93,25 +94,8 @@ func abs(v float32) float32 {
 // output0 or from the class branches of the raw heads: 80 for the COCO
 // models, 4 for the project's demo model, cut before its decode (six heads).
 func TestClasses(t *testing.T) {
-	for _, file := range []string{"yolov8n-512x288.onnx", "yolov8n-512x288-heads.onnx"} {
-		d := detector(t, file)
-		n, err := detect.Classes(d.Program())
-		d.Close()
-		if err != nil || n != 80 {
-			t.Errorf("%s: %d classes (%v), want 80", file, n, err)
-		}
-	}
-	m, err := onnx.Load("../../internal/demomodel/demo.onnx")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var heads []string
-	for i := range 3 {
-		for _, br := range []string{"cv2", "cv3"} {
-			heads = append(heads, fmt.Sprintf("/model.22/%s.%d/%s.%d.2/Conv_output_0", br, i, br, i))
-		}
-	}
-	for name, stop := range map[string][]string{"output0": nil, "heads": heads} {
+	m := demoframes.Model(t)
+	for name, stop := range map[string][]string{"output0": nil, "heads": demoframes.HeadOutputs()} {
 		p, err := engine.Compile(m, engine.Options{Threads: 1, StopAt: stop})
 		if err != nil {
 			t.Fatal(err)
@@ -119,5 +103,49 @@ func TestClasses(t *testing.T) {
 		if n, err := detect.Classes(p); err != nil || n != 4 {
 			t.Errorf("demo model, %s: %d classes (%v), want 4", name, n, err)
 		}
+	}
+	t.Run("coco-yolov8n", func(t *testing.T) {
+		for _, file := range []string{"yolov8n-512x288.onnx", "yolov8n-512x288-heads.onnx"} {
+			d := detector(t, file)
+			n, err := detect.Classes(d.Program())
+			d.Close()
+			if err != nil || n != 80 {
+				t.Errorf("%s: %d classes (%v), want 80", file, n, err)
+			}
+		}
+	})
+}
+
+// TestDemoOutput0AndHeadsAgree: the demo model decoded from output0 and
+// from its six raw heads (the cut the board streams) gives the same
+// detections on synthetic scenes: the DFL/stride decode of the heads
+// matches the graph's own.
+func TestDemoOutput0AndHeadsAgree(t *testing.T) {
+	m := demoframes.Model(t)
+	var dets [2]*detect.Detector
+	for i, stop := range [][]string{nil, demoframes.HeadOutputs()} {
+		p, err := engine.Compile(m, engine.Options{Threads: 2, StopAt: stop})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dets[i], err = detect.New(p); err != nil {
+			t.Fatal(err)
+		}
+		defer dets[i].Close()
+	}
+	for _, scene := range demoframes.Frames() {
+		img, _ := demoframes.Scene(scene)
+		var got [2][]yolo.Detection
+		for i, d := range dets {
+			r, err := d.Image(context.Background(), img, yolo.DefaultParams(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got[i] = r.Detections
+		}
+		if len(got[0]) == 0 {
+			t.Fatalf("scene %d: no detections: the comparison would be empty", scene)
+		}
+		sameDetections(t, fmt.Sprintf("scene %d heads vs output0", scene), got[1], got[0])
 	}
 }

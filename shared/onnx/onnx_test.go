@@ -2,10 +2,10 @@ package onnx_test
 
 import (
 	"errors"
-	"os"
 	"strings"
 	"testing"
 
+	"github.com/nniescope/nniescope/internal/demomodel"
 	"github.com/nniescope/nniescope/internal/onnxtest"
 	"github.com/nniescope/nniescope/internal/testassets"
 	"github.com/nniescope/nniescope/shared/onnx"
@@ -58,17 +58,14 @@ func TestDecodeTiny(t *testing.T) {
 
 func TestDecodeErrors(t *testing.T) {
 	good := onnxtest.TinyModel("Sigmoid")
-	real, err := os.ReadFile(testassets.Path(t, "models", "yolov8n-512x288.onnx"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	real := demomodel.ONNX
 	tests := []struct {
 		name string
 		data []byte
 		want string
 	}{
 		{"empty", nil, "no graph nodes"},
-		{"truncated real model", real[:len(real)/2], "not a valid protobuf"},
+		{"truncated real model (the demo model)", real[:len(real)/2], "not a valid protobuf"},
 		{"truncated tiny model", good[:len(good)-7], "bad.onnx"},
 		{"text file", []byte("hello, I am not a model\n"), "bad.onnx"},
 	}
