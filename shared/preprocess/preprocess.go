@@ -54,8 +54,11 @@ func (l Letterbox) ToSource(x, y float64) (float64, float64) {
 const MaxPixels = 100 << 20
 
 // Open decodes a JPEG or PNG file, honouring EXIF orientation; grayscale
-// and paletted images come out as RGB(A).
-func Open(path string) (image.Image, error) {
+// and paletted images come out as RGB(A). It refuses images over MaxPixels.
+func Open(path string) (image.Image, error) { return OpenLimit(path, MaxPixels) }
+
+// OpenLimit is Open with a pixel limit of its own (the board's is smaller).
+func OpenLimit(path string, maxPixels int) (image.Image, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("preprocess: %w", err)
@@ -67,8 +70,8 @@ func Open(path string) (image.Image, error) {
 		return nil, fmt.Errorf("preprocess: %s: not an image (want a JPEG or PNG file)", path)
 	case err != nil:
 		return nil, fmt.Errorf("preprocess: %s: cannot read the image header: %w", path, err)
-	case cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxPixels:
-		return nil, fmt.Errorf("preprocess: %s: %dx%d image: want at most %d megapixels", path, cfg.Width, cfg.Height, MaxPixels>>20)
+	case cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > int64(maxPixels):
+		return nil, fmt.Errorf("preprocess: %s: %dx%d image: want at most %d pixels", path, cfg.Width, cfg.Height, maxPixels)
 	}
 	img, err := imaging.Open(path, imaging.AutoOrientation(true))
 	if err != nil {

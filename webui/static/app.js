@@ -11,8 +11,22 @@ const state = { frames: [], index: -1, paused: false, variants: [], view: { zoom
 window.nniescope = state; // read by the browser tests
 
 const pp = await loadPostProcess('/nniescope.wasm').catch((e) => fail('post-process module: ' + e.message));
-const token = new URLSearchParams(location.search).get('token') || '';
+// The token may come in the page's URL once (?token=T); it moves to this
+// tab's session storage and out of the address bar, the history and any
+// Referer. The API gets it as a Bearer header; only the WebSocket, which
+// cannot set headers, carries it as a query parameter.
+const TOKEN_KEY = 'nniescope-token';
+{
+  const q = new URLSearchParams(location.search);
+  if (q.has('token')) {
+    sessionStorage.setItem(TOKEN_KEY, q.get('token'));
+    q.delete('token');
+    history.replaceState(null, '', location.pathname + (q.size ? '?' + q : '') + location.hash);
+  }
+}
+const token = sessionStorage.getItem(TOKEN_KEY) || '';
 const auth = token ? '?token=' + encodeURIComponent(token) : '';
+const apiHeaders = token ? { Authorization: 'Bearer ' + token } : {};
 
 function fail(msg) { $('error').hidden = false; $('error').textContent = msg; }
 
@@ -222,10 +236,10 @@ function connect() {
 
 async function pollInfo() {
   try {
-    const r = await fetch('/api/info' + auth);
+    const r = await fetch('/api/info', { headers: apiHeaders });
     if (r.status === 401) {
       const t = prompt('This board needs its token');
-      if (t) location.search = '?token=' + encodeURIComponent(t);
+      if (t) { sessionStorage.setItem(TOKEN_KEY, t); location.reload(); }
       return;
     }
     state.info = await r.json();

@@ -97,6 +97,9 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 	threads := fs.Int("threads", 0, "engine threads (0: all cores)")
 	omPath := fs.String("om", "", "compiled .om model (engine svp)")
 	input := fs.String("input", "512x288", "model input WxH (engine svp)")
+	maxPixels := fs.Int("max-pixels", 16<<20, "largest image (width × height) an upload or a file source may have; checked from the header before decoding")
+	var allowHosts listFlag
+	fs.Var(&allowHosts, "allow-host", "a host name the board may be reached by (besides IP addresses and localhost; repeatable): requests naming another are refused (DNS rebinding)")
 	memLimit := fs.Int("mem-limit-mb", 56, "soft memory limit for the Go heap in MiB (a board has a few hundred MB for Linux); 0: none")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.String("config", "", "file of flags, one per line (\"listen 0.0.0.0:8080\" or \"variant=int8=int8.txt\"; # comments); command-line flags override it")
@@ -117,7 +120,7 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 	}
 	var rec recorder
 	rec.dir = *recordDir
-	cfg := server.Config{Listen: *listen, Token: *token, Record: rec.toggle, UI: webui.FS()}
+	cfg := server.Config{Listen: *listen, Token: *token, Record: rec.toggle, UI: webui.FS(), MaxPixels: *maxPixels, AllowedHosts: allowHosts}
 	var loop func(ctx context.Context, s *server.Server) error
 	switch *eng {
 	case "sim":
@@ -289,7 +292,12 @@ func openSource(spec string, cfg *server.Config, synthW, synthH int) (source.Sou
 	case "synthetic":
 		return &source.Synthetic{W: synthW, H: synthH, Seed: synthSeed, N: synthScenes}, nil
 	case "dir":
-		return source.NewDir(arg, true)
+		d, err := source.NewDir(arg, true)
+		if err != nil {
+			return nil, err
+		}
+		d.MaxPixels = cfg.MaxPixels
+		return d, nil
 	case "nv12":
 		path, size, ok := strings.Cut(arg, ":")
 		ws, hs, ok2 := strings.Cut(size, "x")

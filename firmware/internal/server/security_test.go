@@ -90,7 +90,7 @@ func TestTokenOriginAndLimits(t *testing.T) {
 // messages, counted, and Broadcast never blocks.
 func TestSlowClientDropsOldest(t *testing.T) {
 	s := New(Config{QueueLen: 2})
-	cl := &client{send: make(chan []byte, 2), dropped: &s.dropped}
+	cl := &client{send: make(chan outMsg, 2), dropped: &s.dropped}
 	s.clients[cl] = struct{}{}
 	for i := range 5 {
 		s.Broadcast([][]byte{{byte(i)}})
@@ -98,7 +98,7 @@ func TestSlowClientDropsOldest(t *testing.T) {
 	if got := s.dropped.Load(); got != 3 {
 		t.Fatalf("dropped %d, want 3", got)
 	}
-	if a, b := <-cl.send, <-cl.send; a[0] != 3 || b[0] != 4 {
+	if a, b := (<-cl.send).data, (<-cl.send).data; a[0] != 3 || b[0] != 4 {
 		t.Fatalf("kept %v %v, want the newest 3 and 4", a, b)
 	}
 }
@@ -114,12 +114,12 @@ func TestIsLoopback(t *testing.T) {
 func TestServesUI(t *testing.T) {
 	s := New(Config{Token: "t", UI: fstest.MapFS{"index.html": {Data: []byte("<h1>nniescope board</h1>")}}})
 	rec := httptest.NewRecorder()
-	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://127.0.0.1/", nil))
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "nniescope board") {
 		t.Fatalf("GET /: %d %q", rec.Code, rec.Body.String())
 	}
 	rec = httptest.NewRecorder()
-	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/info", nil))
+	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://127.0.0.1/api/info", nil))
 	if rec.Code != 401 {
 		t.Fatalf("the UI route must not open the API: /api/info gave %d", rec.Code)
 	}

@@ -4,16 +4,18 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"image"
 	_ "image/jpeg" // uploads
 	_ "image/png"
+	"io"
 	"io/fs"
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,6 +45,17 @@ type Config struct {
 	UI fs.FS
 	// Record starts (path != "") or stops (path == "") recording.
 	Record func(start bool) (string, error)
+	// AllowedHosts are the host names (besides IP literals and localhost)
+	// requests may carry in Host: a defence against DNS rebinding.
+	AllowedHosts []string
+	// MaxPixels bounds an uploaded image's width × height, checked from
+	// its header before decoding (default 16 MP).
+	MaxPixels int
+	// MaxConns caps concurrent connections (default 64); HeaderTimeout and
+	// IdleTimeout end connections that send no request (defaults 5 s and
+	// 60 s). WebSocket connections, once upgraded, are exempt.
+	MaxConns                   int
+	HeaderTimeout, IdleTimeout time.Duration
 }
 
 // Server serves the board's endpoints and fans stream messages out.
@@ -59,10 +72,11 @@ type Server struct {
 	// does not touch hijacked connections.
 	closing   chan struct{}
 	closeOnce sync.Once
+	failed    *failures
 }
 
 type client struct {
-	send    chan []byte
+	send    chan outMsg
 	dropped *atomic.Uint64
 	mu      sync.Mutex // serialises drop-oldest against the writer
 }
@@ -75,10 +89,23 @@ func New(cfg Config) *Server {
 	if cfg.QueueLen <= 0 {
 		cfg.QueueLen = 16
 	}
-	s := &Server{cfg: cfg, clients: map[*client]struct{}{}, started: time.Now(), closing: make(chan struct{})}
+	if cfg.MaxPixels <= 0 {
+		cfg.MaxPixels = 16 << 20
+	}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = 64
+	}
+	if cfg.HeaderTimeout <= 0 {
+		cfg.HeaderTimeout = 5 * time.Second
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 60 * time.Second
+	}
+	s := &Server{cfg: cfg, clients: map[*client]struct{}{}, started: time.Now(), closing: make(chan struct{}), failed: newFailures()}
 	s.upgrader = websocket.Upgrader{CheckOrigin: sameOrigin, EnableCompression: true}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	e.Use(s.checkHost)
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok", "version": version.Version})
 	})
@@ -95,39 +122,43 @@ func New(cfg Config) *Server {
 	}, s.auth)
 	e.GET("/metrics", s.metrics, s.auth)
 	e.GET("/ws", s.ws, s.auth)
-	e.POST("/api/frame", s.frame, s.auth, middleware.BodyLimit(sizeString(cfg.MaxUpload)))
-	e.POST("/api/record", s.record, s.auth)
+	e.POST("/api/frame", s.frame, sameSite, s.auth, middleware.BodyLimit(sizeString(cfg.MaxUpload)))
+	e.POST("/api/record", s.record, sameSite, s.auth)
 	s.e = e
 	return s
 }
 
 func sizeString(n int64) string { return strconv.FormatInt(n, 10) + "B" }
 
-// sameOrigin accepts clients without an Origin (tools, recorders) and
-// browsers whose page came from this board.
-func sameOrigin(r *http.Request) bool {
-	o := r.Header.Get("Origin")
-	if o == "" {
-		return true
-	}
-	u, err := url.Parse(o)
-	return err == nil && strings.EqualFold(u.Host, r.Host)
-}
-
 // auth requires the token (Authorization: Bearer T, or ?token=T for
 // WebSocket clients that cannot set headers) when one is configured.
+// Repeated wrong tokens from one address are refused for a growing time.
 func (s *Server) auth(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if s.cfg.Token == "" {
 			return next(c)
 		}
-		got := strings.TrimPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
-		if got == "" {
+		addr := c.RealIP()
+		if wait := s.failed.blocked(addr); wait > 0 {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+1)))
+			return echo.NewHTTPError(http.StatusTooManyRequests, "too many wrong tokens from "+addr+": retry in "+wait.Round(time.Second).String())
+		}
+		var got string
+		if h := c.Request().Header.Get("Authorization"); h != "" {
+			t, ok := strings.CutPrefix(h, "Bearer ")
+			if !ok {
+				s.failed.fail(addr)
+				return echo.NewHTTPError(http.StatusUnauthorized, "Authorization must be \"Bearer TOKEN\"")
+			}
+			got = t
+		} else {
 			got = c.QueryParam("token")
 		}
 		if subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.Token)) != 1 {
+			s.failed.fail(addr)
 			return echo.NewHTTPError(http.StatusUnauthorized, "missing or wrong token")
 		}
+		s.failed.succeed(addr)
 		return next(c)
 	}
 }
@@ -145,7 +176,16 @@ func (s *Server) frame(c echo.Context) error {
 	if s.cfg.Upload == nil {
 		return echo.NewHTTPError(http.StatusConflict, "the board's source is not \"upload\"")
 	}
-	img, _, err := image.Decode(c.Request().Body)
+	// Read the header first: a few bytes can claim 50000×50000 pixels.
+	var head bytes.Buffer
+	cfg, _, err := image.DecodeConfig(io.TeeReader(c.Request().Body, &head))
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "body is not a JPEG or PNG image: "+err.Error())
+	}
+	if px := int64(cfg.Width) * int64(cfg.Height); cfg.Width <= 0 || cfg.Height <= 0 || px > int64(s.cfg.MaxPixels) {
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("image is %dx%d: the board accepts at most %d pixels (--max-pixels)", cfg.Width, cfg.Height, s.cfg.MaxPixels))
+	}
+	img, _, err := image.Decode(io.MultiReader(&head, c.Request().Body))
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "body is not a JPEG or PNG image: "+err.Error())
 	}
@@ -183,7 +223,7 @@ func (s *Server) ws(c echo.Context) error {
 	if err != nil {
 		return nil // the upgrader answered already
 	}
-	cl := &client{send: make(chan []byte, s.cfg.QueueLen), dropped: &s.dropped}
+	cl := &client{send: make(chan outMsg, s.cfg.QueueLen), dropped: &s.dropped}
 	s.mu.Lock()
 	s.clients[cl] = struct{}{}
 	s.mu.Unlock()
@@ -193,10 +233,11 @@ func (s *Server) ws(c echo.Context) error {
 		conn.SetReadLimit(4096)
 		conn.SetReadDeadline(time.Now().Add(pongWait))
 		conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(pongWait)) })
-		for {
-			if _, _, err := conn.ReadMessage(); err != nil {
-				return
-			}
+		// NextReader handles control frames itself and returns at the
+		// first data message, before reading (or inflating) any of it: a
+		// compressed message cannot grow past the limit here.
+		if _, _, err := conn.NextReader(); err == nil {
+			conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "the board accepts no messages on /ws"), time.Now().Add(time.Second))
 		}
 	}()
 	ping := time.NewTicker(pingPeriod)
@@ -211,7 +252,7 @@ func (s *Server) ws(c echo.Context) error {
 		select {
 		case msg := <-cl.send:
 			conn.SetWriteDeadline(time.Now().Add(writeWait))
-			if err := conn.WriteMessage(websocket.BinaryMessage, msg); err != nil {
+			if err := conn.WritePreparedMessage(msg.prepared); err != nil {
 				return nil
 			}
 		case <-ping.C:
@@ -237,14 +278,32 @@ func (s *Server) Broadcast(msgs [][]byte) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if len(s.clients) == 0 {
+		return
+	}
+	prepared := make([]outMsg, 0, len(msgs))
+	for _, m := range msgs {
+		pm, err := websocket.NewPreparedMessage(websocket.BinaryMessage, m)
+		if err != nil {
+			continue // cannot happen for a binary message held in memory
+		}
+		prepared = append(prepared, outMsg{data: m, prepared: pm})
+	}
 	for cl := range s.clients {
-		for _, m := range msgs {
+		for _, m := range prepared {
 			cl.push(m)
 		}
 	}
 }
 
-func (c *client) push(m []byte) {
+// outMsg is a stream message and its prepared form: framed (and deflated,
+// for clients that negotiated compression) once, for all clients.
+type outMsg struct {
+	data     []byte
+	prepared *websocket.PreparedMessage
+}
+
+func (c *client) push(m outMsg) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for {
@@ -267,14 +326,18 @@ func (s *Server) Handler() http.Handler { return s.e }
 // Run listens until ctx is done, then shuts down gracefully. ready, when
 // not nil, receives the bound address.
 func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) error {
-	ln, err := net.Listen("tcp", s.cfg.Listen)
+	raw, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
 		return err
 	}
+	ln := &limitListener{Listener: raw, slots: make(chan struct{}, s.cfg.MaxConns)}
 	if ready != nil {
 		ready(ln.Addr())
 	}
-	srv := &http.Server{Handler: s.e, ReadHeaderTimeout: 10 * time.Second}
+	// Timeouts for plain requests; an upgraded WebSocket leaves them
+	// (gorilla clears the deadlines) and keeps its own ping/pong ones.
+	srv := &http.Server{Handler: s.e, ReadHeaderTimeout: s.cfg.HeaderTimeout, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: s.cfg.IdleTimeout, MaxHeaderBytes: 16 << 10}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -10,7 +10,7 @@ import (
 func TestHealthz(t *testing.T) {
 	s := New(Config{Listen: "127.0.0.1:0"})
 	rec := httptest.NewRecorder()
-	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://localhost:8080/healthz", nil))
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d, want 200", rec.Code)
 	}

@@ -40,6 +40,9 @@ type Dir struct {
 	i     int
 	seq   uint64
 	Loop  bool
+	// MaxPixels bounds an image's width × height, read from its header
+	// before its pixels are allocated (preprocess.MaxPixels by default).
+	MaxPixels int
 }
 
 // NewDir lists the images of dir.
@@ -48,7 +51,7 @@ func NewDir(dir string, loop bool) (*Dir, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Dir{files: files, Loop: loop}, nil
+	return &Dir{files: files, Loop: loop, MaxPixels: preprocess.MaxPixels}, nil
 }
 
 // Next decodes the next image.
@@ -64,7 +67,7 @@ func (d *Dir) Next(ctx context.Context) (Frame, error) {
 	}
 	path := d.files[d.i]
 	d.i++
-	img, err := preprocess.Open(path)
+	img, err := preprocess.OpenLimit(path, d.MaxPixels)
 	if err != nil {
 		return Frame{}, err
 	}

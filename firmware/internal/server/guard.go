@@ -1,0 +1,178 @@
+package server
+
+import (
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// checkHost refuses requests whose Host names a domain this board was not
+// told about: a page on another site that rebinds its domain to
+// 127.0.0.1 reaches the board with its own name in Host. IP literals
+// and localhost cannot be rebound, so they pass; other names must be
+// listed in Config.AllowedHosts.
+func (s *Server) checkHost(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		host := c.Request().Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		host = strings.TrimSuffix(strings.Trim(host, "[]"), ".")
+		if host == "" || strings.EqualFold(host, "localhost") || net.ParseIP(host) != nil {
+			return next(c)
+		}
+		for _, h := range s.cfg.AllowedHosts {
+			if strings.EqualFold(h, host) {
+				return next(c)
+			}
+		}
+		return echo.NewHTTPError(http.StatusMisdirectedRequest, "Host "+host+" is not this board's: use its IP address or localhost, or start the board with --allow-host "+host)
+	}
+}
+
+// sameSite refuses a state-changing request that a browser sent from
+// another site. Browsers send Origin on every POST (and Sec-Fetch-Site);
+// tools such as curl send neither and pass.
+func sameSite(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if !sameOrigin(r) {
+			return echo.NewHTTPError(http.StatusForbidden, "cross-site request refused (Origin "+r.Header.Get("Origin")+")")
+		}
+		if r.Header.Get("Origin") == "" {
+			switch site := r.Header.Get("Sec-Fetch-Site"); site {
+			case "", "same-origin", "none":
+			default:
+				return echo.NewHTTPError(http.StatusForbidden, "cross-site request refused (Sec-Fetch-Site "+site+")")
+			}
+		}
+		return next(c)
+	}
+}
+
+// sameOrigin accepts clients without an Origin (tools, recorders) and
+// browsers whose page came from this board.
+func sameOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	u, err := url.Parse(o)
+	return err == nil && strings.EqualFold(u.Host, r.Host)
+}
+
+// failures slows down token guessing: after maxFailures wrong tokens from
+// one address, that address is refused for a back-off that doubles with
+// each further failure (up to maxBackoff). The table is bounded.
+type failures struct {
+	mu  sync.Mutex
+	now func() time.Time
+	by  map[string]*failure
+}
+
+type failure struct {
+	n     int
+	until time.Time
+	last  time.Time
+}
+
+const (
+	maxFailures   = 5
+	firstBackoff  = time.Second
+	maxBackoff    = time.Minute
+	maxFailureIPs = 1024
+)
+
+func newFailures() *failures { return &failures{now: time.Now, by: map[string]*failure{}} }
+
+// blocked reports how long addr must still wait.
+func (f *failures) blocked(addr string) time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if e := f.by[addr]; e != nil {
+		return max(0, e.until.Sub(f.now()))
+	}
+	return 0
+}
+
+func (f *failures) fail(addr string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := f.now()
+	e := f.by[addr]
+	if e == nil {
+		if len(f.by) >= maxFailureIPs {
+			f.evict(now)
+		}
+		e = &failure{}
+		f.by[addr] = e
+	}
+	e.n++
+	e.last = now
+	if e.n >= maxFailures {
+		d := firstBackoff << min(e.n-maxFailures, 6)
+		e.until = now.Add(min(d, maxBackoff))
+	}
+}
+
+func (f *failures) succeed(addr string) {
+	f.mu.Lock()
+	delete(f.by, addr)
+	f.mu.Unlock()
+}
+
+// evict drops entries idle for longer than the longest back-off, or, if
+// none is, the oldest.
+func (f *failures) evict(now time.Time) {
+	var oldest string
+	for a, e := range f.by {
+		if now.Sub(e.last) > maxBackoff {
+			delete(f.by, a)
+		} else if oldest == "" || e.last.Before(f.by[oldest].last) {
+			oldest = a
+		}
+	}
+	if len(f.by) >= maxFailureIPs {
+		delete(f.by, oldest)
+	}
+}
+
+// limitListener closes connections beyond max at once instead of letting
+// them hold file descriptors: with idle or trickling clients, the board
+// keeps its descriptors and recovers when their header timeout ends them.
+type limitListener struct {
+	net.Listener
+	slots chan struct{}
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		select {
+		case l.slots <- struct{}{}:
+			return &limitConn{Conn: c, release: func() { <-l.slots }}, nil
+		default:
+			c.Close()
+		}
+	}
+}
+
+type limitConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
+}

@@ -1,0 +1,302 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"hash/crc32"
+	"image"
+	"image/png"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+func do(t *testing.T, h http.Handler, method, url string, hdr map[string]string, body []byte) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequest(method, url, bytes.NewReader(body))
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+// TestHostAndCrossSite: the default setup (loopback, no token) refuses a
+// Host naming another site on every endpoint (DNS rebinding), and a
+// state-changing request a browser sends from another site (a simple
+// text/plain POST needs no preflight); tools without Origin still work.
+func TestHostAndCrossSite(t *testing.T) {
+	var uploads, records int
+	s := New(Config{Info: func() any { return map[string]int{} }, Upload: func(image.Image) { uploads++ },
+		Record: func(bool) (string, error) { records++; return "r.nsw", nil }, AllowedHosts: []string{"board.lan"}})
+	h := s.Handler()
+	for _, path := range []string{"/healthz", "/api/info", "/metrics", "/ws", "/"} {
+		if rec := do(t, h, http.MethodGet, "http://evil.example:8080"+path, nil, nil); rec.Code != http.StatusMisdirectedRequest || !strings.Contains(rec.Body.String(), "evil.example") {
+			t.Errorf("GET %s with Host evil.example: %d %s, want 421 naming the host", path, rec.Code, rec.Body)
+		}
+	}
+	for _, host := range []string{"127.0.0.1:8080", "localhost:8080", "[::1]:8080", "192.168.1.20:8080", "board.lan:8080"} {
+		if rec := do(t, h, http.MethodGet, "http://"+host+"/healthz", nil, nil); rec.Code != 200 {
+			t.Errorf("GET /healthz with Host %s: %d", host, rec.Code)
+		}
+	}
+	pngHeader := encodePNG(t, 2, 2)
+	for _, tc := range []struct {
+		name string
+		hdr  map[string]string
+		want int
+	}{
+		{"Origin of another site", map[string]string{"Origin": "https://evil.example", "Content-Type": "text/plain"}, 403},
+		{"Sec-Fetch-Site cross-site", map[string]string{"Sec-Fetch-Site": "cross-site"}, 403},
+		{"Sec-Fetch-Site same-site (another port)", map[string]string{"Sec-Fetch-Site": "same-site"}, 403},
+		{"the board's own page", map[string]string{"Origin": "http://127.0.0.1:8080", "Sec-Fetch-Site": "same-origin"}, 0},
+		{"a tool (no Origin)", nil, 0},
+	} {
+		for _, ep := range []struct {
+			url  string
+			body []byte
+			ok   int
+		}{{"http://127.0.0.1:8080/api/record?action=start", nil, 200}, {"http://127.0.0.1:8080/api/frame", pngHeader, 202}} {
+			want := tc.want
+			if want == 0 {
+				want = ep.ok
+			}
+			if rec := do(t, h, http.MethodPost, ep.url, tc.hdr, ep.body); rec.Code != want {
+				t.Errorf("%s: POST %s: %d %s, want %d", tc.name, ep.url, rec.Code, rec.Body, want)
+			}
+		}
+	}
+	if uploads != 2 || records != 2 {
+		t.Errorf("%d uploads and %d record starts went through, want 2 each (the same-origin page and the tool)", uploads, records)
+	}
+}
+
+// TestStrictBearerAndBackoff: a token without "Bearer " is refused (it
+// used to pass), and after five wrong tokens an address waits, even with
+// the right one, until its back-off ends.
+func TestStrictBearerAndBackoff(t *testing.T) {
+	s := New(Config{Token: "s3cret", Info: func() any { return map[string]int{} }})
+	now := time.Unix(1e9, 0)
+	s.failed.now = func() time.Time { return now }
+	h := s.Handler()
+	get := func(auth string) int {
+		return do(t, h, http.MethodGet, "http://127.0.0.1/api/info", map[string]string{"Authorization": auth}, nil).Code
+	}
+	if c := get("s3cret"); c != 401 {
+		t.Errorf("Authorization: s3cret (no Bearer): %d, want 401", c)
+	}
+	if c := get("Bearer s3cret"); c != 200 {
+		t.Fatalf("the right token: %d", c)
+	}
+	for i := range maxFailures {
+		if c := get("Bearer guess"); c != 401 {
+			t.Fatalf("wrong token %d: %d, want 401", i+1, c)
+		}
+	}
+	rec := do(t, h, http.MethodGet, "http://127.0.0.1/api/info", map[string]string{"Authorization": "Bearer s3cret"}, nil)
+	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") == "" {
+		t.Fatalf("after %d wrong tokens: %d (Retry-After %q), want 429", maxFailures, rec.Code, rec.Header().Get("Retry-After"))
+	}
+	now = now.Add(firstBackoff + time.Millisecond)
+	if c := get("Bearer s3cret"); c != 200 {
+		t.Fatalf("after the back-off, the right token: %d", c)
+	}
+	if len(s.failed.by) != 0 {
+		t.Errorf("a success leaves %d failure entries", len(s.failed.by))
+	}
+	// The table stays bounded whatever the number of addresses.
+	for i := range 3 * maxFailureIPs {
+		s.failed.fail(net.IPv4(10, byte(i>>16), byte(i>>8), byte(i)).String())
+	}
+	if n := len(s.failed.by); n > maxFailureIPs {
+		t.Errorf("%d entries, want at most %d", n, maxFailureIPs)
+	}
+}
+
+// encodePNG makes a real w×h PNG.
+func encodePNG(t *testing.T, w, h int) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := pngEncode(&b, image.NewGray(image.Rect(0, 0, w, h))); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// bombPNG is a PNG signature and IHDR claiming w×h pixels, and nothing
+// else: 33 bytes.
+func bombPNG(w, h uint32) []byte {
+	b := []byte("\x89PNG\r\n\x1a\n")
+	ihdr := binary.BigEndian.AppendUint32(nil, w)
+	ihdr = binary.BigEndian.AppendUint32(ihdr, h)
+	ihdr = append(ihdr, 8, 0, 0, 0, 0) // 8-bit grey
+	b = binary.BigEndian.AppendUint32(b, uint32(len(ihdr)))
+	chunk := append([]byte("IHDR"), ihdr...)
+	b = append(b, chunk...)
+	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(chunk))
+}
+
+// TestUploadPixelLimit: an upload whose header claims more pixels than the
+// limit is refused from the header (413 naming the limit), before any
+// pixel is allocated; the board keeps accepting normal images.
+func TestUploadPixelLimit(t *testing.T) {
+	var uploads int
+	s := New(Config{MaxPixels: 1 << 20, Upload: func(image.Image) { uploads++ }})
+	h := s.Handler()
+	rec := do(t, h, http.MethodPost, "http://127.0.0.1/api/frame", nil, bombPNG(50000, 50000))
+	if rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), "50000x50000") || !strings.Contains(rec.Body.String(), "1048576 pixels") {
+		t.Fatalf("50000x50000 header: %d %s, want 413 naming the size and the limit", rec.Code, rec.Body)
+	}
+	if rec := do(t, h, http.MethodPost, "http://127.0.0.1/api/frame", nil, encodePNG(t, 1024, 1024)); rec.Code != 202 {
+		t.Fatalf("a 1 MP image: %d %s", rec.Code, rec.Body)
+	}
+	if uploads != 1 {
+		t.Fatalf("%d uploads reached the source, want 1", uploads)
+	}
+}
+
+// startServer runs s on a loopback port until the test ends.
+func startServer(t *testing.T, s *Server) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, func(a net.Addr) { addrc <- a }) }()
+	t.Cleanup(func() { cancel(); <-done })
+	select {
+	case a := <-addrc:
+		return a.String()
+	case err := <-done:
+		t.Fatalf("server: %v", err)
+	}
+	return ""
+}
+
+// TestIdleConnectionsCannotStarveTheBoard: connections that send nothing
+// are capped and time out; once they are gone /healthz and the stream
+// answer again. Waits on events (the server closing them) with generous
+// bounds, not on sleeps.
+func TestIdleConnectionsCannotStarveTheBoard(t *testing.T) {
+	s := New(Config{Listen: "127.0.0.1:0", MaxConns: 8, HeaderTimeout: 300 * time.Millisecond, IdleTimeout: 300 * time.Millisecond})
+	addr := startServer(t, s)
+	var idle []net.Conn
+	for range 20 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		idle = append(idle, c)
+	}
+	// Every idle connection is closed by the server: over the cap at once,
+	// the rest at the header timeout.
+	for i, c := range idle {
+		c.SetReadDeadline(time.Now().Add(30 * time.Second))
+		if _, err := c.Read(make([]byte, 1)); err == nil {
+			t.Fatalf("idle connection %d got data", i)
+		} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			t.Fatalf("idle connection %d still open after 30 s", i)
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/healthz does not answer after the idle connections ended: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws", nil)
+	if err != nil {
+		t.Fatalf("/ws after the idle connections ended: %v", err)
+	}
+	// An upgraded stream outlives the header and idle timeouts.
+	s.Broadcast([][]byte{[]byte("one")})
+	c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if _, msg, err := c.ReadMessage(); err != nil || string(msg) != "one" {
+		t.Fatalf("stream: %q %v", msg, err)
+	}
+	c.Close()
+}
+
+// TestClientMessagesEndTheStream: the board takes no messages on /ws; a
+// compressed one (3 KB that inflates to MBs) is refused without inflating
+// it, the connection closed with a policy-violation code.
+func TestClientMessagesEndTheStream(t *testing.T) {
+	s := New(Config{Listen: "127.0.0.1:0"})
+	addr := startServer(t, s)
+	d := websocket.Dialer{EnableCompression: true}
+	c, _, err := d.Dial("ws://"+addr+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.EnableWriteCompression(true)
+	if err := c.WriteMessage(websocket.BinaryMessage, bytes.Repeat([]byte{0}, 4<<20)); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	_, _, err = c.ReadMessage()
+	if !websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
+		t.Fatalf("after a client message: %v, want close 1008", err)
+	}
+}
+
+// TestPreparedMessagesReachEveryKindOfClient: clients with and without
+// compression receive the same bytes from one prepared message.
+func TestPreparedMessagesReachEveryKindOfClient(t *testing.T) {
+	s := New(Config{Listen: "127.0.0.1:0"})
+	addr := startServer(t, s)
+	var conns []*websocket.Conn
+	for _, compress := range []bool{false, true} {
+		d := websocket.Dialer{EnableCompression: compress}
+		c, _, err := d.Dial("ws://"+addr+"/ws", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns = append(conns, c)
+	}
+	// Wait until both are registered: a broadcast before that would miss one.
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		s.mu.Lock()
+		n := len(s.clients)
+		s.mu.Unlock()
+		if n == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d clients registered", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	msg := bytes.Repeat([]byte("nniescope "), 1000)
+	s.Broadcast([][]byte{msg})
+	for i, c := range conns {
+		c.SetReadDeadline(time.Now().Add(30 * time.Second))
+		_, r, err := c.NextReader()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(r)
+		if !bytes.Equal(got, msg) {
+			t.Fatalf("client %d got %d bytes, want the %d sent", i, len(got), len(msg))
+		}
+	}
+}
+
+func pngEncode(w io.Writer, img image.Image) error { return png.Encode(w, img) }
