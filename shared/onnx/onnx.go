@@ -367,6 +367,17 @@ func decodeTensor(tp *onnxpb.TensorProto) (*tensor.Tensor, error) {
 		}
 		return nil
 	}
+	// Check what is stored against the dims before allocating: a header
+	// claiming [2^30] with no data must not cost 4 GiB to refuse.
+	if size, typed := storedSize(tp, dt); size > 0 {
+		if len(raw) > 0 {
+			if err := need(size); err != nil {
+				return nil, err
+			}
+		} else if err := count(typed); err != nil {
+			return nil, err
+		}
+	}
 	t := &tensor.Tensor{Shape: shape}
 	switch dt {
 	case onnxpb.TensorProto_FLOAT, onnxpb.TensorProto_DOUBLE, onnxpb.TensorProto_FLOAT16:
@@ -460,4 +471,25 @@ func decodeTensor(tp *onnxpb.TensorProto) (*tensor.Tensor, error) {
 		return nil, fmt.Errorf("tensor data type %s is not supported (want FLOAT, FLOAT16, DOUBLE, INT64, INT32, INT8, UINT8 or BOOL)", dt)
 	}
 	return t, nil
+}
+
+// storedSize is the byte size of one element of dt in raw_data and the
+// number of values tp holds in its typed field for dt; size 0 for a type
+// decodeTensor does not read.
+func storedSize(tp *onnxpb.TensorProto, dt onnxpb.TensorProto_DataType) (size, typed int) {
+	switch dt {
+	case onnxpb.TensorProto_FLOAT:
+		return 4, len(tp.GetFloatData())
+	case onnxpb.TensorProto_DOUBLE:
+		return 8, len(tp.GetDoubleData())
+	case onnxpb.TensorProto_FLOAT16:
+		return 2, len(tp.GetInt32Data())
+	case onnxpb.TensorProto_INT64:
+		return 8, len(tp.GetInt64Data())
+	case onnxpb.TensorProto_INT32:
+		return 4, len(tp.GetInt32Data())
+	case onnxpb.TensorProto_INT8, onnxpb.TensorProto_UINT8, onnxpb.TensorProto_BOOL:
+		return 1, len(tp.GetInt32Data())
+	}
+	return 0, 0
 }

@@ -2,6 +2,7 @@ package onnx_test
 
 import (
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -9,6 +10,8 @@ import (
 	"github.com/nniescope/nniescope/internal/onnxtest"
 	"github.com/nniescope/nniescope/internal/testassets"
 	"github.com/nniescope/nniescope/shared/onnx"
+	"github.com/nniescope/nniescope/shared/onnx/onnxpb"
+	"google.golang.org/protobuf/proto"
 )
 
 func TestLoadRealModels(t *testing.T) {
@@ -99,4 +102,40 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("accepted a model without nodes or inputs")
 		}
 	})
+}
+
+// TestHugeDimsWithoutDataAllocateNothing: an initializer whose dims claim
+// 2^30 floats but that stores none is refused before its 4 GiB are
+// allocated (the check used to follow the allocation).
+func TestHugeDimsWithoutDataAllocateNothing(t *testing.T) {
+	var m onnxpb.ModelProto
+	if err := proto.Unmarshal(onnxtest.TinyModel("Sigmoid"), &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		tp   *onnxpb.TensorProto
+		want string
+	}{
+		{"float, no data", &onnxpb.TensorProto{Name: proto.String("w"), Dims: []int64{1 << 30}, DataType: proto.Int32(int32(onnxpb.TensorProto_FLOAT))}, "needs 1073741824 values, has 0"},
+		{"int64, 8 raw bytes", &onnxpb.TensorProto{Name: proto.String("w"), Dims: []int64{1 << 30}, DataType: proto.Int32(int32(onnxpb.TensorProto_INT64)), RawData: make([]byte, 8)}, "needs 8589934592 bytes of raw_data, has 8"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m.Graph.Initializer = []*onnxpb.TensorProto{tc.tp}
+			b, err := proto.Marshal(&m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, err = onnx.Decode(b, "huge.onnx")
+			runtime.ReadMemStats(&after)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one with %q", err, tc.want)
+			}
+			if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
+				t.Errorf("refusing it allocated %d MB", grew>>20)
+			}
+		})
+	}
 }

@@ -6,6 +6,7 @@ package wire
 import (
 	"errors"
 	"math"
+	"strconv"
 
 	"github.com/nniescope/nniescope/shared/internal/errfmt"
 	"github.com/nniescope/nniescope/shared/internal/le"
@@ -17,6 +18,18 @@ const Version = 1
 
 // Kind is the message type.
 type Kind uint16
+
+// String names the kind, and says what an unknown value is (error
+// messages print it).
+func (k Kind) String() string {
+	switch k {
+	case KindResult:
+		return "result"
+	case KindImage:
+		return "image"
+	}
+	return "unknown kind " + strconv.FormatUint(uint64(k), 10)
+}
 
 const (
 	KindResult Kind = 1 // one variant's tensors and boxes for a frame
@@ -219,7 +232,7 @@ func DecodeResult(b []byte) (*Result, error) {
 		return nil, err
 	}
 	if h.Kind != KindResult {
-		return nil, errfmt.Errorf("%w: kind %d is not a result", ErrFormat, h.Kind)
+		return nil, errfmt.Errorf("%w: message kind %v is not a result", ErrFormat, h.Kind)
 	}
 	res := &Result{Header: h}
 	res.SrcW, res.SrcH, res.InW, res.InH = r.u32("source width"), r.u32("source height"), r.u32("input width"), r.u32("input height")
@@ -276,12 +289,15 @@ func DecodeImage(b []byte) (*Image, error) {
 		return nil, err
 	}
 	if h.Kind != KindImage {
-		return nil, errfmt.Errorf("%w: kind %d is not an image", ErrFormat, h.Kind)
+		return nil, errfmt.Errorf("%w: message kind %v is not an image", ErrFormat, h.Kind)
 	}
 	im := &Image{Header: h, MIME: r.str("mime type")}
 	im.Data = r.take(int(r.u32("image length")), "image data")
 	if r.err != nil {
 		return nil, r.err
+	}
+	if r.off != len(b) {
+		return nil, errfmt.Errorf("%w: %d trailing bytes after the image", ErrFormat, len(b)-r.off)
 	}
 	return im, nil
 }

@@ -3,6 +3,7 @@ package wire
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/nniescope/nniescope/shared/yolo"
@@ -74,4 +75,23 @@ func FuzzDecodeResult(f *testing.F) {
 		}
 		_, _ = DecodeImage(b)
 	})
+}
+
+// TestImageTrailingBytesAndKindNames: an image message with bytes after
+// its data is malformed (it was accepted), and a message of an unknown
+// kind says which kind.
+func TestImageTrailingBytesAndKindNames(t *testing.T) {
+	msg := AppendImage(nil, &Image{Header: Header{Seq: 1}, MIME: "image/jpeg", Data: []byte{1, 2, 3}})
+	if _, err := DecodeImage(msg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := DecodeImage(append(msg, 0)); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "1 trailing bytes") {
+		t.Errorf("trailing byte: %v", err)
+	}
+	if _, err := DecodeResult(msg); err == nil || !strings.Contains(err.Error(), "message kind image is not a result") {
+		t.Errorf("image as result: %v", err)
+	}
+	if s := Kind(9).String(); s != "unknown kind 9" {
+		t.Errorf("Kind(9) = %q", s)
+	}
 }

@@ -3,6 +3,7 @@ package yolo
 import (
 	"errors"
 	"math"
+	"strconv"
 
 	"github.com/nniescope/nniescope/shared/internal/errfmt"
 	"github.com/nniescope/nniescope/shared/tensor"
@@ -19,6 +20,26 @@ const (
 	RawS16
 	RawS32x4096 // NNIE: int32 = value × 4096
 )
+
+// String names the type as docs/POSTPROCESS.md does, and says what an
+// unknown value is (error messages print it).
+func (t RawType) String() string {
+	switch t {
+	case RawF32:
+		return "F32"
+	case RawF16:
+		return "F16"
+	case RawS8:
+		return "S8"
+	case RawU8:
+		return "U8"
+	case RawS16:
+		return "S16"
+	case RawS32x4096:
+		return "S32x4096"
+	}
+	return "unknown element type " + strconv.FormatUint(uint64(t), 10)
+}
 
 func (t RawType) size() int {
 	switch t {
@@ -71,7 +92,7 @@ func (r Raw) Float() (*tensor.Tensor, error) {
 func (r Raw) validate() (int, error) {
 	es := r.Type.size()
 	if es == 0 {
-		return 0, errfmt.Errorf("%w: unknown element type %d", ErrTensor, r.Type)
+		return 0, errfmt.Errorf("%w: %v", ErrTensor, r.Type) // "unknown element type N"
 	}
 	if len(r.Shape) == 0 || len(r.Shape) > 4 {
 		return 0, errfmt.Errorf("%w: rank %d, want 1..4", ErrTensor, len(r.Shape))
@@ -117,10 +138,12 @@ func DecodeRPN(count []float32, boxes []float32, stride int) ([]Detection, error
 		}
 		total += float64(c)
 	}
-	n := int(total)
-	if stride < n || len(boxes) < 6*stride {
-		return nil, errfmt.Errorf("%w: %d RPN boxes need 6 rows of ≥ %d floats, have row stride %d and %d floats", ErrTensor, n, n, stride, len(boxes))
+	// Compare as floats before converting: int(+Inf) or int(1e30) is
+	// undefined (negative on amd64), which made the capacity below panic.
+	if stride < 0 || total > float64(stride) || len(boxes) < 6*stride {
+		return nil, errfmt.Errorf("%w: %v RPN boxes need 6 rows of at least as many floats, have row stride %d and %d floats", ErrTensor, total, stride, len(boxes))
 	}
+	n := int(total)
 	dets := make([]Detection, 0, n)
 	for i := range n {
 		d := Detection{
