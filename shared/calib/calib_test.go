@@ -192,3 +192,17 @@ func TestNewRefusesRecordsThatDoNotReadBack(t *testing.T) {
 		t.Fatalf("a valid record: %v", err)
 	}
 }
+
+// TestDeepNestingRefused: 20,000 nested unknown blocks (which a splice
+// wrote back as 800 MB of indentation) are an error naming the line.
+func TestDeepNestingRefused(t *testing.T) {
+	src := "layer {\n  name: \"a\"\n  calc_data_type: S8\n" + strings.Repeat("x {\n", 20000) + strings.Repeat("}\n", 20001)
+	_, err := Parse(src, "deep.txt")
+	if err == nil || !strings.Contains(err.Error(), "deep.txt:") || !strings.Contains(err.Error(), "nested more than 32 deep") {
+		t.Fatalf("error %v", err)
+	}
+	ok := "layer {\n  name: \"a\"\n  calc_data_type: S8\n" + strings.Repeat("x {\n", 20) + strings.Repeat("}\n", 21)
+	if _, err := Parse(ok, "ok.txt"); err != nil {
+		t.Fatalf("20 levels: %v", err)
+	}
+}

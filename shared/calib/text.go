@@ -145,6 +145,9 @@ func isWordByte(c byte) bool {
 }
 
 // parseText parses protobuf text format into fields.
+// maxDepth bounds block nesting (ATC writes three levels).
+const maxDepth = 32
+
 func parseText(src, file string) ([]*Field, error) {
 	l := &lexer{src: src, file: file, line: 1, col: 1}
 	root := &Field{IsMessage: true}
@@ -180,6 +183,12 @@ func parseText(src, file string) ([]*Field, error) {
 			}
 			switch n.kind {
 			case tokOpen:
+				// ATC's files nest three deep; a crafted file nesting
+				// thousands deep would make writing it back quadratic in
+				// its indentation.
+				if len(stack) > maxDepth {
+					return nil, l.errorf(n.line, n.col, "field %q: blocks nested more than %d deep", f.Name, maxDepth)
+				}
 				f.IsMessage = true
 				parent := stack[len(stack)-1]
 				parent.Children = append(parent.Children, f)
