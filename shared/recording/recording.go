@@ -51,10 +51,10 @@ func (r *Recorder) Write(msg []byte) error {
 	var n [4]byte
 	binary.LittleEndian.PutUint32(n[:], uint32(len(msg)))
 	if _, err := r.w.Write(n[:]); err != nil {
-		return errfmt.Errorf("recording: recording: %w", err)
+		return errfmt.Errorf("recording: %w", err)
 	}
 	if _, err := r.w.Write(msg); err != nil {
-		return errfmt.Errorf("recording: recording: %w", err)
+		return errfmt.Errorf("recording: %w", err)
 	}
 	r.off += int64(4 + len(msg))
 	return nil
@@ -77,7 +77,7 @@ func (r *Recorder) Close() error {
 		err = cerr
 	}
 	if err != nil {
-		return errfmt.Errorf("recording: recording: %w", err)
+		return errfmt.Errorf("recording: %w", err)
 	}
 	return nil
 }

@@ -27,6 +27,8 @@ func (k Kind) String() string {
 		return "result"
 	case KindImage:
 		return "image"
+	case KindError:
+		return "error"
 	}
 	return "unknown kind " + strconv.FormatUint(uint64(k), 10)
 }
@@ -34,7 +36,62 @@ func (k Kind) String() string {
 const (
 	KindResult Kind = 1 // one variant's tensors and boxes for a frame
 	KindImage  Kind = 2 // the frame's picture (JPEG), for display
+	KindError  Kind = 3 // a frame the board could not process, or an engine that stopped
 )
+
+// Error is a KindError message: what went wrong with a frame (Fatal
+// false: the stream goes on with the next) or with the engine (Fatal:
+// no more frames; the board still serves).
+type Error struct {
+	Header
+	Source string // the frame's source name (file, "upload", "synthetic:12"), "" for the engine
+	Fatal  bool
+	Text   string
+}
+
+// AppendError appends the encoding of e to b.
+func AppendError(b []byte, e *Error) []byte {
+	h := e.Header
+	h.Kind = KindError
+	b = appendHeader(b, h)
+	b = appendString(b, e.Source)
+	fatal := byte(0)
+	if e.Fatal {
+		fatal = 1
+	}
+	b = append(b, fatal)
+	return appendString(b, e.Text)
+}
+
+// DecodeError parses a KindError message.
+func DecodeError(b []byte) (*Error, error) {
+	r := &reader{b: b}
+	h, err := r.header()
+	if err != nil {
+		return nil, err
+	}
+	if h.Kind != KindError {
+		return nil, errfmt.Errorf("%w: message kind %v is not an error", ErrFormat, h.Kind)
+	}
+	e := &Error{Header: h, Source: r.str("error source")}
+	switch r.u8("fatal flag") {
+	case 0:
+	case 1:
+		e.Fatal = true
+	default:
+		if r.err == nil {
+			return nil, errfmt.Errorf("%w: fatal flag at offset %d is neither 0 nor 1", ErrFormat, r.off-1)
+		}
+	}
+	e.Text = r.str("error text")
+	if r.err != nil {
+		return nil, r.err
+	}
+	if r.off != len(b) {
+		return nil, errfmt.Errorf("%w: %d trailing bytes after the error", ErrFormat, len(b)-r.off)
+	}
+	return e, nil
+}
 
 var magic = [4]byte{'N', 'S', 'W', '1'}
 
@@ -203,6 +260,14 @@ func (r *reader) str(what string) string { return string(r.take(int(r.u16(what))
 func StampSent(msg []byte, unixNs int64) {
 	if len(msg) >= 32 {
 		le.PutUint64(msg[24:], uint64(unixNs))
+	}
+}
+
+// SetSeq rewrites a message's frame sequence number in place (a replay
+// that loops renumbers its frames so that the sequence never goes back).
+func SetSeq(msg []byte, seq uint64) {
+	if len(msg) >= 32 {
+		le.PutUint64(msg[8:], seq)
 	}
 }
 

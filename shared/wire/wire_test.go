@@ -66,6 +66,7 @@ func TestDecodeErrors(t *testing.T) {
 func FuzzDecodeResult(f *testing.F) {
 	f.Add(AppendResult(nil, sample()))
 	f.Add(AppendImage(nil, &Image{MIME: "image/jpeg", Data: []byte{1}}))
+	f.Add(AppendError(nil, &Error{Source: "upload", Text: "bad", Fatal: true}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if r, err := DecodeResult(b); err == nil {
 			// What decodes re-encodes to the same bytes.
@@ -73,7 +74,16 @@ func FuzzDecodeResult(f *testing.F) {
 				t.Fatalf("re-encoding differs")
 			}
 		}
-		_, _ = DecodeImage(b)
+		if im, err := DecodeImage(b); err == nil {
+			if again := AppendImage(nil, im); string(again) != string(b) {
+				t.Fatalf("image re-encoding differs")
+			}
+		}
+		if e, err := DecodeError(b); err == nil {
+			if again := AppendError(nil, e); string(again) != string(b) {
+				t.Fatalf("error re-encoding differs")
+			}
+		}
 	})
 }
 
@@ -93,5 +103,28 @@ func TestImageTrailingBytesAndKindNames(t *testing.T) {
 	}
 	if s := Kind(9).String(); s != "unknown kind 9" {
 		t.Errorf("Kind(9) = %q", s)
+	}
+}
+
+func TestErrorRoundTrip(t *testing.T) {
+	in := &Error{Header: Header{Seq: 7, CaptureNs: 1, SentNs: 2}, Source: "upload", Fatal: true, Text: "jpeg: image is too large to encode"}
+	b := AppendError(nil, in)
+	out, err := DecodeError(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Kind = KindError
+	if !reflect.DeepEqual(in, out) {
+		t.Fatalf("round trip %+v, want %+v", out, in)
+	}
+	for i := range len(b) {
+		if _, err := DecodeError(b[:i]); !errors.Is(err, ErrFormat) {
+			t.Fatalf("truncated to %d bytes: %v", i, err)
+		}
+	}
+	bad := append([]byte(nil), b...)
+	bad[32+2+len("upload")] = 2
+	if _, err := DecodeError(bad); !errors.Is(err, ErrFormat) {
+		t.Fatalf("fatal flag 2: %v", err)
 	}
 }

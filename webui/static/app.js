@@ -40,8 +40,25 @@ function imageOf(b) {
   return new Blob([b.subarray(38 + ml, 38 + ml + len)], { type: new TextDecoder().decode(b.subarray(34, 34 + ml)) });
 }
 
+// errorOf reads a kind-3 message: the frame's source, whether the engine
+// stopped, and the text (docs/WIRE.md).
+function errorOf(b) {
+  const v = new DataView(b.buffer, b.byteOffset), td = new TextDecoder();
+  const sl = v.getUint16(32, true), source = td.decode(b.subarray(34, 34 + sl));
+  const fatal = b[34 + sl] === 1, tl = v.getUint16(35 + sl, true);
+  return { source, fatal, text: td.decode(b.subarray(37 + sl, 37 + sl + tl)) };
+}
+
 function addMessage(b) {
   if (b.length < 32 || String.fromCharCode(...b.subarray(0, 4)) !== 'NSW1') throw new Error('not a nniescope stream message');
+  const kind = kindOf(b);
+  if (kind === 3) {
+    const e = errorOf(b);
+    state.lastError = e;
+    fail(e.fatal ? `the board's engine stopped: ${e.text}` : `frame ${seqOf(b)}${e.source ? ' (' + e.source + ')' : ''} skipped: ${e.text}`);
+    return;
+  }
+  if (kind !== 1 && kind !== 2) { fail(`message of unknown kind ${kind}: this page is older than the board`); return; }
   const seq = seqOf(b);
   let f = state.frames.find((x) => x.seq === seq);
   if (!f) {
@@ -49,7 +66,7 @@ function addMessage(b) {
     state.frames.push(f);
     if (state.frames.length > KEEP) state.frames.shift();
   }
-  if (kindOf(b) === 2) createImageBitmap(imageOf(b)).then((bm) => { f.image = bm; if (f === shown()) render(); });
+  if (kind === 2) createImageBitmap(imageOf(b)).then((bm) => { f.image = bm; if (f === shown()) render(); });
   else f.results.push(b);
   if (!state.paused) { state.index = state.frames.length - 1; schedule(); }
 }

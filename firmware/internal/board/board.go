@@ -97,6 +97,7 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 	threads := fs.Int("threads", 0, "engine threads (0: all cores)")
 	omPath := fs.String("om", "", "compiled .om model (engine svp)")
 	input := fs.String("input", "512x288", "model input WxH (engine svp)")
+	recordMax := fs.Int("record-max-mb", 1024, "stop a recording when it reaches this size (0: no limit); GET /metrics shows its size and why it stopped")
 	maxPixels := fs.Int("max-pixels", 16<<20, "largest image (width × height) an upload or a file source may have; checked from the header before decoding")
 	var allowHosts listFlag
 	fs.Var(&allowHosts, "allow-host", "a host name the board may be reached by (besides IP addresses and localhost; repeatable): requests naming another are refused (DNS rebinding)")
@@ -118,10 +119,17 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 	if !server.IsLoopback(*listen) && *token == "" {
 		return fmt.Errorf("--listen %s is reachable from the network: set --token", *listen)
 	}
-	var rec recorder
-	rec.dir = *recordDir
-	cfg := server.Config{Listen: *listen, Token: *token, Record: rec.toggle, UI: webui.FS(), MaxPixels: *maxPixels, AllowedHosts: allowHosts}
-	var loop func(ctx context.Context, s *server.Server) error
+	if *recordMax < 0 {
+		return fmt.Errorf("--record-max-mb %d: want 0 (no limit) or more", *recordMax)
+	}
+	rec := &recorder{dir: *recordDir, maxBytes: int64(*recordMax) << 20}
+	cfg := server.Config{Listen: *listen, Token: *token, Record: rec.toggle, Status: rec.state, UI: webui.FS(), MaxPixels: *maxPixels, AllowedHosts: allowHosts}
+	sw, sh, err := parseSize(*synthSize)
+	if err != nil {
+		return fmt.Errorf("--synthetic-size: %w", err)
+	}
+	var prod producer
+	var live *liveAP
 	switch *eng {
 	case "sim":
 		if *model == "" {
@@ -144,16 +152,11 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 		// Loading parsed a protobuf the size of the model and kept packed
 		// copies of the weights: give the garbage back before streaming.
 		debug.FreeOSMemory()
-		sw, sh, err := parseSize(*synthSize)
-		if err != nil {
-			return fmt.Errorf("--synthetic-size: %w", err)
-		}
 		frames, err := openSource(*src, &cfg, sw, sh)
 		if err != nil {
 			return err
 		}
 		w, h := e.Input()
-		var live *liveAP
 		switch kind, dir, _ := strings.Cut(*src, ":"); {
 		case kind == "dir":
 			// Images with YOLO labels (or COCO JSON): score live.
@@ -172,11 +175,9 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 			}
 			return info
 		}
-		loop = func(ctx context.Context, s *server.Server) error {
-			return simLoop(ctx, e, frames, s, &rec, *fps, live)
-		}
+		prod = engineProducer{src: frames, eng: e}
 	case "replay":
-		r, err := recording.Open(*recPath)
+		r, err := openReplay(*recPath)
 		if err != nil {
 			return err
 		}
@@ -184,24 +185,24 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 		cfg.Info = func() any {
 			return Info{Model: filepath.Base(*recPath), Engine: "replay", Version: version.Version, Variants: []VariantInfo{}}
 		}
-		loop = func(ctx context.Context, s *server.Server) error { return replayLoop(ctx, r, s, *fps) }
+		prod = &replayProducer{r: r, paced: *fps > 0}
 	case "svp":
 		w, h, err := parseSize(*input)
 		if err != nil {
 			return err
 		}
-		run, closeFn, err := svpEngine(*omPath, w, h)
+		e, closeFn, err := svpEngine(*omPath, w, h)
 		if err != nil {
 			return err
 		}
 		defer closeFn()
-		frames, err := openSource(*src, &cfg, 640, 360)
+		frames, err := openSource(*src, &cfg, sw, sh)
 		if err != nil {
 			return err
 		}
 		info := Info{Model: filepath.Base(*omPath), Engine: "svp", Input: [2]int{w, h}, Version: version.Version, Variants: []VariantInfo{{Name: "board"}}}
 		cfg.Info = func() any { return info }
-		loop = func(ctx context.Context, s *server.Server) error { return run(ctx, frames, s, &rec, *fps) }
+		prod = engineProducer{src: frames, eng: e}
 	default:
 		return fmt.Errorf("--engine %q: want sim, replay or svp", *eng)
 	}
@@ -209,7 +210,7 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 1)
-	go func() { errc <- loop(ctx, s) }()
+	go func() { errc <- frameLoop(ctx, prod, s, rec, *fps, live, stderr) }()
 	err = s.Run(ctx, func(a net.Addr) {
 		fmt.Fprintf(stderr, "nniescope-board: serving on http://%s\n", a)
 		if ready != nil {
@@ -224,6 +225,25 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 		err = cerr
 	}
 	return err
+}
+
+// openReplay opens a recording for the replay engine and checks its first
+// message: an empty, foreign or future-version file is a startup error,
+// not a stream that never starts.
+func openReplay(path string) (*recording.Recording, error) {
+	r, err := recording.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	m, err := r.Message(0)
+	if err == nil {
+		_, err = wire.PeekHeader(m)
+	}
+	if err != nil {
+		r.Close()
+		return nil, fmt.Errorf("--recording %s: first message: %w", path, err)
+	}
+	return r, nil
 }
 
 // The synthetic source: held-out scenes (training uses other seeds).
@@ -315,84 +335,17 @@ func openSource(spec string, cfg *server.Config, synthW, synthH int) (source.Sou
 	return nil, fmt.Errorf("--source %q: want dir:PATH, nv12:PATH:WxH, synthetic or upload", spec)
 }
 
-func simLoop(ctx context.Context, e *sim.Engine, frames source.Source, s *server.Server, rec *recorder, fps float64, live *liveAP) error {
-	var tick <-chan time.Time
-	if fps > 0 {
-		t := time.NewTicker(time.Duration(float64(time.Second) / fps))
-		defer t.Stop()
-		tick = t.C
-	}
-	for {
-		if tick != nil {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-tick:
-			}
-		}
-		f, err := frames.Next(ctx)
-		if err != nil {
-			return err
-		}
-		msgs, err := e.Process(ctx, f)
-		if err != nil {
-			return err
-		}
-		if live != nil {
-			live.add(f.Name, msgs)
-		}
-		s.Broadcast(msgs)
-		if err := rec.write(msgs); err != nil {
-			return err
-		}
-	}
-}
-
-func replayLoop(ctx context.Context, r *recording.Recording, s *server.Server, fps float64) error {
-	var prevSeq uint64
-	var prevCapture int64
-	var batch [][]byte
-	flush := func() { // one frame's messages at a time
-		if len(batch) > 0 {
-			s.Broadcast(batch)
-			batch = nil
-		}
-	}
-	for i := 0; ; i = (i + 1) % r.Len() {
-		m, err := r.Message(i)
-		if err != nil {
-			return err
-		}
-		h, err := wire.PeekHeader(m)
-		if err != nil {
-			return fmt.Errorf("recording message %d: %w", i, err)
-		}
-		if h.Seq != prevSeq && len(batch) > 0 {
-			flush()
-			wait := time.Duration(h.CaptureNs - prevCapture)
-			if fps > 0 {
-				wait = time.Duration(float64(time.Second) / fps)
-			}
-			if wait <= 0 || wait > 5*time.Second {
-				wait = 40 * time.Millisecond
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(wait):
-			}
-		}
-		prevSeq, prevCapture = h.Seq, h.CaptureNs
-		batch = append(batch, m)
-	}
-}
-
-// recorder writes the stream to a file between start and stop.
+// recorder writes the stream to a file between start and stop, up to
+// maxBytes; it stops by itself at the limit or when a write fails (a full
+// disk), and keeps why for /metrics.
 type recorder struct {
-	mu   sync.Mutex
-	dir  string
-	w    *recording.Recorder
-	path string
+	mu       sync.Mutex
+	dir      string
+	maxBytes int64
+	w        *recording.Recorder
+	path     string
+	bytes    int64
+	status   string // why the last recording ended, when not by a stop request
 }
 
 func (r *recorder) toggle(start bool) (string, error) {
@@ -405,6 +358,7 @@ func (r *recorder) toggle(start bool) (string, error) {
 		err := r.w.Close()
 		p := r.path
 		r.w, r.path = nil, ""
+		r.status = "stopped: " + p
 		return p, err
 	}
 	if r.w != nil {
@@ -415,22 +369,58 @@ func (r *recorder) toggle(start bool) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	r.w, r.path = w, p
+	r.w, r.path, r.bytes, r.status = w, p, 0, ""
 	return p, nil
 }
 
-func (r *recorder) write(msgs [][]byte) error {
+// write records a frame's messages; when the recording ends here (the
+// limit, a failed write) it returns why, for the log.
+func (r *recorder) write(msgs [][]byte) (stopped string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.w == nil {
-		return nil
+		return ""
+	}
+	var size int64
+	for _, m := range msgs {
+		size += int64(4 + len(m))
+	}
+	if r.maxBytes > 0 && r.bytes+size > r.maxBytes {
+		return r.stopLocked(fmt.Sprintf("stopped at the --record-max-mb limit (%d MB): %s", r.maxBytes>>20, r.path), nil)
 	}
 	for _, m := range msgs {
 		if err := r.w.Write(m); err != nil {
-			return err
+			return r.stopLocked("stopped, write failed", err)
 		}
 	}
-	return nil
+	r.bytes += size
+	return ""
+}
+
+// stopLocked ends the recording and keeps what the file holds readable
+// (the index is written when the disk allows; readers recover without).
+func (r *recorder) stopLocked(why string, err error) string {
+	cerr := r.w.Close()
+	if err == nil {
+		err = cerr
+	}
+	r.status = why
+	if err != nil {
+		r.status = fmt.Sprintf("%s: %s: %v", why, r.path, err)
+	}
+	r.w, r.path = nil, ""
+	return r.status
+}
+
+// state is the recording's part of GET /metrics.
+func (r *recorder) state() map[string]any {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := map[string]any{"active": r.w != nil, "path": r.path, "bytes": r.bytes, "max_bytes": r.maxBytes}
+	if r.status != "" {
+		st["status"] = r.status
+	}
+	return map[string]any{"recording": st}
 }
 
 // close finishes a recording still open at shutdown.

@@ -19,6 +19,7 @@ import (
 	"github.com/nniescope/nniescope/shared/dataset"
 	"github.com/nniescope/nniescope/shared/onnx"
 	"github.com/nniescope/nniescope/shared/quant"
+	"github.com/nniescope/nniescope/shared/recording"
 	"github.com/nniescope/nniescope/shared/synth"
 	"github.com/nniescope/nniescope/shared/wire"
 	"github.com/nniescope/nniescope/shared/yolo"
@@ -242,6 +243,18 @@ func TestStartupErrors(t *testing.T) {
 	partial := filepath.Join(dir, "partial.txt")
 	os.WriteFile(partial, []byte("layer {\n  name: \"/model.0/conv/Conv\"\n  calc_data_type: S8\n}\n"), 0o644)
 	demo := demoframes.ModelFile(t)
+	// A recording from a future board: its first message has version 2.
+	future := filepath.Join(dir, "future.nsw")
+	w, err := recording.Create(future)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := wire.AppendImage(nil, &wire.Image{Header: wire.Header{Seq: 1}, MIME: "image/jpeg", Data: []byte{1}})
+	m[4] = 2
+	w.Write(m)
+	w.Close()
+	empty := filepath.Join(dir, "empty.nsw")
+	os.WriteFile(empty, nil, 0o644)
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -252,6 +265,9 @@ func TestStartupErrors(t *testing.T) {
 		{[]string{"--engine", "svp"}, map[bool]string{false: "build tag svp", true: "needs --om"}[svpBuilt]},
 		{[]string{"--variant", "float=x.txt"}, "takes no calibration file"},
 		{[]string{"--model", demo, "--variant", "int8=" + partial}, "--allow-missing-records"},
+		{[]string{"--engine", "replay", "--recording", future}, "future.nsw: first message"},
+		{[]string{"--engine", "replay", "--recording", empty}, "empty.nsw: not a recording"},
+		{[]string{"--record-max-mb", "-1"}, "--record-max-mb -1"},
 	} {
 		var logs bytes.Buffer
 		err := Run(context.Background(), tc.args, &logs, nil)

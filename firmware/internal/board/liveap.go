@@ -6,7 +6,6 @@ import (
 	"github.com/nniescope/nniescope/shared/dataset"
 	"github.com/nniescope/nniescope/shared/eval"
 	"github.com/nniescope/nniescope/shared/metrics/coco"
-	"github.com/nniescope/nniescope/shared/wire"
 	"github.com/nniescope/nniescope/shared/yolo"
 )
 
@@ -31,29 +30,26 @@ func newLiveAP(set *dataset.Set) *liveAP {
 	return l
 }
 
-// add records a frame's results (wire messages) for the image at path.
-func (l *liveAP) add(path string, msgs [][]byte) {
+// add records a frame's detections (per variant, as the engine decoded
+// them) for the image at path. A nil liveAP, or a frame of no known
+// image, records nothing.
+func (l *liveAP) add(path string, dets map[string][]yolo.Detection) {
+	if l == nil || dets == nil {
+		return
+	}
 	i, ok := l.index[path]
 	if !ok {
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, m := range msgs {
-		h, err := wire.PeekHeader(m)
-		if err != nil || h.Kind != wire.KindResult {
-			continue
-		}
-		r, err := wire.DecodeResult(m)
-		if err != nil {
-			continue
-		}
-		run := l.runs[r.Variant]
+	for variant, ds := range dets {
+		run := l.runs[variant]
 		if run == nil {
 			run = make([][]yolo.Detection, len(l.set.Images))
-			l.runs[r.Variant] = run
+			l.runs[variant] = run
 		}
-		run[i] = append([]yolo.Detection(nil), r.Boxes...)
+		run[i] = ds
 	}
 	l.seen[i] = true
 	l.n++

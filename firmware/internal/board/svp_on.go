@@ -8,7 +8,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/nniescope/nniescope/firmware/internal/server"
+	"github.com/nniescope/nniescope/firmware/internal/frame"
 	"github.com/nniescope/nniescope/firmware/internal/source"
 	"github.com/nniescope/nniescope/firmware/internal/svp"
 	"github.com/nniescope/nniescope/shared/preprocess"
@@ -22,7 +22,7 @@ const svpBuilt = true
 // size as planar RGB u8 (rows padded to the input's default stride, as an
 // om compiled with an RGB888 planar AIPP input takes it), every output
 // streamed as the NPU wrote it.
-func svpEngine(omPath string, inW, inH int) (func(ctx context.Context, frames source.Source, s *server.Server, rec *recorder, fps float64) error, func(), error) {
+func svpEngine(omPath string, inW, inH int) (frame.Engine, func(), error) {
 	if omPath == "" {
 		return nil, nil, fmt.Errorf("--engine svp needs --om")
 	}
@@ -45,43 +45,42 @@ func svpEngine(omPath string, inW, inH int) (func(ctx context.Context, frames so
 		rt.Close()
 		return nil, nil, fmt.Errorf("--input %dx%d does not fit the model's input 0 (%d bytes, row stride %d)", inW, inH, size, stride)
 	}
-	closeFn := func() { m.Close(); rt.Close() }
-	loop := func(ctx context.Context, frames source.Source, s *server.Server, rec *recorder, fps float64) error {
-		planar := make([]float32, 3*inW*inH)
-		in := make([]byte, size)
-		for {
-			f, err := frames.Next(ctx)
-			if err != nil {
-				return err
-			}
-			l, err := preprocess.Image(f.Image, inW, inH, planar)
-			if err != nil {
-				return err
-			}
-			for c := range 3 {
-				for y := range inH {
-					for x := range inW {
-						in[(c*inH+y)*stride+x] = byte(planar[(c*inH+y)*inW+x]*255 + 0.5)
-					}
-				}
-			}
-			start := time.Now()
-			outs, err := m.Run([][]byte{in})
-			if err != nil {
-				return err
-			}
-			r := &wire.Result{Header: wire.Header{Seq: f.Seq, CaptureNs: f.Capture.UnixNano(), SentNs: time.Now().UnixNano()}, Variant: "board",
-				InferUs:  uint32(time.Since(start).Microseconds()),
-				Geometry: wire.Geometry{SrcW: uint32(l.SrcW), SrcH: uint32(l.SrcH), InW: uint32(inW), InH: uint32(inH), Scale: l.Scale, PadLeft: float32(l.PadLeft), PadTop: float32(l.PadTop)}}
-			for i, o := range outs {
-				r.Tensors = append(r.Tensors, wire.Tensor{Name: m.Outputs[i].Name, Raw: o})
-			}
-			msgs := [][]byte{wire.AppendResult(nil, r)}
-			s.Broadcast(msgs)
-			if err := rec.write(msgs); err != nil {
-				return err
+	e := &svpRun{m: m, w: inW, h: inH, stride: stride, planar: make([]float32, 3*inW*inH), in: make([]byte, size)}
+	return e, func() { m.Close(); rt.Close() }, nil
+}
+
+type svpRun struct {
+	m            *svp.Model
+	w, h, stride int
+	planar       []float32
+	in           []byte
+}
+
+// Process letterboxes the frame into the input buffer, runs the model and
+// streams its outputs as one "board" result. A failed run is fatal: the
+// runtime is in an unknown state.
+func (e *svpRun) Process(ctx context.Context, f source.Frame) (frame.Output, error) {
+	l, err := preprocess.Image(f.Image, e.w, e.h, e.planar)
+	if err != nil {
+		return frame.Output{}, err
+	}
+	for c := range 3 {
+		for y := range e.h {
+			for x := range e.w {
+				e.in[(c*e.h+y)*e.stride+x] = byte(e.planar[(c*e.h+y)*e.w+x]*255 + 0.5)
 			}
 		}
 	}
-	return loop, closeFn, nil
+	start := time.Now()
+	outs, err := e.m.Run([][]byte{e.in})
+	if err != nil {
+		return frame.Output{}, frame.Fatal(err)
+	}
+	r := &wire.Result{Header: wire.Header{Seq: f.Seq, CaptureNs: f.Capture.UnixNano(), SentNs: time.Now().UnixNano()}, Variant: "board",
+		InferUs:  uint32(time.Since(start).Microseconds()),
+		Geometry: wire.Geometry{SrcW: uint32(l.SrcW), SrcH: uint32(l.SrcH), InW: uint32(e.w), InH: uint32(e.h), Scale: l.Scale, PadLeft: float32(l.PadLeft), PadTop: float32(l.PadTop)}}
+	for i, o := range outs {
+		r.Tensors = append(r.Tensors, wire.Tensor{Name: e.m.Outputs[i].Name, Raw: o})
+	}
+	return frame.Output{Msgs: [][]byte{wire.AppendResult(nil, r)}}, nil
 }

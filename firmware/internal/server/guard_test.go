@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"hash/crc32"
 	"image"
 	"image/png"
@@ -246,13 +247,18 @@ func TestClientMessagesEndTheStream(t *testing.T) {
 	}
 	defer c.Close()
 	c.EnableWriteCompression(true)
-	if err := c.WriteMessage(websocket.BinaryMessage, bytes.Repeat([]byte{0}, 4<<20)); err != nil {
-		t.Fatal(err)
-	}
+	// The server closes as soon as the message starts, so the write itself
+	// may fail (connection reset): either way the stream must end, with
+	// 1008 when the close frame arrives before the reset.
+	go c.WriteMessage(websocket.BinaryMessage, bytes.Repeat([]byte{0}, 4<<20))
 	c.SetReadDeadline(time.Now().Add(30 * time.Second))
 	_, _, err = c.ReadMessage()
-	if !websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
-		t.Fatalf("after a client message: %v, want close 1008", err)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatal("the stream is still open 30 s after a client message")
+	}
+	var ce *websocket.CloseError
+	if err == nil || (errors.As(err, &ce) && ce.Code != websocket.ClosePolicyViolation) {
+		t.Fatalf("after a client message: %v, want close 1008 (or the connection reset)", err)
 	}
 }
 

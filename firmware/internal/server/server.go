@@ -56,6 +56,8 @@ type Config struct {
 	// 60 s). WebSocket connections, once upgraded, are exempt.
 	MaxConns                   int
 	HeaderTimeout, IdleTimeout time.Duration
+	// Status adds fields to GET /metrics (the recording's state).
+	Status func() map[string]any
 }
 
 // Server serves the board's endpoints and fans stream messages out.
@@ -73,6 +75,12 @@ type Server struct {
 	closing   chan struct{}
 	closeOnce sync.Once
 	failed    *failures
+	// frameErrors counts frames that failed; lastError and engineError
+	// (set once the engine cannot go on) say why.
+	frameErrors atomic.Uint64
+	errMu       sync.Mutex
+	lastError   string
+	engineError string
 }
 
 type client struct {
@@ -107,6 +115,12 @@ func New(cfg Config) *Server {
 	e.HideBanner, e.HidePort = true, true
 	e.Use(s.checkHost)
 	e.GET("/healthz", func(c echo.Context) error {
+		s.errMu.Lock()
+		reason := s.engineError
+		s.errMu.Unlock()
+		if reason != "" {
+			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "failed", "error": reason, "version": version.Version})
+		}
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok", "version": version.Version})
 	})
 	if cfg.UI != nil {
@@ -169,7 +183,38 @@ func (s *Server) metrics(c echo.Context) error {
 	s.mu.Unlock()
 	up := time.Since(s.started).Seconds()
 	frames := s.frames.Load()
-	return c.JSON(http.StatusOK, map[string]any{"frames": frames, "fps": float64(frames) / max(up, 1e-9), "dropped": s.dropped.Load(), "clients": n})
+	m := map[string]any{"frames": frames, "fps": float64(frames) / max(up, 1e-9), "dropped": s.dropped.Load(), "clients": n, "frame_errors": s.frameErrors.Load()}
+	s.errMu.Lock()
+	if s.lastError != "" {
+		m["last_error"] = s.lastError
+	}
+	if s.engineError != "" {
+		m["engine_error"] = s.engineError
+	}
+	s.errMu.Unlock()
+	if s.cfg.Status != nil {
+		for k, v := range s.cfg.Status() {
+			m[k] = v
+		}
+	}
+	return c.JSON(http.StatusOK, m)
+}
+
+// FrameError counts a frame that failed (GET /metrics: frame_errors,
+// last_error).
+func (s *Server) FrameError(err error) {
+	s.frameErrors.Add(1)
+	s.errMu.Lock()
+	s.lastError = err.Error()
+	s.errMu.Unlock()
+}
+
+// Fail records that the engine cannot go on: GET /healthz answers 503
+// with the reason from now on.
+func (s *Server) Fail(reason string) {
+	s.errMu.Lock()
+	s.engineError = reason
+	s.errMu.Unlock()
 }
 
 func (s *Server) frame(c echo.Context) error {
@@ -272,6 +317,14 @@ func (s *Server) ws(c echo.Context) error {
 // loses its oldest messages (counted), never stalls the engine or others.
 func (s *Server) Broadcast(msgs [][]byte) {
 	s.frames.Add(1)
+	s.send(msgs)
+}
+
+// Send queues messages that are not a frame (an error event) to every
+// client.
+func (s *Server) Send(msgs ...[]byte) { s.send(msgs) }
+
+func (s *Server) send(msgs [][]byte) {
 	now := time.Now().UnixNano()
 	for _, m := range msgs {
 		wire.StampSent(m, now)

@@ -13,6 +13,7 @@ import (
 	"image/jpeg"
 	"time"
 
+	"github.com/nniescope/nniescope/firmware/internal/frame"
 	"github.com/nniescope/nniescope/firmware/internal/source"
 	"github.com/nniescope/nniescope/shared/calib"
 	"github.com/nniescope/nniescope/shared/detect"
@@ -185,22 +186,25 @@ func (e *Engine) Tensors() []TensorInfo {
 func rowStride(cols int) int { return (cols*2 + RowAlign - 1) &^ (RowAlign - 1) }
 
 // Process runs one frame through every variant and returns the wire
-// messages: the frame's JPEG, then one result per variant.
-func (e *Engine) Process(ctx context.Context, f source.Frame) ([][]byte, error) {
-	var msgs [][]byte
+// messages (the frame's JPEG, then one result per variant) and each
+// variant's detections. Every error is this frame's: the engine goes on.
+func (e *Engine) Process(ctx context.Context, f source.Frame) (frame.Output, error) {
 	var jb bytes.Buffer
 	if err := jpeg.Encode(&jb, f.Image, &jpeg.Options{Quality: 80}); err != nil {
-		return nil, err
+		b := f.Image.Bounds()
+		return frame.Output{}, fmt.Errorf("%dx%d picture: preview: %w", b.Dx(), b.Dy(), err)
 	}
 	h := wire.Header{Seq: f.Seq, CaptureNs: f.Capture.UnixNano()}
 	h.SentNs = time.Now().UnixNano()
-	msgs = append(msgs, wire.AppendImage(nil, &wire.Image{Header: h, MIME: "image/jpeg", Data: jb.Bytes()}))
+	out := frame.Output{Dets: make(map[string][]yolo.Detection, len(e.variants))}
+	out.Msgs = append(out.Msgs, wire.AppendImage(nil, &wire.Image{Header: h, MIME: "image/jpeg", Data: jb.Bytes()}))
 	for _, v := range e.variants {
 		start := time.Now()
 		res, err := v.det.Image(ctx, f.Image, e.params, v.hooks)
 		if err != nil {
-			return nil, fmt.Errorf("variant %s: %w", v.name, err)
+			return frame.Output{}, fmt.Errorf("variant %s: %w", v.name, err)
 		}
+		out.Dets[v.name] = append([]yolo.Detection(nil), res.Detections...)
 		r := &wire.Result{Variant: v.name, InferUs: uint32(time.Since(start).Microseconds()), Boxes: res.Detections}
 		l := res.Letterbox
 		r.Geometry = wire.Geometry{SrcW: uint32(l.SrcW), SrcH: uint32(l.SrcH), InW: uint32(l.DstW), InH: uint32(l.DstH), Scale: l.Scale, PadLeft: float32(l.PadLeft), PadTop: float32(l.PadTop)}
@@ -209,9 +213,9 @@ func (e *Engine) Process(ctx context.Context, f source.Frame) ([][]byte, error) 
 		}
 		r.Header = h
 		r.SentNs = time.Now().UnixNano()
-		msgs = append(msgs, wire.AppendResult(nil, r))
+		out.Msgs = append(out.Msgs, wire.AppendResult(nil, r))
 	}
-	return msgs, nil
+	return out, nil
 }
 
 // toF16Rows encodes a float tensor as the NPU's F16 output: binary16 values,

@@ -67,11 +67,13 @@ func (d *Dir) Next(ctx context.Context) (Frame, error) {
 	}
 	path := d.files[d.i]
 	d.i++
+	d.seq++
 	img, err := preprocess.OpenLimit(path, d.MaxPixels)
 	if err != nil {
-		return Frame{}, err
+		// One bad file is that frame's error: the caller goes on with the
+		// next; the frame's name says which file.
+		return Frame{Seq: d.seq, Name: path}, err
 	}
-	d.seq++
 	return Frame{Seq: d.seq, Capture: time.Now(), Image: img, Name: path}, nil
 }
 
