@@ -50,7 +50,6 @@ func start(t *testing.T, args ...string) (string, context.CancelFunc, chan error
 
 // setup is a model and labelled images for a board test.
 type setup struct {
-	name        string
 	model       string
 	calib, val  string // image folders: calibration, and the dir source (with labels)
 	inputW, inH int
