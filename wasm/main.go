@@ -113,20 +113,7 @@ func decodeWire(n uint32) (packed uint64) {
 		fail(1, err.Error())
 		return pack()
 	}
-	req := &yolo.Request{Params: p, Input: [2]int{int(r.InW), int(r.InH)},
-		Unbox: yolo.Unletterbox{Scale: r.Scale, PadLeft: r.PadLeft, PadTop: r.PadTop, SrcW: r.SrcW, SrcH: r.SrcH}}
-	for _, t := range r.Tensors {
-		req.Tensors = append(req.Tensors, t.Raw)
-	}
-	switch len(r.Tensors) {
-	case 1:
-		req.Layout = yolo.Output0
-	case 2:
-		req.Layout = yolo.RPN
-	default:
-		req.Layout = yolo.Heads
-	}
-	dets, err := req.Decode()
+	dets, err := r.Request(p).Decode()
 	if err != nil {
 		fail(1, err.Error())
 		return pack()

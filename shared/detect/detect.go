@@ -17,19 +17,11 @@ import (
 	"github.com/nniescope/nniescope/shared/yolo"
 )
 
-// Layout says how a program's outputs encode detections.
-type Layout int
-
-const (
-	LayoutOutput0 Layout = iota + 1 // one [1, 4+nc, A] tensor
-	LayoutHeads                     // raw reg/cls per stride
-)
-
 // Detector runs one program; not safe for concurrent use (one Session).
 type Detector struct {
 	prog   *engine.Program
 	sess   *engine.Session
-	layout Layout
+	layout yolo.Layout
 	w, h   int
 	input  *tensor.Tensor
 	heads  []headRef
@@ -64,14 +56,14 @@ func Classes(p *engine.Program) (int, error) {
 		return 0, err
 	}
 	outs := p.Outputs()
-	if lay.layout == LayoutOutput0 {
+	if lay.layout == yolo.Output0 {
 		return outs[0].Shape[1] - 4, nil
 	}
 	return outs[lay.heads[0].cls].Shape[1], nil
 }
 
 type layout struct {
-	layout Layout
+	layout yolo.Layout
 	heads  []headRef
 	w, h   int
 }
@@ -85,13 +77,13 @@ func inspect(p *engine.Program) (layout, error) {
 	outs := p.Outputs()
 	switch {
 	case len(outs) == 1 && len(outs[0].Shape) == 3 && outs[0].Shape[1] > 4:
-		l.layout = LayoutOutput0
+		l.layout = yolo.Output0
 	case len(outs) >= 2 && len(outs)%2 == 0:
 		heads, err := matchHeads(outs, l.h)
 		if err != nil {
 			return layout{}, fmt.Errorf("detect: %s: %w", p.Model().Source, err)
 		}
-		l.layout, l.heads = LayoutHeads, heads
+		l.layout, l.heads = yolo.Heads, heads
 	default:
 		return layout{}, fmt.Errorf("detect: %s: outputs %v are neither output0 [1,4+nc,A] nor raw reg/cls heads", p.Model().Source, outs)
 	}
@@ -132,6 +124,10 @@ func matchHeads(outs []onnx.ValueInfo, inputH int) ([]headRef, error) {
 
 // Close releases the detector's session (its worker goroutines).
 func (d *Detector) Close() { d.sess.Close() }
+
+// Layout says how the program's outputs encode detections: yolo.Output0
+// or yolo.Heads (the same values the wire and the module use).
+func (d *Detector) Layout() yolo.Layout { return d.layout }
 
 // InputSize is the model's input width and height.
 func (d *Detector) InputSize() (w, h int) { return d.w, d.h }
@@ -180,7 +176,7 @@ func (d *Detector) run(ctx context.Context, l preprocess.Letterbox, p yolo.Param
 
 // Decode turns this detector's raw outputs into boxes in input pixels.
 func Decode(d *Detector, outs []*tensor.Tensor, p yolo.Params) ([]yolo.Detection, error) {
-	if d.layout == LayoutOutput0 {
+	if d.layout == yolo.Output0 {
 		return yolo.DecodeOutput0(outs[0], p)
 	}
 	levels := make([]yolo.Level, len(d.heads))

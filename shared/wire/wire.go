@@ -1,6 +1,8 @@
-// Package wire is the stream format v1 between the board and its clients
+// Package wire is the stream format between the board and its clients
 // (browser, recorder, nniescope replay): binary, little-endian, one message
 // per WebSocket frame or per record. docs/WIRE.md is the specification.
+// Writers write v2 (frame id, place in the frame, the frame's source,
+// explicit head layout); readers read v1 and v2.
 package wire
 
 import (
@@ -13,8 +15,9 @@ import (
 	"github.com/nniescope/nniescope/shared/yolo"
 )
 
-// Version is the format version written into every message.
-const Version = 1
+// Version is the format version written into every message; readers also
+// read version 1 (recordings made before v2).
+const Version = 2
 
 // Kind is the message type.
 type Kind uint16
@@ -42,19 +45,19 @@ const (
 // Error is a KindError message: what went wrong with a frame (Fatal
 // false: the stream goes on with the next) or with the engine (Fatal:
 // no more frames; the board still serves).
+// The header's Source names the frame ("" for the engine). Errors exist
+// from v2 on.
 type Error struct {
 	Header
-	Source string // the frame's source name (file, "upload", "synthetic:12"), "" for the engine
-	Fatal  bool
-	Text   string
+	Fatal bool
+	Text  string
 }
 
-// AppendError appends the encoding of e to b.
+// AppendError appends the encoding of e to b (always v2).
 func AppendError(b []byte, e *Error) []byte {
 	h := e.Header
-	h.Kind = KindError
+	h.Kind, h.Version = KindError, Version
 	b = appendHeader(b, h)
-	b = appendString(b, e.Source)
 	fatal := byte(0)
 	if e.Fatal {
 		fatal = 1
@@ -70,10 +73,10 @@ func DecodeError(b []byte) (*Error, error) {
 	if err != nil {
 		return nil, err
 	}
-	if h.Kind != KindError {
-		return nil, errfmt.Errorf("%w: message kind %v is not an error", ErrFormat, h.Kind)
+	if h.Kind != KindError || h.Version < 2 {
+		return nil, errfmt.Errorf("%w: message kind %v (version %d) is not an error", ErrFormat, h.Kind, h.Version)
 	}
-	e := &Error{Header: h, Source: r.str("error source")}
+	e := &Error{Header: h}
 	switch r.u8("fatal flag") {
 	case 0:
 	case 1:
@@ -95,16 +98,28 @@ func DecodeError(b []byte) (*Error, error) {
 
 var magic = [4]byte{'N', 'S', 'W', '1'}
 
-// ErrFormat marks bytes that are not a valid v1 message.
+// ErrFormat marks bytes that are not a valid message.
 var ErrFormat = errors.New("wire: malformed message")
 
 // Header starts every message.
 type Header struct {
+	// Version is the version read (1 or 2); 0 when writing means Version.
+	Version   uint16
 	Kind      Kind
-	Seq       uint64 // frame sequence number, shared by a frame's messages
+	Seq       uint64 // frame id, shared by a frame's messages, never going back
 	CaptureNs int64  // when the frame was captured (Unix ns)
 	SentNs    int64  // when the message left the board (Unix ns)
+	// From v2 on (zero in v1): this message's place in its frame and the
+	// frame's message count, so a client knows a frame is complete; how
+	// many times a replayed recording has wrapped; the frame's source
+	// (file name, "upload", "synthetic:12"), which identifies the image.
+	Index, Count uint16
+	Loop         uint32
+	Source       string
 }
+
+// v2Fixed is the size of a v2 header before its source string.
+const v2Fixed = 40
 
 // Geometry is the frame's source size and its letterbox into the input.
 type Geometry struct {
@@ -126,8 +141,43 @@ type Result struct {
 	Geometry
 	Variant string
 	InferUs uint32 // inference time of this variant
+	// Layout says what the tensors are. v2 carries it; for v1 messages it
+	// is inferred from the tensor count (1: output0, 2: RPN, else heads).
+	Layout  yolo.Layout
 	Tensors []Tensor
 	Boxes   []yolo.Detection // RPN (board) or host-equivalent boxes, source pixels
+}
+
+// Unletterbox is the geometry as the post-process maps boxes back with it.
+func (g Geometry) Unletterbox() yolo.Unletterbox {
+	return yolo.Unletterbox{Scale: g.Scale, PadLeft: g.PadLeft, PadTop: g.PadTop, SrcW: g.SrcW, SrcH: g.SrcH}
+}
+
+// Request is the decode request of a result: its tensors as streamed, its
+// layout and geometry, with the receiver's thresholds. The one adapter from
+// the wire to the post-process (module, replay, board tests).
+func (r *Result) Request(p yolo.Params) *yolo.Request {
+	req := &yolo.Request{Layout: r.Layout, Params: p, Input: [2]int{int(r.InW), int(r.InH)}, Unbox: r.Geometry.Unletterbox()}
+	for _, t := range r.Tensors {
+		req.Tensors = append(req.Tensors, t.Raw)
+	}
+	return req
+}
+
+// LayoutForCount is the guess from a tensor count alone (1: output0, 2:
+// RPN, otherwise heads): what v1 readers did, and what an engine that
+// cannot know its outputs' meaning (an .om) says.
+func LayoutForCount(n int) yolo.Layout { return inferLayout(n) }
+
+// inferLayout is the v1 reader's guess from the tensor count.
+func inferLayout(n int) yolo.Layout {
+	switch n {
+	case 1:
+		return yolo.Output0
+	case 2:
+		return yolo.RPN
+	}
+	return yolo.Heads
 }
 
 // Image is a frame's picture.
@@ -137,18 +187,33 @@ type Image struct {
 	Data []byte
 }
 
+// appendHeader writes h in its version (v1 drops the v2 fields: the
+// round trip of an old recording).
 func appendHeader(b []byte, h Header) []byte {
+	v := h.Version
+	if v == 0 {
+		v = Version
+	}
 	b = append(b, magic[:]...)
-	b = le.AppendUint16(b, Version)
+	b = le.AppendUint16(b, v)
 	b = le.AppendUint16(b, uint16(h.Kind))
 	b = le.AppendUint64(b, h.Seq)
 	b = le.AppendUint64(b, uint64(h.CaptureNs))
-	return le.AppendUint64(b, uint64(h.SentNs))
+	b = le.AppendUint64(b, uint64(h.SentNs))
+	if v == 1 {
+		return b
+	}
+	b = le.AppendUint16(b, h.Index)
+	b = le.AppendUint16(b, h.Count)
+	b = le.AppendUint32(b, h.Loop)
+	return appendString(b, h.Source)
 }
 
+// appendString writes a u16 length and the bytes, cut to 65535 bytes.
 func appendString(b []byte, s string) []byte {
-	b = le.AppendUint16(b, uint16(len(s)))
-	return append(b, s[:min(len(s), math.MaxUint16)]...)
+	n := min(len(s), math.MaxUint16)
+	b = le.AppendUint16(b, uint16(n))
+	return append(b, s[:n]...)
 }
 
 func appendF32(b []byte, v float32) []byte {
@@ -168,6 +233,13 @@ func AppendResult(b []byte, r *Result) []byte {
 	b = appendF32(b, r.PadTop)
 	b = appendString(b, r.Variant)
 	b = le.AppendUint32(b, r.InferUs)
+	if h.Version != 1 {
+		layout := r.Layout
+		if layout == 0 {
+			layout = inferLayout(len(r.Tensors))
+		}
+		b = append(b, byte(layout))
+	}
 	b = le.AppendUint16(b, uint16(len(r.Tensors)))
 	for _, t := range r.Tensors {
 		b = appendString(b, t.Name)
@@ -282,11 +354,36 @@ func (r *reader) header() (Header, error) {
 	if r.err == nil && [4]byte(m) != magic {
 		return Header{}, errfmt.Errorf("%w: magic %q, want %q", ErrFormat, string(m), string(magic[:]))
 	}
-	if v := r.u16("version"); r.err == nil && v != Version {
-		return Header{}, errfmt.Errorf("%w: version %d, this reader speaks %d", ErrFormat, v, Version)
+	v := r.u16("version")
+	if r.err == nil && v != 1 && v != Version {
+		return Header{}, errfmt.Errorf("%w: version %d, this reader speaks 1 and %d", ErrFormat, v, Version)
 	}
-	h := Header{Kind: Kind(r.u16("kind")), Seq: r.u64("seq"), CaptureNs: int64(r.u64("capture time")), SentNs: int64(r.u64("send time"))}
+	h := Header{Version: v, Kind: Kind(r.u16("kind")), Seq: r.u64("seq"), CaptureNs: int64(r.u64("capture time")), SentNs: int64(r.u64("send time"))}
+	if v >= 2 {
+		h.Index, h.Count, h.Loop = r.u16("index in frame"), r.u16("messages in frame"), r.u32("loop count")
+		h.Source = r.str("frame source")
+		if r.err == nil && h.Count > 0 && h.Index >= h.Count {
+			return Header{}, errfmt.Errorf("%w: message %d of a %d-message frame", ErrFormat, h.Index, h.Count)
+		}
+	}
 	return h, r.err
+}
+
+// StampFrame writes a v2 message's place in its frame in place (the frame
+// loop numbers a frame's messages once it has them all); v1 messages are
+// left as they are.
+func StampFrame(msg []byte, index, count uint16) {
+	if len(msg) >= v2Fixed && le.Uint16(msg[4:]) >= 2 {
+		le.PutUint16(msg[32:], index)
+		le.PutUint16(msg[34:], count)
+	}
+}
+
+// StampLoop writes a v2 message's loop count in place (replays).
+func StampLoop(msg []byte, loop uint32) {
+	if len(msg) >= v2Fixed && le.Uint16(msg[4:]) >= 2 {
+		le.PutUint32(msg[36:], loop)
+	}
 }
 
 // DecodeResult parses a KindResult message. Tensor data aliases b.
@@ -305,6 +402,12 @@ func DecodeResult(b []byte) (*Result, error) {
 	res.PadLeft, res.PadTop = r.f32("pad left"), r.f32("pad top")
 	res.Variant = r.str("variant")
 	res.InferUs = r.u32("inference time")
+	if h.Version >= 2 {
+		res.Layout = yolo.Layout(r.u8("head layout"))
+		if r.err == nil && (res.Layout < yolo.Output0 || res.Layout > yolo.RPN) {
+			return nil, errfmt.Errorf("%w: head layout %d (want 1 output0, 2 heads, 3 RPN)", ErrFormat, res.Layout)
+		}
+	}
 	n := int(r.u16("tensor count"))
 	for i := 0; i < n && r.err == nil; i++ {
 		t := Tensor{Name: r.str("tensor name")}
@@ -323,6 +426,9 @@ func DecodeResult(b []byte) (*Result, error) {
 		t.Raw.Scale, t.Raw.Offset = r.f32("scale"), r.f32("offset")
 		t.Raw.Data = r.take(int(r.u32("tensor length")), "tensor data "+t.Name)
 		res.Tensors = append(res.Tensors, t)
+	}
+	if h.Version < 2 {
+		res.Layout = inferLayout(len(res.Tensors))
 	}
 	nb := int(r.u32("box count"))
 	if r.err == nil && nb > (len(b)-r.off)/24 {

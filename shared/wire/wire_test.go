@@ -11,15 +11,61 @@ import (
 
 func sample() *Result {
 	return &Result{
-		Header:   Header{Seq: 42, CaptureNs: 1700000000000000000, SentNs: 1700000000001000000},
+		Header: Header{Version: Version, Seq: 42, CaptureNs: 1700000000000000000, SentNs: 1700000000001000000,
+			Index: 1, Count: 3, Loop: 2, Source: "000000000139.jpg"},
 		Geometry: Geometry{SrcW: 640, SrcH: 426, InW: 512, InH: 288, Scale: 0.676056338028169, PadLeft: 39},
 		Variant:  "int8",
 		InferUs:  3400,
+		Layout:   yolo.Heads,
 		Tensors: []Tensor{
 			{Name: "reg8", Raw: yolo.Raw{Type: yolo.RawS8, Shape: []int{1, 64, 2, 3}, RowStride: 16, Scale: 27.5, Offset: -128, Data: make([]byte, 64*2*16)}},
 			{Name: "cls8", Raw: yolo.Raw{Type: yolo.RawF16, Shape: []int{1, 80, 2, 3}, Data: make([]byte, 80*2*3*2)}},
 		},
 		Boxes: []yolo.Detection{{ClassID: 62, Score: 0.91, Box: [4]float32{6, 165.9, 154.7, 261.6}}},
+	}
+}
+
+// TestV1StaysReadable: a v1 message (recordings made before v2) decodes,
+// with no v2 fields and the layout guessed from the tensor count as v1
+// readers did, and re-encodes to the same bytes.
+func TestV1StaysReadable(t *testing.T) {
+	r := sample()
+	r.Header = Header{Version: 1, Seq: 42, CaptureNs: 1, SentNs: 2}
+	r.Tensors = r.Tensors[:1]
+	r.Layout = yolo.Output0
+	b := AppendResult(nil, r)
+	if le16 := uint16(b[4]) | uint16(b[5])<<8; le16 != 1 {
+		t.Fatalf("written as version %d", le16)
+	}
+	got, err := DecodeResult(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Kind = KindResult
+	if !reflect.DeepEqual(got, r) {
+		t.Fatalf("v1 round trip:\n%+v\n%+v", got, r)
+	}
+	if again := AppendResult(nil, got); string(again) != string(b) {
+		t.Fatal("v1 re-encoding differs")
+	}
+	if _, err := DecodeError(AppendImage(nil, &Image{Header: Header{Version: 1}, MIME: "x"})); err == nil {
+		t.Fatal("a v1 image decoded as an error")
+	}
+}
+
+// TestFrameStamps: the loop numbers a frame's messages in place; a header
+// whose index is not below its count is malformed.
+func TestFrameStamps(t *testing.T) {
+	b := AppendResult(nil, sample())
+	StampFrame(b, 2, 4)
+	StampLoop(b, 9)
+	h, err := PeekHeader(b)
+	if err != nil || h.Index != 2 || h.Count != 4 || h.Loop != 9 {
+		t.Fatalf("stamped header %+v %v", h, err)
+	}
+	StampFrame(b, 4, 4)
+	if _, err := PeekHeader(b); !errors.Is(err, ErrFormat) {
+		t.Fatalf("index 4 of 4: %v", err)
 	}
 }
 
@@ -66,7 +112,7 @@ func TestDecodeErrors(t *testing.T) {
 func FuzzDecodeResult(f *testing.F) {
 	f.Add(AppendResult(nil, sample()))
 	f.Add(AppendImage(nil, &Image{MIME: "image/jpeg", Data: []byte{1}}))
-	f.Add(AppendError(nil, &Error{Source: "upload", Text: "bad", Fatal: true}))
+	f.Add(AppendError(nil, &Error{Header: Header{Source: "upload"}, Text: "bad", Fatal: true}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if r, err := DecodeResult(b); err == nil {
 			// What decodes re-encodes to the same bytes.
@@ -107,13 +153,13 @@ func TestImageTrailingBytesAndKindNames(t *testing.T) {
 }
 
 func TestErrorRoundTrip(t *testing.T) {
-	in := &Error{Header: Header{Seq: 7, CaptureNs: 1, SentNs: 2}, Source: "upload", Fatal: true, Text: "jpeg: image is too large to encode"}
+	in := &Error{Header: Header{Seq: 7, CaptureNs: 1, SentNs: 2, Source: "upload", Count: 1}, Fatal: true, Text: "jpeg: image is too large to encode"}
 	b := AppendError(nil, in)
 	out, err := DecodeError(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	in.Kind = KindError
+	in.Kind, in.Version = KindError, Version
 	if !reflect.DeepEqual(in, out) {
 		t.Fatalf("round trip %+v, want %+v", out, in)
 	}
@@ -123,7 +169,7 @@ func TestErrorRoundTrip(t *testing.T) {
 		}
 	}
 	bad := append([]byte(nil), b...)
-	bad[32+2+len("upload")] = 2
+	bad[v2Fixed+2+len("upload")] = 2
 	if _, err := DecodeError(bad); !errors.Is(err, ErrFormat) {
 		t.Fatalf("fatal flag 2: %v", err)
 	}

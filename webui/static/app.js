@@ -30,23 +30,27 @@ const apiHeaders = token ? { Authorization: 'Bearer ' + token } : {};
 
 function fail(msg) { $('error').hidden = false; $('error').textContent = msg; }
 
-// Wire messages (docs/WIRE.md): the page reads only the header and the
-// image payload; results go to the module as they are.
-function kindOf(b) { return new DataView(b.buffer, b.byteOffset).getUint16(6, true); }
-function seqOf(b) { return Number(new DataView(b.buffer, b.byteOffset).getBigUint64(8, true)); }
+// Wire messages (docs/WIRE.md, v1 and v2): the page reads only the header,
+// the image payload and error texts; results go to the module as they are.
+const view = (b) => new DataView(b.buffer, b.byteOffset, b.byteLength);
+function versionOf(b) { return view(b).getUint16(4, true); }
+function kindOf(b) { return view(b).getUint16(6, true); }
+function seqOf(b) { return Number(view(b).getBigUint64(8, true)); }
+// v2: u16 index and u16 count of the frame's messages, u32 loop, string source.
+function countOf(b) { return versionOf(b) >= 2 ? view(b).getUint16(34, true) : 0; }
+function headerLen(b) { return versionOf(b) >= 2 ? 42 + view(b).getUint16(40, true) : 32; }
+function sourceOf(b) { return versionOf(b) >= 2 ? new TextDecoder().decode(b.subarray(42, headerLen(b))) : ''; }
 function imageOf(b) {
-  const v = new DataView(b.buffer, b.byteOffset);
-  const ml = v.getUint16(32, true), len = v.getUint32(34 + ml, true);
-  return new Blob([b.subarray(38 + ml, 38 + ml + len)], { type: new TextDecoder().decode(b.subarray(34, 34 + ml)) });
+  const v = view(b), o = headerLen(b);
+  const ml = v.getUint16(o, true), len = v.getUint32(o + 2 + ml, true);
+  return new Blob([b.subarray(o + 6 + ml, o + 6 + ml + len)], { type: new TextDecoder().decode(b.subarray(o + 2, o + 2 + ml)) });
 }
 
 // errorOf reads a kind-3 message: the frame's source, whether the engine
 // stopped, and the text (docs/WIRE.md).
 function errorOf(b) {
-  const v = new DataView(b.buffer, b.byteOffset), td = new TextDecoder();
-  const sl = v.getUint16(32, true), source = td.decode(b.subarray(34, 34 + sl));
-  const fatal = b[34 + sl] === 1, tl = v.getUint16(35 + sl, true);
-  return { source, fatal, text: td.decode(b.subarray(37 + sl, 37 + sl + tl)) };
+  const o = headerLen(b), tl = view(b).getUint16(o + 1, true);
+  return { source: sourceOf(b), fatal: b[o] === 1, text: new TextDecoder().decode(b.subarray(o + 3, o + 3 + tl)) };
 }
 
 function addMessage(b) {
@@ -62,10 +66,12 @@ function addMessage(b) {
   const seq = seqOf(b);
   let f = state.frames.find((x) => x.seq === seq);
   if (!f) {
-    f = { seq, results: [], image: null };
+    f = { seq, results: [], image: null, got: 0, count: 0, source: sourceOf(b) };
     state.frames.push(f);
     if (state.frames.length > KEEP) state.frames.shift();
   }
+  f.got++;
+  f.count = Math.max(f.count, countOf(b));
   if (kind === 2) createImageBitmap(imageOf(b)).then((bm) => { f.image = bm; if (f === shown()) render(); });
   else f.results.push(b);
   if (!state.paused) { state.index = state.frames.length - 1; schedule(); }
@@ -95,7 +101,13 @@ function render() {
   const names = Object.keys(cur.dets);
   if (names.join() !== state.variants.join()) setVariants(names);
   for (const name of names) draw(name, f.image, cur);
-  $('frameInfo').textContent = `frame ${f.seq} (${state.index + 1}/${state.frames.length})`;
+  // A frame is complete when all its messages came (v2 says how many); one
+  // that a newer frame overtook stays incomplete and says so.
+  const newest = state.frames[state.frames.length - 1] === f;
+  f.incomplete = f.count > 0 && f.got < f.count && !newest;
+  $('frameInfo').textContent = `frame ${f.seq}${f.source ? ' ' + f.source : ''} (${state.index + 1}/${state.frames.length})` +
+    (f.incomplete ? ` — incomplete: ${f.got} of ${f.count} messages` : '');
+  $('frameInfo').className = f.incomplete ? 'incomplete' : '';
   $('scrub').max = state.frames.length - 1;
   $('scrub').value = state.index;
   renderDiff(cur);

@@ -242,14 +242,14 @@ func TestStartupErrors(t *testing.T) {
 	partial := filepath.Join(dir, "partial.txt")
 	os.WriteFile(partial, []byte("layer {\n  name: \"/model.0/conv/Conv\"\n  calc_data_type: S8\n}\n"), 0o644)
 	demo := demoframes.ModelFile(t)
-	// A recording from a future board: its first message has version 2.
+	// A recording from a future board: its first message has version 3.
 	future := filepath.Join(dir, "future.nsw")
 	w, err := recording.Create(future)
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := wire.AppendImage(nil, &wire.Image{Header: wire.Header{Seq: 1}, MIME: "image/jpeg", Data: []byte{1}})
-	m[4] = 2
+	m[4] = 3
 	w.Write(m)
 	w.Close()
 	empty := filepath.Join(dir, "empty.nsw")

@@ -80,7 +80,7 @@ func frameLoop(ctx context.Context, p producer, s *server.Server, rec *recorder,
 				}
 				fmt.Fprintln(log, "nniescope-board: engine stopped:", reason)
 				s.Fail(reason)
-				s.Send(wire.AppendError(nil, &wire.Error{Header: wire.Header{Seq: seq, CaptureNs: time.Now().UnixNano()}, Source: name, Fatal: true, Text: reason}))
+				s.Send(wire.AppendError(nil, &wire.Error{Header: wire.Header{Seq: seq, CaptureNs: time.Now().UnixNano(), Source: name}, Fatal: true, Text: reason}))
 				<-ctx.Done()
 				return ctx.Err()
 			}
@@ -90,7 +90,7 @@ func frameLoop(ctx context.Context, p producer, s *server.Server, rec *recorder,
 			}
 			fmt.Fprintf(log, "nniescope-board: frame %d (%s): %v\n", seq, what, err)
 			s.FrameError(err)
-			s.Send(wire.AppendError(nil, &wire.Error{Header: wire.Header{Seq: seq, CaptureNs: time.Now().UnixNano()}, Source: name, Text: err.Error()}))
+			s.Send(wire.AppendError(nil, &wire.Error{Header: wire.Header{Seq: seq, CaptureNs: time.Now().UnixNano(), Source: name}, Text: err.Error()}))
 			continue
 		}
 		failed = 0
@@ -110,9 +110,11 @@ type replayProducer struct {
 	r           *recording.Recording
 	i           int
 	offset      uint64 // added to recorded sequence numbers in this loop
+	loops       uint32 // times the recording has wrapped
 	last        uint64 // the last sequence number sent
 	prevCapture int64
 	paced       bool // the loop paces (--fps); do not sleep here
+	started     bool
 }
 
 func (p *replayProducer) next(ctx context.Context) (string, uint64, frame.Output, error) {
@@ -122,6 +124,7 @@ func (p *replayProducer) next(ctx context.Context) (string, uint64, frame.Output
 	for {
 		if p.i == p.r.Len() {
 			p.i, p.offset = 0, max(p.last, seq)
+			p.loops++
 			if len(out.Msgs) > 0 {
 				break
 			}
@@ -141,12 +144,16 @@ func (p *replayProducer) next(ctx context.Context) (string, uint64, frame.Output
 		}
 		seq, capture = h.Seq+p.offset, h.CaptureNs
 		wire.SetSeq(m, seq)
+		wire.StampLoop(m, p.loops)
 		out.Msgs = append(out.Msgs, m)
 		p.i++
 	}
-	if !p.paced && p.prevCapture != 0 {
+	if !p.paced && p.started {
+		// The recorded pace; 25 fps where the recording does not say
+		// (capture times missing, going back at a loop, or gaps over 5 s):
+		// a replay never runs flat out.
 		wait := time.Duration(capture - p.prevCapture)
-		if wait <= 0 || wait > 5*time.Second {
+		if p.prevCapture == 0 || wait <= 0 || wait > 5*time.Second {
 			wait = 40 * time.Millisecond
 		}
 		select {
@@ -155,6 +162,6 @@ func (p *replayProducer) next(ctx context.Context) (string, uint64, frame.Output
 		case <-time.After(wait):
 		}
 	}
-	p.prevCapture, p.last = capture, seq
+	p.prevCapture, p.last, p.started = capture, seq, true
 	return "recording", seq, out, nil
 }

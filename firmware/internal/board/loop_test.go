@@ -342,3 +342,33 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestReplayWithoutCaptureTimesIsPaced: a recording whose messages carry
+// no capture time replays at 25 fps, not flat out (it spun a core). A
+// lower bound on the time taken, so a busy machine cannot break it.
+func TestReplayWithoutCaptureTimesIsPaced(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "nocapture.nsw")
+	w, err := recording.Create(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(wire.AppendImage(nil, &wire.Image{Header: wire.Header{Seq: 1}, MIME: "image/jpeg", Data: []byte{1}}))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := openReplay(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	p := &replayProducer{r: r}
+	start := time.Now()
+	for range 6 {
+		if _, _, _, err := p.next(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := time.Since(start); d < 5*40*time.Millisecond {
+		t.Fatalf("6 frames in %v: want at least 200 ms at 25 fps", d)
+	}
+}

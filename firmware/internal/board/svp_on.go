@@ -76,7 +76,11 @@ func (e *svpRun) Process(ctx context.Context, f source.Frame) (frame.Output, err
 	if err != nil {
 		return frame.Output{}, frame.Fatal(err)
 	}
-	r := &wire.Result{Header: wire.Header{Seq: f.Seq, CaptureNs: f.Capture.UnixNano(), SentNs: time.Now().UnixNano()}, Variant: "board",
+	// The om's outputs say nothing of their meaning: the count decides, as
+	// for v1 recordings (one: output0, two: the RPN's count and boxes,
+	// otherwise raw heads).
+	r := &wire.Result{Header: wire.Header{Seq: f.Seq, CaptureNs: f.Capture.UnixNano(), SentNs: time.Now().UnixNano(), Source: f.Name}, Variant: "board",
+		Layout:   wire.LayoutForCount(len(outs)),
 		InferUs:  uint32(time.Since(start).Microseconds()),
 		Geometry: wire.Geometry{SrcW: uint32(l.SrcW), SrcH: uint32(l.SrcH), InW: uint32(e.w), InH: uint32(e.h), Scale: l.Scale, PadLeft: float32(l.PadLeft), PadTop: float32(l.PadTop)}}
 	for i, o := range outs {

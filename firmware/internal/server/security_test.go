@@ -87,19 +87,28 @@ func TestTokenOriginAndLimits(t *testing.T) {
 }
 
 // TestSlowClientDropsOldest: a client that does not read loses its oldest
-// messages, counted, and Broadcast never blocks.
+// frames, whole and counted, and Broadcast never blocks.
 func TestSlowClientDropsOldest(t *testing.T) {
 	s := New(Config{QueueLen: 2})
-	cl := &client{send: make(chan outMsg, 2), dropped: &s.dropped}
+	cl := &client{send: make(chan []outMsg, 2), dropped: &s.dropped}
 	s.clients[cl] = struct{}{}
 	for i := range 5 {
-		s.Broadcast([][]byte{{byte(i)}})
+		// Three messages a frame: a drop takes all three or none.
+		s.Broadcast([][]byte{{byte(i), 0}, {byte(i), 1}, {byte(i), 2}})
 	}
 	if got := s.dropped.Load(); got != 3 {
-		t.Fatalf("dropped %d, want 3", got)
+		t.Fatalf("dropped %d frames, want 3", got)
 	}
-	if a, b := (<-cl.send).data, (<-cl.send).data; a[0] != 3 || b[0] != 4 {
-		t.Fatalf("kept %v %v, want the newest 3 and 4", a, b)
+	for _, want := range []byte{3, 4} {
+		fr := <-cl.send
+		if len(fr) != 3 {
+			t.Fatalf("frame %d kept %d of its 3 messages", want, len(fr))
+		}
+		for k, m := range fr {
+			if m.data[0] != want || m.data[1] != byte(k) {
+				t.Fatalf("kept %v, want frame %d message %d", m.data, want, k)
+			}
+		}
 	}
 }
 

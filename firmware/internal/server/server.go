@@ -35,7 +35,7 @@ type Config struct {
 	Listen    string
 	Token     string // required on non-loopback addresses; checked in constant time
 	MaxUpload int64  // bytes accepted by POST /api/frame (default 8 MiB)
-	QueueLen  int    // messages buffered per client before the oldest drop (default 16)
+	QueueLen  int    // frames buffered per client before the oldest frame drops, whole (default 4)
 	// Info answers GET /api/info.
 	Info func() any
 	// Upload receives POST /api/frame images; nil when the source is not
@@ -84,7 +84,7 @@ type Server struct {
 }
 
 type client struct {
-	send    chan outMsg
+	send    chan []outMsg // whole frames: a slow client loses whole frames, never part of one
 	dropped *atomic.Uint64
 	mu      sync.Mutex // serialises drop-oldest against the writer
 }
@@ -95,7 +95,7 @@ func New(cfg Config) *Server {
 		cfg.MaxUpload = 8 << 20
 	}
 	if cfg.QueueLen <= 0 {
-		cfg.QueueLen = 16
+		cfg.QueueLen = 4
 	}
 	if cfg.MaxPixels <= 0 {
 		cfg.MaxPixels = 16 << 20
@@ -268,7 +268,7 @@ func (s *Server) ws(c echo.Context) error {
 	if err != nil {
 		return nil // the upgrader answered already
 	}
-	cl := &client{send: make(chan outMsg, s.cfg.QueueLen), dropped: &s.dropped}
+	cl := &client{send: make(chan []outMsg, s.cfg.QueueLen), dropped: &s.dropped}
 	s.mu.Lock()
 	s.clients[cl] = struct{}{}
 	s.mu.Unlock()
@@ -295,10 +295,12 @@ func (s *Server) ws(c echo.Context) error {
 	}()
 	for {
 		select {
-		case msg := <-cl.send:
+		case fr := <-cl.send:
 			conn.SetWriteDeadline(time.Now().Add(writeWait))
-			if err := conn.WritePreparedMessage(msg.prepared); err != nil {
-				return nil
+			for _, msg := range fr {
+				if err := conn.WritePreparedMessage(msg.prepared); err != nil {
+					return nil
+				}
 			}
 		case <-ping.C:
 			if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
@@ -313,21 +315,24 @@ func (s *Server) ws(c echo.Context) error {
 	}
 }
 
-// Broadcast queues one frame's messages to every client. A slow client
-// loses its oldest messages (counted), never stalls the engine or others.
+// Broadcast queues one frame's messages to every client, numbered in
+// their headers (index and count) so a client knows when it has the whole
+// frame. A slow client loses its oldest frames, whole (counted in
+// /metrics as dropped), and never stalls the engine or others.
 func (s *Server) Broadcast(msgs [][]byte) {
 	s.frames.Add(1)
 	s.send(msgs)
 }
 
-// Send queues messages that are not a frame (an error event) to every
-// client.
-func (s *Server) Send(msgs ...[]byte) { s.send(msgs) }
+// Send queues an event that is not a frame (an error) to every client, as
+// a frame of its own.
+func (s *Server) Send(msg []byte) { s.send([][]byte{msg}) }
 
 func (s *Server) send(msgs [][]byte) {
 	now := time.Now().UnixNano()
-	for _, m := range msgs {
+	for i, m := range msgs {
 		wire.StampSent(m, now)
+		wire.StampFrame(m, uint16(i), uint16(len(msgs)))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -343,9 +348,7 @@ func (s *Server) send(msgs [][]byte) {
 		prepared = append(prepared, outMsg{data: m, prepared: pm})
 	}
 	for cl := range s.clients {
-		for _, m := range prepared {
-			cl.push(m)
-		}
+		cl.push(prepared)
 	}
 }
 
@@ -356,7 +359,7 @@ type outMsg struct {
 	prepared *websocket.PreparedMessage
 }
 
-func (c *client) push(m outMsg) {
+func (c *client) push(m []outMsg) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for {

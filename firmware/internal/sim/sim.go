@@ -194,7 +194,7 @@ func (e *Engine) Process(ctx context.Context, f source.Frame) (frame.Output, err
 		b := f.Image.Bounds()
 		return frame.Output{}, fmt.Errorf("%dx%d picture: preview: %w", b.Dx(), b.Dy(), err)
 	}
-	h := wire.Header{Seq: f.Seq, CaptureNs: f.Capture.UnixNano()}
+	h := wire.Header{Seq: f.Seq, CaptureNs: f.Capture.UnixNano(), Source: f.Name}
 	h.SentNs = time.Now().UnixNano()
 	out := frame.Output{Dets: make(map[string][]yolo.Detection, len(e.variants))}
 	out.Msgs = append(out.Msgs, wire.AppendImage(nil, &wire.Image{Header: h, MIME: "image/jpeg", Data: jb.Bytes()}))
@@ -205,7 +205,7 @@ func (e *Engine) Process(ctx context.Context, f source.Frame) (frame.Output, err
 			return frame.Output{}, fmt.Errorf("variant %s: %w", v.name, err)
 		}
 		out.Dets[v.name] = append([]yolo.Detection(nil), res.Detections...)
-		r := &wire.Result{Variant: v.name, InferUs: uint32(time.Since(start).Microseconds()), Boxes: res.Detections}
+		r := &wire.Result{Variant: v.name, InferUs: uint32(time.Since(start).Microseconds()), Boxes: res.Detections, Layout: v.det.Layout()}
 		l := res.Letterbox
 		r.Geometry = wire.Geometry{SrcW: uint32(l.SrcW), SrcH: uint32(l.SrcH), InW: uint32(l.DstW), InH: uint32(l.DstH), Scale: l.Scale, PadLeft: float32(l.PadLeft), PadTop: float32(l.PadTop)}
 		for i, t := range v.det.Outputs() {

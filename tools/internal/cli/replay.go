@@ -30,6 +30,10 @@ type recordedFrame struct {
 	Request string `json:"request"`
 	Variant string `json:"variant"`
 	ImageID int64  `json:"image_id"`
+	// Source and Version come from a stream recording's messages: the
+	// frame's image file (v2), matched to the labels by file name.
+	Source  string `json:"-"`
+	Version uint16 `json:"-"`
 }
 
 // frameSource yields decode requests from either recording kind.
@@ -95,21 +99,10 @@ func (f *frameSource) frame(i int) (recordedFrame, []byte, error) {
 	if err != nil {
 		return recordedFrame{}, nil, fmt.Errorf("recording %s: message %d: %w", f.name, i, err)
 	}
-	req := &yolo.Request{Params: yolo.Params{ScoreThreshold: 0.001, NMSThreshold: 0.7, MaxDetections: 300}, Input: [2]int{int(r.InW), int(r.InH)},
-		Unbox: yolo.Unletterbox{Scale: r.Scale, PadLeft: r.PadLeft, PadTop: r.PadTop, SrcW: r.SrcW, SrcH: r.SrcH}}
-	for _, t := range r.Tensors {
-		req.Tensors = append(req.Tensors, t.Raw)
-	}
-	switch {
-	case len(r.Tensors) == 1:
-		req.Layout = yolo.Output0
-	case len(r.Tensors) == 2:
-		req.Layout = yolo.RPN
-	default:
-		req.Layout = yolo.Heads
-	}
-	// A recording carries no image ids: frames are numbered by sequence.
-	return recordedFrame{Request: fmt.Sprintf("message %d", i), Variant: r.Variant, ImageID: int64(r.Seq)}, req.Encode(), nil
+	req := r.Request(yolo.Params{ScoreThreshold: 0.001, NMSThreshold: 0.7, MaxDetections: 300})
+	// v2 messages name their frame's source (the image file); v1 ones do
+	// not, and their frames cannot be matched to labels.
+	return recordedFrame{Request: fmt.Sprintf("message %d", i), Variant: r.Variant, Source: r.Source, Version: r.Version}, req.Encode(), nil
 }
 
 type replayVariant struct {
@@ -159,6 +152,24 @@ func runReplay(ctx context.Context, env Env, args []string) error {
 	}
 	runs := map[string]*eval.Run{}
 	rows := map[string]*replayVariant{}
+	unmatched := 0
+	byID, byName := map[int64]int{}, map[string]int{}
+	if set != nil {
+		for k, im := range set.Images {
+			byID[im.ID] = k
+			byName[filepath.Base(im.Path)] = k
+		}
+	}
+	// match finds a frame's image in the labels: by file name for stream
+	// recordings, by image id for directory recordings.
+	match := func(fr recordedFrame) (int, bool) {
+		if fr.Version != 0 {
+			k, ok := byName[filepath.Base(fr.Source)]
+			return k, ok && fr.Source != ""
+		}
+		k, ok := byID[fr.ImageID]
+		return k, ok
+	}
 	bar := newProgress(env.Stderr, "replay", frames.len())
 	for i := range frames.len() {
 		fr, req, err := frames.frame(i)
@@ -190,21 +201,28 @@ func runReplay(ctx context.Context, env Env, args []string) error {
 		row.Frames++
 		row.Detections += len(res.Detections)
 		if set != nil {
-			r := runs[v]
-			if r == nil {
-				r = &eval.Run{Detections: make([][]yolo.Detection, len(set.Images))}
-				runs[v] = r
-			}
-			for k, im := range set.Images {
-				if im.ID == fr.ImageID {
-					r.Detections[k] = res.Detections
+			k, ok := match(fr)
+			if !ok {
+				unmatched++
+				if fr.Version == 1 {
+					return fmt.Errorf("recording %s: frame %d is a v1 message, which names no image: --labels needs a recording made by a v2 board", *rec, i)
 				}
+			} else {
+				r := runs[v]
+				if r == nil {
+					r = &eval.Run{Detections: make([][]yolo.Detection, len(set.Images))}
+					runs[v] = r
+				}
+				r.Detections[k] = res.Detections
 			}
 		}
 		bar.update(i + 1)
 	}
 	if len(rows) == 0 {
 		return fmt.Errorf("recording %s: %d message(s), none with results to decode", *rec, frames.len())
+	}
+	if unmatched > 0 {
+		fmt.Fprintf(env.Stderr, "nniescope replay: %d frame result(s) name no image of %s: left out of the AP\n", unmatched, *labels)
 	}
 	var out []replayVariant
 	for name, row := range rows {
