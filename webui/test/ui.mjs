@@ -63,7 +63,19 @@ try {
     downState = await page.$eval('#conn', (el) => el.textContent);
     await page.screenshot({ path: `${outDir}/ui-disconnected.png` });
   }
-  console.log(JSON.stringify({ before, after, ...state, corruptError, heat, evalRows, downState }));
+  // A v2 recording with a frame the board could not process: the page
+  // says which and why (wire kind 3), and names the next frame's source.
+  // (Last: a loaded recording puts the page in replay mode.)
+  let eventError = '', eventFrame = '';
+  if (process.env.EVENTS_NSW) {
+    await page.setInputFiles('#recFile', process.env.EVENTS_NSW);
+    await page.waitForFunction(() => document.querySelector('#error').textContent.includes('bad-frame.png'), null, { timeout: 10000 });
+    eventError = await page.$eval('#error', (el) => el.textContent);
+    await page.waitForFunction(() => document.querySelector('#frameInfo').textContent.includes('good-frame.png'), null, { timeout: 10000 });
+    eventFrame = await page.$eval('#frameInfo', (el) => el.textContent);
+    await page.screenshot({ path: `${outDir}/ui-error-event.png` });
+  }
+  console.log(JSON.stringify({ before, after, ...state, corruptError, eventError, eventFrame, heat, evalRows, downState }));
 } finally {
   await browser.close();
 }

@@ -1,8 +1,10 @@
 package board
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"image/jpeg"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -13,11 +15,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nniescope/nniescope/internal/demoframes"
 	"github.com/nniescope/nniescope/internal/testassets"
 	"github.com/nniescope/nniescope/shared/dataset"
 	"github.com/nniescope/nniescope/shared/metrics/boxdiff"
 	"github.com/nniescope/nniescope/shared/onnx"
 	"github.com/nniescope/nniescope/shared/quant"
+	"github.com/nniescope/nniescope/shared/recording"
+	"github.com/nniescope/nniescope/shared/wire"
 	"github.com/nniescope/nniescope/shared/yolo"
 	"github.com/nniescope/nniescope/webui"
 )
@@ -72,7 +77,8 @@ func uiInBrowser(t *testing.T, name string, su setup, repo, node string) {
 	}))
 	defer ctl.Close()
 	cmd := exec.CommandContext(ctx, node, filepath.Join(repo, "webui", "test", "ui.mjs"), "http://"+addr+"/", shots)
-	cmd.Env = append(os.Environ(), "CONTROL_URL="+ctl.URL)
+	events := writeEventsRecording(t)
+	cmd.Env = append(os.Environ(), "CONTROL_URL="+ctl.URL, "EVENTS_NSW="+events)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
@@ -85,6 +91,8 @@ func uiInBrowser(t *testing.T, name string, su setup, repo, node string) {
 		Diff          struct{ Matched, Missed, Extra int }
 		Conn          string
 		CorruptError  string
+		EventError    string
+		EventFrame    string
 		EvalRows      int
 		DownState     string
 		Heat          *struct {
@@ -105,6 +113,9 @@ func uiInBrowser(t *testing.T, name string, su setup, repo, node string) {
 	}
 	if !strings.Contains(res.DownState, "disconnected, retrying") {
 		t.Errorf("after the board stopped the page says %q", res.DownState)
+	}
+	if !strings.Contains(res.EventError, "bad-frame.png") || !strings.Contains(res.EventError, "too large to encode") || !strings.Contains(res.EventFrame, "good-frame.png") {
+		t.Errorf("error event shown as %q, frame as %q: want the failed frame's source and reason, and the next frame's source", res.EventError, res.EventFrame)
 	}
 	if !strings.Contains(res.CorruptError, "broken.nsw") {
 		t.Errorf("a corrupt recording shows %q, want an error naming it", res.CorruptError)
@@ -129,4 +140,27 @@ func uiInBrowser(t *testing.T, name string, su setup, repo, node string) {
 	if res.Diff.Matched != len(want.Matched) || res.Diff.Missed != len(want.Missed) || res.Diff.Extra != len(want.Extra) {
 		t.Errorf("page diff %+v, shared computes matched %d missed %d extra %d", res.Diff, len(want.Matched), len(want.Missed), len(want.Extra))
 	}
+}
+
+// writeEventsRecording writes a v2 recording: an error event for a frame
+// the board could not process, then a frame (its picture) from another
+// file.
+func writeEventsRecording(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "events.nsw")
+	w, err := recording.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var jb bytes.Buffer
+	img, _ := demoframes.Scene(0)
+	if err := jpeg.Encode(&jb, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	w.Write(wire.AppendError(nil, &wire.Error{Header: wire.Header{Seq: 1, Index: 0, Count: 1, Source: "bad-frame.png"}, Text: "1x65536 picture: preview: jpeg: image is too large to encode"}))
+	w.Write(wire.AppendImage(nil, &wire.Image{Header: wire.Header{Seq: 2, Index: 0, Count: 1, Source: "good-frame.png"}, MIME: "image/jpeg", Data: jb.Bytes()}))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -1,8 +1,11 @@
 // Command boardbench measures the board binary's budgets: binary size per
 // target, peak RSS while streaming yolov8n 512x288 in sim mode to 4
 // clients, engine→client latency (excluding inference), message loss with
-// 8 clients, and the bandwidth a frame needs raw and deflated. `task
-// bench` runs it; it reads the model from ../shared/assets.
+// 8 clients, the bandwidth a frame needs raw and deflated, and 32 viewers
+// (half negotiating compression) against 1 at the same frame rate:
+// malformed messages, partial frames, lost frames against /metrics'
+// count, and the server's CPU time with 32 viewers over its CPU time with
+// one. `task bench` runs it; it reads the model from ../shared/assets.
 package main
 
 import (
@@ -47,15 +50,27 @@ func main() {
 	}
 	model := filepath.Join(*assets, "models", "yolov8n-512x288.onnx")
 	src := "dir:" + filepath.Join(*assets, "coco", "val")
-	run(filepath.Join(dir, "linux-amd64"), model, src, 4, 20*time.Second, true)
-	run(filepath.Join(dir, "linux-amd64"), model, src, 8, *dur, false)
+	bin := filepath.Join(dir, "linux-amd64")
+	run(bin, model, src, 4, 0, 20*time.Second, true, 48)
+	run(bin, model, src, 8, 0, 30*time.Second, false, 64)
+	// What viewers cost: the same frame rate (5 fps, below the engine's)
+	// with 1 and with 32 viewers, half of them negotiating compression.
+	one := run(bin, model, src, 1, 5, *dur, false, 64)
+	many := run(bin, model, src, 32, 5, *dur, false, 64)
+	fmt.Printf("server CPU with 32 viewers / with 1: %.2f s / %.2f s = %.2fx (budget 2x)\n", many.cpu, one.cpu, many.cpu/max(one.cpu, 1e-9))
 }
 
-func run(bin, model, src string, clients int, dur time.Duration, report bool) {
+type result struct{ cpu float64 }
+
+func run(bin, model, src string, clients int, fps float64, dur time.Duration, report bool, rssBudget int) result {
 	port := freePort()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "--listen", "127.0.0.1:"+strconv.Itoa(port), "--engine", "sim", "--model", model, "--variant", "float", "--source", src, "--threads", "2")
+	args := []string{"--listen", "127.0.0.1:" + strconv.Itoa(port), "--engine", "sim", "--model", model, "--variant", "float", "--source", src, "--threads", "2"}
+	if fps > 0 {
+		args = append(args, "--fps", strconv.FormatFloat(fps, 'g', -1, 64))
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
 	stderr, _ := cmd.StderrPipe()
 	check(cmd.Start())
 	sc := bufio.NewScanner(stderr)
@@ -69,19 +84,24 @@ func run(bin, model, src string, clients int, dur time.Duration, report bool) {
 		msgs, bad, gaps int
 		lat             []float64
 		raw, deflated   int
-		frames          int
+		frames, partial int
 	}
 	stats := make([]stat, clients)
 	var wg sync.WaitGroup
 	deadline := time.Now().Add(dur)
+	cpu0 := cpuSeconds(cmd.Process.Pid)
 	for i := range clients {
-		c, _, err := websocket.DefaultDialer.Dial("ws://127.0.0.1:"+strconv.Itoa(port)+"/ws", nil)
+		d := websocket.Dialer{EnableCompression: i%2 == 1}
+		c, _, err := d.Dial("ws://127.0.0.1:"+strconv.Itoa(port)+"/ws", nil)
 		check(err)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer c.Close()
-			var last uint64
+			// A frame is complete when its Count messages came; one left
+			// short when the next frame starts is partial.
+			var cur uint64
+			got, want := 0, 0
 			for time.Now().Before(deadline) {
 				c.SetReadDeadline(deadline.Add(time.Second))
 				_, msg, err := c.ReadMessage()
@@ -96,15 +116,23 @@ func run(bin, model, src string, clients int, dur time.Duration, report bool) {
 				}
 				stats[i].msgs++
 				stats[i].lat = append(stats[i].lat, float64(now-h.SentNs)/1e6)
+				if h.Seq != cur {
+					if cur != 0 {
+						if want > 0 && got != want {
+							stats[i].partial++
+						}
+						if h.Seq != cur+1 {
+							stats[i].gaps += int(h.Seq - cur - 1)
+						}
+					}
+					cur, got, want = h.Seq, 0, int(h.Count)
+					stats[i].frames++
+				}
+				got++
 				if h.Kind == wire.KindResult {
 					if _, err := wire.DecodeResult(msg); err != nil {
 						stats[i].bad++
 					}
-					if last != 0 && h.Seq != last+1 {
-						stats[i].gaps += int(h.Seq - last - 1)
-					}
-					last = h.Seq
-					stats[i].frames++
 					if i == 0 && stats[i].frames <= 5 {
 						var b bytes.Buffer
 						w, _ := flate.NewWriter(&b, 1)
@@ -133,30 +161,53 @@ func run(bin, model, src string, clients int, dur time.Duration, report bool) {
 	}()
 	wg.Wait()
 	close(stop)
+	cpu := cpuSeconds(cmd.Process.Pid) - cpu0
 	dropped := metric(port, "dropped")
 	cancel()
 	cmd.Wait()
 	var lat []float64
-	msgs, bad, gaps, frames := 0, 0, 0, 0
+	msgs, bad, gaps, frames, partial := 0, 0, 0, 0, 0
 	for _, s := range stats {
 		lat = append(lat, s.lat...)
 		msgs += s.msgs
 		bad += s.bad
 		gaps += s.gaps
 		frames += s.frames
+		partial += s.partial
 	}
 	sort.Float64s(lat)
 	p99 := 0.0
 	if len(lat) > 0 {
 		p99 = lat[len(lat)*99/100]
 	}
-	fmt.Printf("%d clients, %s: %d messages, %d malformed, %d frames missing vs %s dropped (counted), latency send→receive p99 %.1f ms (budget 20 ms), RSS while streaming up to %.0f MB (budget 64 MB)\n",
-		clients, dur, msgs, bad, gaps, dropped, p99, float64(peak)/1024)
+	rate := "engine rate"
+	if fps > 0 {
+		rate = fmt.Sprintf("%g fps", fps)
+	}
+	fmt.Printf("%d clients (%s), %s: %d frames, %d messages, %d malformed, %d partial frames, %d frames missing vs %s dropped (counted), latency send→receive p99 %.1f ms (budget 20 ms), RSS while streaming up to %.0f MB (budget %d MB), server CPU %.2f s\n",
+		clients, rate, dur, frames, msgs, bad, partial, gaps, dropped, p99, float64(peak)/1024, rssBudget, cpu)
 	if report && stats[0].raw > 0 {
 		n := min(stats[0].frames, 5)
 		raw, def := float64(stats[0].raw)/float64(n), float64(stats[0].deflated)/float64(n)
 		fmt.Printf("per result message: %.0f KB raw, %.0f KB deflated (level 1): at 25 fps %.0f / %.0f Mbit/s per variant\n", raw/1e3, def/1e3, raw*25*8/1e6, def*25*8/1e6)
 	}
+	return result{cpu: cpu}
+}
+
+// cpuSeconds is the process's user+system CPU time so far.
+func cpuSeconds(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name (which may hold spaces) follow ")".
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / 100 // USER_HZ
 }
 
 // vmRSS is the resident set now: sampled while streaming, its maximum is
