@@ -209,12 +209,18 @@ func Compile(m *onnx.Model, opts Options) (*Program, error) {
 	}
 	for _, in := range m.Inputs {
 		for i, d := range in.Shape {
-			if d <= 0 {
+			switch {
+			case d < 0:
 				return nil, fmt.Errorf("engine: %s: input %q dimension %d is dynamic (%v): export the model with a static input shape", m.Source, in.Name, i, in.Shape)
+			case d == 0:
+				return nil, fmt.Errorf("engine: %s: input %q dimension %d is 0 (%v): an empty input holds nothing to run on", m.Source, in.Name, i, in.Shape)
 			}
 		}
-		if len(in.Shape) == 0 {
+		switch {
+		case in.Shape == nil:
 			return nil, fmt.Errorf("engine: %s: input %q has no shape: export the model with a static input shape", m.Source, in.Name)
+		case len(in.Shape) == 0:
+			return nil, fmt.Errorf("engine: %s: input %q is a scalar (rank 0): the engine takes tensor inputs with static dims", m.Source, in.Name)
 		}
 		p.inputs = append(p.inputs, addValue(value{name: in.Name, dtype: in.DType, shape: in.Shape, producer: -1}))
 	}
@@ -246,6 +252,9 @@ func Compile(m *onnx.Model, opts Options) (*Program, error) {
 			if ins[i] == nil {
 				return nil, fmt.Errorf("engine: %s: node %q (%s): required input %d is empty", m.Source, n.Name, n.OpType, i)
 			}
+		}
+		if def.floatOnly && ins[0].dtype != tensor.Float32 {
+			return nil, fmt.Errorf("engine: %s: node %q (%s): input %q is %s: %s computes on FLOAT data only", m.Source, n.Name, n.OpType, n.Inputs[0], ins[0].dtype, n.OpType)
 		}
 		var conv *convKernel
 		var metas []meta

@@ -20,33 +20,36 @@ type meta struct {
 type opDef struct {
 	minIn, maxIn int // maxIn < 0: variadic
 	bind         func(n *onnx.Node, in []*value, bc bindCtx) ([]meta, kernel, error)
+	// floatOnly ops compute on float32 data: an INT64 data input is
+	// refused at compile instead of being read as float (it panicked).
+	floatOnly bool
 }
 
 var registry map[string]opDef
 
 func init() {
 	registry = map[string]opDef{
-		"Conv":      {2, 3, bindConv},
-		"Add":       {2, 2, bindBinary(opAdd)},
-		"Sub":       {2, 2, bindBinary(opSub)},
-		"Mul":       {2, 2, bindBinary(opMul)},
-		"Div":       {2, 2, bindBinary(opDiv)},
-		"Sigmoid":   {1, 1, bindUnary(vmath.Sigmoid)},
-		"Identity":  {1, 1, bindIdentity},
-		"Concat":    {1, -1, bindConcat},
-		"Split":     {1, 2, bindSplit},
-		"Slice":     {3, 5, bindSlice},
-		"MaxPool":   {1, 1, bindMaxPool},
-		"Resize":    {1, 4, bindResize},
-		"Reshape":   {2, 2, bindReshape},
-		"Flatten":   {1, 1, bindFlatten},
-		"Transpose": {1, 1, bindTranspose},
-		"Softmax":   {1, 1, bindSoftmax},
-		"Shape":     {1, 1, bindShape},
-		"Gather":    {2, 2, bindGather},
-		"Unsqueeze": {1, 2, bindUnsqueeze},
-		"Squeeze":   {1, 2, bindSqueeze},
-		"Cast":      {1, 1, bindCast},
+		"Conv":      {2, 3, bindConv, true},
+		"Add":       {2, 2, bindBinary(opAdd), false},
+		"Sub":       {2, 2, bindBinary(opSub), false},
+		"Mul":       {2, 2, bindBinary(opMul), false},
+		"Div":       {2, 2, bindBinary(opDiv), false},
+		"Sigmoid":   {1, 1, bindUnary(vmath.Sigmoid), true},
+		"Identity":  {1, 1, bindIdentity, false},
+		"Concat":    {1, -1, bindConcat, false},
+		"Split":     {1, 2, bindSplit, false},
+		"Slice":     {3, 5, bindSlice, false},
+		"MaxPool":   {1, 1, bindMaxPool, true},
+		"Resize":    {1, 4, bindResize, true},
+		"Reshape":   {2, 2, bindReshape, false},
+		"Flatten":   {1, 1, bindFlatten, false},
+		"Transpose": {1, 1, bindTranspose, false},
+		"Softmax":   {1, 1, bindSoftmax, true},
+		"Shape":     {1, 1, bindShape, false},
+		"Gather":    {2, 2, bindGather, false},
+		"Unsqueeze": {1, 2, bindUnsqueeze, false},
+		"Squeeze":   {1, 2, bindSqueeze, false},
+		"Cast":      {1, 1, bindCast, false},
 	}
 }
 
@@ -112,6 +115,15 @@ func bindCast(n *onnx.Node, in []*value, _ bindCtx) ([]meta, kernel, error) {
 	}
 	return []meta{{dt, in[0].shape}}, func(_ *exec, in, out []*tensor.Tensor) error {
 		switch {
+		case to == 10 && in[0].DType == tensor.Float32:
+			// FLOAT16 is held as float32, rounded to binary16 as the cast does.
+			for i, v := range in[0].F {
+				out[0].F[i] = tensor.Float16ToFloat32(tensor.Float32ToFloat16(v))
+			}
+		case to == 10:
+			for i, v := range in[0].I {
+				out[0].F[i] = tensor.Float16ToFloat32(tensor.Float32ToFloat16(float32(v)))
+			}
 		case in[0].DType == dt && dt == tensor.Float32:
 			copy(out[0].F, in[0].F)
 		case in[0].DType == dt:

@@ -131,6 +131,9 @@ func Decode(data []byte, source string) (*Model, error) {
 			continue
 		}
 		v, err := decodeValueInfo(vi)
+		if err == nil && v.DType == 0 {
+			err = fmt.Errorf("value %q has element type %s: the engine takes FLOAT or INT64 graph inputs (export the model with a float input)", v.Name, onnxpb.TensorProto_DataType(vi.GetType().GetTensorType().GetElemType()))
+		}
 		if err != nil {
 			return nil, fmt.Errorf("onnx: %s: graph input: %w", source, err)
 		}
@@ -148,8 +151,10 @@ func Decode(data []byte, source string) (*Model, error) {
 			m.ValueInfo[v.Name] = v
 		}
 	}
-	if len(m.Inputs) == 0 || len(m.Outputs) == 0 {
-		return nil, fmt.Errorf("onnx: %s: %w: the graph has %d inputs and %d outputs", source, ErrFormat, len(m.Inputs), len(m.Outputs))
+	// A graph without inputs is valid ONNX (everything constant); one
+	// without outputs computes nothing.
+	if len(m.Outputs) == 0 {
+		return nil, fmt.Errorf("onnx: %s: %w: the graph has no outputs", source, ErrFormat)
 	}
 	seen := map[string]bool{}
 	for i, np := range g.GetNode() {
@@ -263,17 +268,22 @@ func decodeValueInfo(vi *onnxpb.ValueInfoProto) (ValueInfo, error) {
 	if tt == nil {
 		return v, fmt.Errorf("value %q: only tensor types are supported", v.Name)
 	}
+	// Other element types leave DType 0: a graph input of such a type is
+	// refused (it was read as float32); outputs and value_info only
+	// describe, the engine computes their types itself.
 	switch onnxpb.TensorProto_DataType(tt.GetElemType()) {
 	case onnxpb.TensorProto_FLOAT:
 		v.DType = tensor.Float32
 	case onnxpb.TensorProto_INT64:
 		v.DType = tensor.Int64
-	default:
-		v.DType = tensor.Float32
 	}
 	if sh := tt.GetShape(); sh != nil {
+		// A shape with no dims is a scalar (non-nil, empty); a missing
+		// shape stays nil. A dimension of 0 is kept as 0 (an empty
+		// tensor), not taken for a symbolic one (-1).
+		v.Shape = []int{}
 		for _, d := range sh.GetDim() {
-			if dv, ok := d.GetValue().(*onnxpb.TensorShapeProto_Dimension_DimValue); ok && dv.DimValue > 0 {
+			if dv, ok := d.GetValue().(*onnxpb.TensorShapeProto_Dimension_DimValue); ok && dv.DimValue >= 0 {
 				v.Shape = append(v.Shape, int(dv.DimValue))
 			} else {
 				v.Shape = append(v.Shape, -1)
