@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/nniescope/nniescope/internal/demomodel"
 	"github.com/nniescope/nniescope/internal/onnxtest"
 	"github.com/nniescope/nniescope/shared/engine"
 	"github.com/nniescope/nniescope/shared/onnx"
@@ -144,5 +145,61 @@ func TestGraphWithoutInputs(t *testing.T) {
 	out, err := p.NewSession().Run(context.Background(), nil, nil)
 	if err != nil || len(out) != 1 || len(out[0].I) != 2 || out[0].I[0] != 2 || out[0].I[1] != 3 {
 		t.Fatalf("run: %v %v", out, err)
+	}
+}
+
+// TestRelabelledOpsetRefused: the demo model (opset 13, Ultralytics' Split
+// with a sizes input) relabelled opset 11 loaded and gave boxes hundreds
+// of pixels off (its Softmax then follows opset 11); now its Split is
+// refused naming the node. The opset-11 form (sizes as an attribute)
+// still runs.
+func TestRelabelledOpsetRefused(t *testing.T) {
+	var mp onnxpb.ModelProto
+	if err := proto.Unmarshal(demomodel.ONNX, &mp); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range mp.OpsetImport {
+		if o.GetDomain() == "" {
+			o.Version = proto.Int64(11)
+		}
+	}
+	b, _ := proto.Marshal(&mp)
+	m, err := onnx.Decode(b, "relabelled.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = engine.Compile(m, engine.Options{Threads: 1})
+	if err == nil || !strings.Contains(err.Error(), "(Split)") || !strings.Contains(err.Error(), "declares opset 11") {
+		t.Fatalf("compile of the relabelled model: %v", err)
+	}
+
+	split := &onnxpb.NodeProto{Name: proto.String("/split"), OpType: proto.String("Split"), Input: []string{"x"}, Output: []string{"a", "b"},
+		Attribute: []*onnxpb.AttributeProto{attrInts("split", 1, 3), {Name: proto.String("axis"), Type: onnxpb.AttributeProto_INT.Enum(), I: proto.Int64(1)}}}
+	b, _ = proto.Marshal(&onnxpb.ModelProto{IrVersion: proto.Int64(6), OpsetImport: []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(11)}},
+		Graph: &onnxpb.GraphProto{Name: proto.String("g"), Node: []*onnxpb.NodeProto{split},
+			Input: []*onnxpb.ValueInfoProto{onnxtest.ValueInfo("x", 1, 4)}, Output: []*onnxpb.ValueInfoProto{onnxtest.ValueInfo("a", 1, 1), onnxtest.ValueInfo("b", 1, 3)}}})
+	m11, err := onnx.Decode(b, "split11.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := engine.Compile(m11, engine.Options{Threads: 1})
+	if err != nil {
+		t.Fatalf("opset-11 Split with a split attribute: %v", err)
+	}
+	x, _ := tensor.FromFloat32([]float32{1, 2, 3, 4}, 1, 4)
+	out, err := p.NewSession().Run(context.Background(), []*tensor.Tensor{x}, nil)
+	if err != nil || len(out[0].F) != 1 || len(out[1].F) != 3 || out[1].F[0] != 2 {
+		t.Fatalf("split: %v %v", out, err)
+	}
+	// The same attribute at opset 13 is the older form: refused.
+	for _, o := range []int64{13} {
+		mp2 := onnxpb.ModelProto{}
+		proto.Unmarshal(b, &mp2)
+		mp2.OpsetImport[0].Version = proto.Int64(o)
+		b2, _ := proto.Marshal(&mp2)
+		m13, _ := onnx.Decode(b2, "split13.onnx")
+		if _, err := engine.Compile(m13, engine.Options{Threads: 1}); err == nil || !strings.Contains(err.Error(), `attribute "split"`) {
+			t.Errorf("opset %d with a split attribute: %v", o, err)
+		}
 	}
 }

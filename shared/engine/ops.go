@@ -55,6 +55,26 @@ func init() {
 
 var errConstInput = errors.New("input must be a constant (an initializer or computable at load time)")
 
+// attrOrInput reads a list an op takes as attribute name before opset
+// since, and as input idx from it on (Split's sizes, Squeeze's and
+// Unsqueeze's axes), and refuses the other form: a model whose nodes do
+// not match its declared opset would otherwise run with another version's
+// semantics (other ops, Softmax for one, honour the declared opset).
+// Opset 0 (a node bound outside a model) accepts either.
+func attrOrInput(n *onnx.Node, in []*value, bc bindCtx, name string, idx int, since int64) ([]int64, error) {
+	hasInput := len(in) > idx && in[idx] != nil
+	_, hasAttr := n.Attrs[name]
+	switch {
+	case bc.opset >= since && hasAttr:
+		return nil, fmt.Errorf("attribute %q: opset %d made it input %d, and the model declares opset %d: was it written for an older opset?", name, since, idx, bc.opset)
+	case bc.opset != 0 && bc.opset < since && hasInput:
+		return nil, fmt.Errorf("input %d (%s) exists from opset %d on, but the model declares opset %d, where %s is an attribute: was the opset relabelled?", idx, name, since, bc.opset, name)
+	case hasInput:
+		return constInts(in[idx], name)
+	}
+	return n.Ints(name, nil), nil
+}
+
 // constInts returns the int64 values of a constant input.
 func constInts(v *value, what string) ([]int64, error) {
 	if v == nil {
@@ -231,13 +251,10 @@ func bindFlatten(n *onnx.Node, in []*value, _ bindCtx) ([]meta, kernel, error) {
 	return []meta{{in[0].dtype, []int{a, tensor.Volume(in[0].shape) / max(a, 1)}}}, copyKernel, nil
 }
 
-func bindUnsqueeze(n *onnx.Node, in []*value, _ bindCtx) ([]meta, kernel, error) {
-	axes := n.Ints("axes", nil)
-	if len(in) > 1 && in[1] != nil {
-		var err error
-		if axes, err = constInts(in[1], "axes"); err != nil {
-			return nil, nil, err
-		}
+func bindUnsqueeze(n *onnx.Node, in []*value, bc bindCtx) ([]meta, kernel, error) {
+	axes, err := attrOrInput(n, in, bc, "axes", 1, 13)
+	if err != nil {
+		return nil, nil, err
 	}
 	r := len(in[0].shape) + len(axes)
 	ins := make([]bool, r)
@@ -264,13 +281,10 @@ func bindUnsqueeze(n *onnx.Node, in []*value, _ bindCtx) ([]meta, kernel, error)
 	return []meta{{in[0].dtype, shape}}, copyKernel, nil
 }
 
-func bindSqueeze(n *onnx.Node, in []*value, _ bindCtx) ([]meta, kernel, error) {
-	axes := n.Ints("axes", nil)
-	if len(in) > 1 && in[1] != nil {
-		var err error
-		if axes, err = constInts(in[1], "axes"); err != nil {
-			return nil, nil, err
-		}
+func bindSqueeze(n *onnx.Node, in []*value, bc bindCtx) ([]meta, kernel, error) {
+	axes, err := attrOrInput(n, in, bc, "axes", 1, 13)
+	if err != nil {
+		return nil, nil, err
 	}
 	r := len(in[0].shape)
 	drop := make([]bool, r)
@@ -366,17 +380,15 @@ func bindConcat(n *onnx.Node, in []*value, _ bindCtx) ([]meta, kernel, error) {
 	}, nil
 }
 
-func bindSplit(n *onnx.Node, in []*value, _ bindCtx) ([]meta, kernel, error) {
+func bindSplit(n *onnx.Node, in []*value, bc bindCtx) ([]meta, kernel, error) {
 	r := len(in[0].shape)
 	axis, err := normAxis(n.Int("axis", 0), r)
 	if err != nil {
 		return nil, nil, err
 	}
-	sizes := n.Ints("split", nil)
-	if len(in) > 1 && in[1] != nil {
-		if sizes, err = constInts(in[1], "split"); err != nil {
-			return nil, nil, err
-		}
+	sizes, err := attrOrInput(n, in, bc, "split", 1, 13)
+	if err != nil {
+		return nil, nil, err
 	}
 	nOut := len(n.Outputs)
 	dim := in[0].shape[axis]
