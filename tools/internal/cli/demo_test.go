@@ -25,7 +25,11 @@ func TestDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the whole demo")
 	}
-	ap := runDemoAndWait(t)
+	ap, out := runDemoAndWait(t)
+	// It says what it is doing from the start, before any slow step.
+	if first, _, _ := strings.Cut(out, "\n"); !strings.HasPrefix(first, "demo: generating synthetic scenes") {
+		t.Errorf("the demo's first line is %q", first)
+	}
 	if !(ap["int8"] < ap["float"] && ap["int8"] < ap["mixed"]) {
 		t.Errorf("live AP %v: 8-bit should be the lowest", ap)
 	}
@@ -38,7 +42,11 @@ func TestDemoOnYOLOv8n(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the whole demo")
 	}
-	ap := runDemoAndWait(t, "--model", testassets.Path(t, "models", "yolov8n-512x288.onnx"), "--images", testassets.Path(t, "coco", "val"))
+	ap, out := runDemoAndWait(t, "--model", testassets.Path(t, "models", "yolov8n-512x288.onnx"), "--images", testassets.Path(t, "coco", "val"))
+	// Calibration and scoring use disjoint halves of the 65 images.
+	if !strings.Contains(out, "65 labelled images: calibrating on 33, searching and streaming the other 32") {
+		t.Errorf("the demo does not say it split the images:\n%s", out)
+	}
 	for _, v := range []string{"float", "int8", "mixed"} {
 		if a, ok := ap[v]; !ok || a <= 0 {
 			t.Errorf("live AP %v: want all three variants scored", ap)
@@ -48,7 +56,7 @@ func TestDemoOnYOLOv8n(t *testing.T) {
 
 // runDemoAndWait starts the demo, waits for the three live APs, checks the
 // stream, and returns the APs.
-func runDemoAndWait(t *testing.T, extra ...string) map[string]float64 {
+func runDemoAndWait(t *testing.T, extra ...string) (map[string]float64, string) {
 	dir := t.TempDir()
 	board := filepath.Join(dir, "nniescope-board")
 	build := exec.Command("go", "build", "-o", board, "../../../firmware/cmd/nniescope-board")
@@ -131,5 +139,5 @@ func runDemoAndWait(t *testing.T, extra ...string) map[string]float64 {
 	}
 	cancel()
 	<-done
-	return ap
+	return ap, out.String()
 }

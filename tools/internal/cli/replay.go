@@ -34,6 +34,10 @@ type recordedFrame struct {
 	// frame's image file (v2), matched to the labels by file name.
 	Source  string `json:"-"`
 	Version uint16 `json:"-"`
+	// Error is set for a frame the board could not process (it recorded
+	// the error instead of results); Fatal when its engine stopped there.
+	Error string `json:"-"`
+	Fatal bool   `json:"-"`
 }
 
 // frameSource yields decode requests from either recording kind.
@@ -92,8 +96,18 @@ func (f *frameSource) frame(i int) (recordedFrame, []byte, error) {
 	if err != nil {
 		return recordedFrame{}, nil, fmt.Errorf("recording %s: message %d: %w", f.name, i, err)
 	}
-	if h.Kind != wire.KindResult {
-		return recordedFrame{}, nil, nil
+	switch h.Kind {
+	case wire.KindResult:
+	case wire.KindImage:
+		return recordedFrame{}, nil, nil // the frame's picture: nothing to decode
+	case wire.KindError:
+		e, err := wire.DecodeError(msg)
+		if err != nil {
+			return recordedFrame{}, nil, fmt.Errorf("recording %s: message %d: %w", f.name, i, err)
+		}
+		return recordedFrame{Source: e.Source, Error: e.Text, Fatal: e.Fatal}, nil, nil
+	default:
+		return recordedFrame{}, nil, fmt.Errorf("recording %s: message %d is of %v: this nniescope is older than the board that recorded it", f.name, i, h.Kind)
 	}
 	r, err := wire.DecodeResult(msg)
 	if err != nil {
@@ -152,7 +166,7 @@ func runReplay(ctx context.Context, env Env, args []string) error {
 	}
 	runs := map[string]*eval.Run{}
 	rows := map[string]*replayVariant{}
-	unmatched := 0
+	unmatched, boardErrors := 0, 0
 	byID, byName := map[int64]int{}, map[string]int{}
 	if set != nil {
 		for k, im := range set.Images {
@@ -175,6 +189,13 @@ func runReplay(ctx context.Context, env Env, args []string) error {
 		fr, req, err := frames.frame(i)
 		if err != nil {
 			return err
+		}
+		if fr.Error != "" {
+			boardErrors++
+			if boardErrors <= 3 {
+				fmt.Fprintf(env.Stderr, "nniescope replay: %s: the board could not process frame %q: %s\n", *rec, fr.Source, fr.Error)
+			}
+			continue
 		}
 		if req == nil {
 			continue // an image message
@@ -220,6 +241,9 @@ func runReplay(ctx context.Context, env Env, args []string) error {
 	}
 	if len(rows) == 0 {
 		return fmt.Errorf("recording %s: %d message(s), none with results to decode", *rec, frames.len())
+	}
+	if boardErrors > 3 {
+		fmt.Fprintf(env.Stderr, "nniescope replay: %s: %d frames in all could not be processed on the board\n", *rec, boardErrors)
 	}
 	if unmatched > 0 {
 		fmt.Fprintf(env.Stderr, "nniescope replay: %d frame result(s) name no image of %s: left out of the AP\n", unmatched, *labels)

@@ -125,6 +125,8 @@ func TestCommandMistakes(t *testing.T) {
 		{"layers with a partial calibration file", []string{"layers", "--model", fx.model, "--calib", fx.partial, "--images", fx.data}, 1, []string{"partial.txt has no record for", "--allow-missing-records"}, nil},
 		{"search with a partial calibration file", []string{"search", "--model", fx.model, "--calib8", fx.partial, "--calib16", fx.c16, "--data", fx.data, "-o", filepath.Join(fx.dir, "m.txt")}, 1, []string{"partial.txt has no record for", "--allow-missing-records"}, nil},
 		{"replay of a cut-off recording", []string{"replay", "--recording", fx.trun}, 0, []string{"cut.nsw: no index", "kept the 1 complete message(s), dropped bytes"}, nil},
+		{"replay --help says what a recording is", []string{"replay", "--help"}, 0, []string{".nsw", "default: the one built into this binary"}, []string{"recording directory (index.json"}},
+		{"replay of a recording with a board error and an unknown kind", []string{"replay", "--recording", writeOddRecording(t, fx.dir)}, 1, []string{`could not process frame "bad.png": jpeg: too large`, "message 2 is of unknown kind 9"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, stdout, stderr := run(t, tc.args...)
@@ -240,4 +242,33 @@ func TestReplayOutsideTheCheckout(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "float") || !strings.Contains(stdout, "1 frames") {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
+}
+
+// writeOddRecording writes a recording holding a board error event, a
+// result, and a message of a kind this reader does not know.
+func writeOddRecording(t *testing.T, dir string) string {
+	t.Helper()
+	p := filepath.Join(dir, "odd.nsw")
+	w, err := recording.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(wire.AppendError(nil, &wire.Error{Header: wire.Header{Seq: 1, Count: 1, Source: "bad.png"}, Text: "jpeg: too large"}))
+	r, err := yolo.ParseRequest(demoframes.Requests(t)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := &wire.Result{Header: wire.Header{Seq: 2, Count: 1, Source: "000000.png"}, Variant: "float", Layout: r.Layout,
+		Geometry: wire.Geometry{SrcW: r.Unbox.SrcW, SrcH: r.Unbox.SrcH, InW: uint32(r.Input[0]), InH: uint32(r.Input[1]), Scale: r.Unbox.Scale, PadTop: r.Unbox.PadTop}}
+	for k, raw := range r.Tensors {
+		res.Tensors = append(res.Tensors, wire.Tensor{Name: demoframes.HeadOutputs()[k], Raw: raw})
+	}
+	w.Write(wire.AppendResult(nil, res))
+	odd := wire.AppendImage(nil, &wire.Image{Header: wire.Header{Seq: 3, Count: 1}, MIME: "x"})
+	odd[6] = 9 // the kind field
+	w.Write(odd)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
