@@ -164,3 +164,44 @@ func writeEventsRecording(t *testing.T) string {
 	}
 	return p
 }
+
+// TestTokenLeavesTheURL: a board with a token, its page opened as
+// /?token=T: the token leaves the address bar at once, the page still
+// reads /api/info (with a Bearer header), and a reload keeps working
+// without asking for the token again.
+func TestTokenLeavesTheURL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the board and Chromium")
+	}
+	if _, err := fs.Stat(webui.FS(), "nniescope.wasm"); err != nil {
+		t.Fatal("webui/static/nniescope.wasm is missing from the embedded UI: run `go tool task wasm:build` (the test task does) before building the board")
+	}
+	repo, _ := filepath.Abs("../../..")
+	node := testassets.Tool(t, "node", "nodejs")
+	testassets.NodeModule(t, filepath.Join(repo, "webui", "test"), "playwright-core")
+	testassets.Chromium(t)
+	addr, cancel, done := start(t, "--model", demoframes.ModelFile(t), "--variant", "float", "--source", "synthetic", "--synthetic-size", "320x240", "--fps", "2", "--token", "s3cret-token")
+	defer func() { cancel(); <-done }()
+	ctx, stop := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer stop()
+	cmd := exec.CommandContext(ctx, node, filepath.Join(repo, "webui", "test", "token.mjs"), "http://"+addr+"/?token=s3cret-token")
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("chromium: %v", err)
+	}
+	var res struct {
+		Address     string
+		AfterReload struct{ Href, Model string }
+		Prompted    bool
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("%q: %v", out, err)
+	}
+	if strings.Contains(res.Address, "s3cret") || strings.Contains(res.AfterReload.Href, "s3cret") {
+		t.Errorf("the token stays in the address: %q, after reload %q", res.Address, res.AfterReload.Href)
+	}
+	if res.AfterReload.Model != "demo.onnx" || res.Prompted {
+		t.Errorf("after a reload the page read /api/info as %q and prompted=%v: want the model without a prompt", res.AfterReload.Model, res.Prompted)
+	}
+}

@@ -1,0 +1,27 @@
+// Browser test of the token's handling (driven by firmware/internal/board's
+// TestTokenLeavesTheURL): the page opened as URL?token=T must drop the
+// token from its address (and so from history and Referer), still reach
+// the API with it, and keep it across a reload in the same tab.
+// Prints JSON. Usage: node token.mjs URL
+import { chromium } from 'playwright-core';
+
+const [url] = process.argv.slice(2);
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+try {
+  const page = await browser.newPage();
+  let prompted = false;
+  page.on('dialog', (d) => { prompted = true; d.dismiss(); });
+  await page.goto(url);
+  await page.waitForFunction(() => window.nniescope && window.nniescope.info, null, { timeout: 30000 });
+  const address = await page.evaluate(() => location.href);
+  await page.reload();
+  await page.waitForFunction(() => window.nniescope && window.nniescope.info, null, { timeout: 30000 });
+  const afterReload = await page.evaluate(() => ({ href: location.href, model: window.nniescope.info.model }));
+  console.log(JSON.stringify({ address, afterReload, prompted }));
+} finally {
+  await browser.close();
+}
