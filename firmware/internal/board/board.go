@@ -162,6 +162,8 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 			// Images with YOLO labels (or COCO JSON): score live.
 			if set, err := dataset.Load(dir, e.Classes()); err == nil {
 				live = newLiveAP(set)
+			} else {
+				fmt.Fprintf(stderr, "nniescope-board: no live AP: %v\n", err)
 			}
 		case kind == "synthetic" && e.Classes() == len(synth.Classes):
 			// The scenes' own labels, for a model of the synthetic classes.

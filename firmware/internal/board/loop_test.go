@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -370,5 +371,31 @@ func TestReplayWithoutCaptureTimesIsPaced(t *testing.T) {
 	}
 	if d := time.Since(start); d < 5*40*time.Millisecond {
 		t.Fatalf("6 frames in %v: want at least 200 ms at 25 fps", d)
+	}
+}
+
+// TestNoLiveAPSaysWhy: a dir source without labels streams, and the board
+// says at start why it shows no live AP (the reason was dropped).
+func TestNoLiveAPSaysWhy(t *testing.T) {
+	dir := t.TempDir()
+	img, _ := demoframes.Scene(0)
+	os.MkdirAll(filepath.Join(dir, "images"), 0o755)
+	f, err := os.Create(filepath.Join(dir, "images", "a.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	png.Encode(f, img)
+	f.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	var logs syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, []string{"--listen", "127.0.0.1:0", "--model", demoframes.ModelFile(t), "--variant", "float", "--source", "dir:" + dir}, &logs, func(net.Addr) { cancel() })
+	}()
+	if err := <-done; err != nil {
+		t.Fatalf("board: %v", err)
+	}
+	if !strings.Contains(logs.String(), "no live AP: dataset: no ground truth") {
+		t.Fatalf("logs %q: want why there is no live AP", logs.String())
 	}
 }
