@@ -70,6 +70,21 @@ type Report struct {
 	Missing []string
 }
 
+// Check is the one rule for simulating a file: records that do not fit
+// their node are an error (a file for another model), and so are conv/
+// matmul layers without a record unless allowMissing (ErrMissingRecords).
+// New applies it; commands that only map a file (Map) apply it too.
+func (r *Report) Check(file string, allowMissing bool) error {
+	if len(r.Mismatched) > 0 {
+		return fmt.Errorf("quant: %s: %s (and %d more): the file was made for another model", file, r.Mismatched[0], len(r.Mismatched)-1)
+	}
+	if len(r.Uncovered) > 0 && !allowMissing {
+		return fmt.Errorf("%w: %s has no record for %d of the %d conv/matmul layers of the model (e.g. %q): a simulation cannot calibrate them as ATC would; calibrate the whole model, or allow missing records to simulate them as float",
+			ErrMissingRecords, file, len(r.Uncovered), r.Cubes, r.Uncovered[0])
+	}
+	return nil
+}
+
 // Coverage is the line every table that used the file prints: records
 // used of those a full file has, and CUBE layers covered.
 func (r *Report) Coverage() string {
@@ -209,12 +224,8 @@ func New(m *onnx.Model, f *calib.File, o Options) (*Sim, *Report, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(rep.Mismatched) > 0 {
-		return nil, nil, fmt.Errorf("quant: %s: %s (and %d more): the file was made for another model", f.Name, rep.Mismatched[0], len(rep.Mismatched)-1)
-	}
-	if len(rep.Uncovered) > 0 && !o.AllowMissing {
-		return nil, nil, fmt.Errorf("%w: %s has no record for %d of the %d conv/matmul layers of %s (e.g. %q): a simulation cannot calibrate them as ATC would; calibrate the whole model (nniescope calib), or allow missing records to simulate them as float",
-			ErrMissingRecords, f.Name, len(rep.Uncovered), rep.Cubes, m.Source, rep.Uncovered[0])
+	if err := rep.Check(f.Name, o.AllowMissing); err != nil {
+		return nil, nil, err
 	}
 	prog, err := engine.Compile(m, engine.Options{Threads: o.Threads, Initializers: weights, StopAt: o.StopAt})
 	if err != nil {

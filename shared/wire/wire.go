@@ -167,10 +167,7 @@ func (r *Result) Request(p yolo.Params) *yolo.Request {
 // LayoutForCount is the guess from a tensor count alone (1: output0, 2:
 // RPN, otherwise heads): what v1 readers did, and what an engine that
 // cannot know its outputs' meaning (an .om) says.
-func LayoutForCount(n int) yolo.Layout { return inferLayout(n) }
-
-// inferLayout is the v1 reader's guess from the tensor count.
-func inferLayout(n int) yolo.Layout {
+func LayoutForCount(n int) yolo.Layout {
 	switch n {
 	case 1:
 		return yolo.Output0
@@ -236,7 +233,7 @@ func AppendResult(b []byte, r *Result) []byte {
 	if h.Version != 1 {
 		layout := r.Layout
 		if layout == 0 {
-			layout = inferLayout(len(r.Tensors))
+			layout = LayoutForCount(len(r.Tensors))
 		}
 		b = append(b, byte(layout))
 	}
@@ -428,7 +425,7 @@ func DecodeResult(b []byte) (*Result, error) {
 		res.Tensors = append(res.Tensors, t)
 	}
 	if h.Version < 2 {
-		res.Layout = inferLayout(len(res.Tensors))
+		res.Layout = LayoutForCount(len(res.Tensors))
 	}
 	nb := int(r.u32("box count"))
 	if r.err == nil && nb > (len(b)-r.off)/24 {

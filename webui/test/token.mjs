@@ -3,14 +3,10 @@
 // token from its address (and so from history and Referer), still reach
 // the API with it, and keep it across a reload in the same tab.
 // Prints JSON. Usage: node token.mjs URL
-import { chromium } from 'playwright-core';
+import { launch } from './launch.mjs';
 
 const [url] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 try {
   const page = await browser.newPage();
   let prompted = false;

@@ -3,14 +3,10 @@
 // raises the score threshold, reads them again, and reads the diff table.
 // Prints JSON; saves screenshots into OUTDIR.
 // Usage: node ui.mjs URL OUTDIR
-import { chromium } from 'playwright-core';
+import { launch } from './launch.mjs';
 
 const [url, outDir] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 try {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   const failed = new Promise((_, reject) => page.on('pageerror', (e) => reject(new Error(`page error: ${e}`))));

@@ -35,13 +35,7 @@ func TestUIInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the board and Chromium")
 	}
-	if _, err := fs.Stat(webui.FS(), "nniescope.wasm"); err != nil {
-		t.Fatal("webui/static/nniescope.wasm is missing from the embedded UI: run `go tool task wasm:build` (the test task does) before building the board")
-	}
-	repo, _ := filepath.Abs("../../..")
-	node := testassets.Tool(t, "node", "nodejs")
-	testassets.NodeModule(t, filepath.Join(repo, "webui", "test"), "playwright-core")
-	testassets.Chromium(t)
+	repo, node := browserPrereqs(t)
 	for _, su := range setups() {
 		t.Run(su.name, func(t *testing.T) { uiInBrowser(t, su.name, su.make(t), repo, node) })
 	}
@@ -173,13 +167,7 @@ func TestTokenLeavesTheURL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the board and Chromium")
 	}
-	if _, err := fs.Stat(webui.FS(), "nniescope.wasm"); err != nil {
-		t.Fatal("webui/static/nniescope.wasm is missing from the embedded UI: run `go tool task wasm:build` (the test task does) before building the board")
-	}
-	repo, _ := filepath.Abs("../../..")
-	node := testassets.Tool(t, "node", "nodejs")
-	testassets.NodeModule(t, filepath.Join(repo, "webui", "test"), "playwright-core")
-	testassets.Chromium(t)
+	repo, node := browserPrereqs(t)
 	addr, cancel, done := start(t, "--model", demoframes.ModelFile(t), "--variant", "float", "--source", "synthetic", "--synthetic-size", "320x240", "--fps", "2", "--token", "s3cret-token")
 	defer func() { cancel(); <-done }()
 	ctx, stop := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -204,4 +192,19 @@ func TestTokenLeavesTheURL(t *testing.T) {
 	if res.AfterReload.Model != "demo.onnx" || res.Prompted {
 		t.Errorf("after a reload the page read /api/info as %q and prompted=%v: want the model without a prompt", res.AfterReload.Model, res.Prompted)
 	}
+}
+
+// browserPrereqs checks what the browser tests need (the module in the
+// embedded UI, node, playwright-core, Chromium) and returns the repository
+// root and node's path.
+func browserPrereqs(t *testing.T) (repo, node string) {
+	t.Helper()
+	if _, err := fs.Stat(webui.FS(), "nniescope.wasm"); err != nil {
+		t.Fatal("webui/static/nniescope.wasm is missing from the embedded UI: run `go tool task wasm:build` (the test task does) before building the board")
+	}
+	repo, _ = filepath.Abs("../../..")
+	node = testassets.Tool(t, "node", "nodejs")
+	testassets.NodeModule(t, filepath.Join(repo, "webui", "test"), "playwright-core")
+	testassets.Chromium(t)
+	return repo, node
 }

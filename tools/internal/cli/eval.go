@@ -124,10 +124,7 @@ func evaluate(ctx context.Context, env Env, m *onnx.Model, modelPath, data strin
 			if err != nil {
 				return nil, err
 			}
-			if _, err := records.check(env, "eval", m, f); err != nil {
-				return nil, err
-			}
-			sim, rep, err := quant.New(m, f, records.options(quant.Options{Placement: pl, Threads: threads}))
+			sim, rep, err := records.simulate(env, "eval", m, f, quant.Options{Placement: pl, Threads: threads})
 			if err != nil {
 				return nil, err
 			}

@@ -46,10 +46,7 @@ func runLayers(ctx context.Context, env Env, args []string) error {
 	if *maxImages > 0 && len(files) > *maxImages {
 		files = files[:*maxImages]
 	}
-	if _, err := records.check(env, "layers", m, f); err != nil {
-		return err
-	}
-	sim, rep, err := quant.New(m, f, records.options(quant.Options{Placement: pl, Threads: *threads}))
+	sim, rep, err := records.simulate(env, "layers", m, f, quant.Options{Placement: pl, Threads: *threads})
 	if err != nil {
 		return err
 	}

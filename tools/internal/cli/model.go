@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"strings"
@@ -72,36 +73,51 @@ func addRecordFlags(fs *flag.FlagSet) *recordPolicy {
 	return p
 }
 
-// check maps f onto m, applies the policy and says on stderr what does not
-// map; the report's Coverage goes into the command's table.
+// simulate compiles the simulation of f under the policy, once, and says
+// on stderr what of the file did not map or stays float.
+func (p *recordPolicy) simulate(env Env, cmd string, m *onnx.Model, f *calib.File, o quant.Options) (*quant.Sim, *quant.Report, error) {
+	o.AllowMissing = p.allow
+	sim, rep, err := quant.New(m, f, o)
+	if err != nil {
+		return nil, nil, p.explain(err)
+	}
+	p.warn(env, cmd, f, rep)
+	return sim, rep, nil
+}
+
+// check maps f onto m without simulating (search simulates inside
+// mixed.Search) and applies the same rule and warnings.
 func (p *recordPolicy) check(env Env, cmd string, m *onnx.Model, f *calib.File) (*quant.Report, error) {
 	rep, err := quant.Map(m, f)
+	if err == nil {
+		err = rep.Check(f.Name, p.allow)
+	}
 	if err != nil {
-		return nil, err
+		return nil, p.explain(err)
 	}
-	if len(rep.Mismatched) > 0 {
-		return nil, fmt.Errorf("quant: %s: %s (and %d more): the file was made for another model", f.Name, rep.Mismatched[0], len(rep.Mismatched)-1)
+	p.warn(env, cmd, f, rep)
+	return rep, nil
+}
+
+// explain names the flag that lets a file with missing records run.
+func (p *recordPolicy) explain(err error) error {
+	if errors.Is(err, quant.ErrMissingRecords) {
+		return fmt.Errorf("%w (--allow-missing-records)", err)
 	}
+	return err
+}
+
+func (p *recordPolicy) warn(env Env, cmd string, f *calib.File, rep *quant.Report) {
 	if len(rep.Unmatched) > 0 {
 		fmt.Fprintf(env.Stderr, "nniescope %s: %s: %d record(s) name no node of the model, e.g. %q\n", cmd, f.Name, len(rep.Unmatched), rep.Unmatched[0])
 	}
 	if len(rep.Uncovered) > 0 {
-		if !p.allow {
-			return nil, fmt.Errorf("%w: %s has no record for %d of the %d conv/matmul layers of the model (e.g. %q): a simulation cannot calibrate them as ATC would; calibrate the whole model (nniescope calib), or pass --allow-missing-records to simulate them as float",
-				quant.ErrMissingRecords, f.Name, len(rep.Uncovered), rep.Cubes, rep.Uncovered[0])
-		}
 		fmt.Fprintf(env.Stderr, "nniescope %s: %s: %d of %d conv/matmul layers have no record and are simulated as float (--allow-missing-records): %s\n",
 			cmd, f.Name, len(rep.Uncovered), rep.Cubes, firstNames(rep.Uncovered, 5))
 	}
 	if n := len(rep.Missing) - len(rep.Uncovered); n > 0 {
 		fmt.Fprintf(env.Stderr, "nniescope %s: %s: %d other layer(s) have no record; their activations stay float: %s\n", cmd, f.Name, n, firstNames(without(rep.Missing, rep.Uncovered), 5))
 	}
-	return rep, nil
-}
-
-func (p *recordPolicy) options(o quant.Options) quant.Options {
-	o.AllowMissing = p.allow
-	return o
 }
 
 // firstNames lists up to n names, quoted, and how many more there are.
