@@ -31,6 +31,13 @@ type Options struct {
 	// instead of the graph's; nodes not needed for them are dropped. It is
 	// how a graph is cut before a custom post-process tail.
 	StopAt []string
+	// ReleaseWeights keeps each Conv's weights only in the packed form its
+	// kernel reads, instead of also as the float tensor they came from: a
+	// board running a model does not need a second copy (12 MB for
+	// yolov8n). Constant no longer returns released weights and
+	// Program.Model no longer holds them; a BeforeNode hook sees one as a
+	// tensor with its shape and no data, and may still replace it.
+	ReleaseWeights bool
 }
 
 // Hooks observe and may alter a run. Tensors handed to a hook are valid only
@@ -71,6 +78,7 @@ type value struct {
 	dtype    tensor.DType
 	shape    []int
 	konst    *tensor.Tensor // non-nil for initializers and folded values
+	released bool           // konst is a shape-only stub (Options.ReleaseWeights)
 	producer int            // step index, -1 for inputs and constants
 }
 
@@ -108,7 +116,7 @@ func (p *Program) Shape(name string) ([]int, bool) {
 // initializer or a folded result), and returns it.
 func (p *Program) Constant(name string) (*tensor.Tensor, bool) {
 	id, ok := p.byName[name]
-	if !ok || p.values[id].konst == nil {
+	if !ok || p.values[id].konst == nil || p.values[id].released {
 		return nil, false
 	}
 	return p.values[id].konst, true
@@ -329,9 +337,59 @@ func Compile(m *onnx.Model, opts Options) (*Program, error) {
 		}
 		p.outputs = append(p.outputs, id)
 	}
+	if opts.ReleaseWeights {
+		p.releaseConvWeights()
+	}
 	p.plain = p.plan(p.steps)
 	p.fast = p.plan(p.fuseSiLU())
 	return p, nil
+}
+
+// releaseConvWeights replaces the float data of every weight that only
+// Conv steps read (each holds it packed) by a shape-only stub, and drops
+// those initializers from the model the program keeps. It runs before
+// the fused layout copies the kernels, so both layouts share the stubs.
+func (p *Program) releaseConvWeights() {
+	otherUse := map[int]bool{}
+	convWeight := map[int][]*convKernel{}
+	for _, st := range p.steps {
+		for i, id := range st.in {
+			switch {
+			case id < 0:
+			case st.conv != nil && i == 1:
+				convWeight[id] = append(convWeight[id], st.conv)
+			default:
+				otherUse[id] = true
+			}
+		}
+	}
+	for _, id := range p.outputs {
+		otherUse[id] = true
+	}
+	released := map[string]bool{}
+	for id, convs := range convWeight {
+		v := &p.values[id]
+		if otherUse[id] || v.konst == nil {
+			continue
+		}
+		stub := &tensor.Tensor{DType: v.konst.DType, Shape: v.konst.Shape}
+		for _, c := range convs {
+			c.weight = stub
+		}
+		v.konst, v.released = stub, true
+		released[v.name] = true
+	}
+	if len(released) == 0 {
+		return
+	}
+	m := *p.model
+	m.Initializers = make(map[string]*tensor.Tensor, len(p.model.Initializers))
+	for name, t := range p.model.Initializers {
+		if !released[name] {
+			m.Initializers[name] = t
+		}
+	}
+	p.model = &m
 }
 
 // checkOps reports every unsupported operator at once.

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/nniescope/nniescope/internal/demoframes"
@@ -240,5 +241,81 @@ func TestRunFromMatchesFullRun(t *testing.T) {
 	const a = 1344 // the demo model's anchors
 	if got[0].F[0] != want[0]/2 || got[0].F[4*a] != want[4*a] {
 		t.Fatalf("hooked RunFrom: box %v (want %v), score %v (want %v)", got[0].F[0], want[0]/2, got[0].F[4*a], want[4*a])
+	}
+}
+
+// TestReleaseWeights: a program that keeps conv weights only packed
+// computes the same outputs, fused and hooked, no longer hands the
+// weights out (Constant, Model), and a hook that replaces a weight still
+// takes effect exactly as it does without the option.
+func TestReleaseWeights(t *testing.T) {
+	m := demoframes.Model(t)
+	full, err := engine.Compile(m, engine.Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lean, err := engine.Compile(m, engine.Options{Threads: 2, ReleaseWeights: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _ := demoframes.Input(t, 0)
+	var conv *onnx.Node
+	for _, n := range lean.Nodes() {
+		if n.OpType == "Conv" {
+			conv = n
+			break
+		}
+	}
+	w := conv.Inputs[1]
+	if _, ok := full.Constant(w); !ok {
+		t.Fatalf("without the option, weight %q is not a constant", w)
+	}
+	if _, ok := lean.Constant(w); ok {
+		t.Fatalf("weight %q still handed out after release", w)
+	}
+	if _, ok := lean.Model().Initializers[w]; ok {
+		t.Fatalf("the program's model still holds weight %q", w)
+	}
+	if _, ok := m.Initializers[w]; !ok {
+		t.Fatalf("the caller's model lost weight %q", w)
+	}
+	// Zeroing the first conv's weights in a hook, on both programs.
+	zero := func(n *onnx.Node, in []*tensor.Tensor) {
+		if n == conv {
+			in[1] = tensor.New(in[1].Shape...)
+		}
+	}
+	var baseline []float32
+	{
+		s := full.NewSession()
+		out, err := s.Run(context.Background(), []*tensor.Tensor{x}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		baseline = append([]float32(nil), out[0].F...)
+		s.Close()
+	}
+	for _, tc := range []struct {
+		name  string
+		hooks *engine.Hooks
+	}{{"fused", nil}, {"hooked", &engine.Hooks{AfterNode: func(*onnx.Node, []*tensor.Tensor) {}}}, {"weight replaced", &engine.Hooks{BeforeNode: zero}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			run := func(p *engine.Program) []float32 {
+				s := p.NewSession()
+				defer s.Close()
+				out, err := s.Run(context.Background(), []*tensor.Tensor{x}, tc.hooks)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return append([]float32(nil), out[0].F...)
+			}
+			want, got := run(full), run(lean)
+			if !slices.Equal(got, want) {
+				t.Fatalf("released program's output differs (max %g)", compare(got, want).maxAbs)
+			}
+			if tc.hooks != nil && tc.hooks.BeforeNode != nil && slices.Equal(got, baseline) {
+				t.Fatal("zeroing a conv's weights changed nothing: the hook's replacement was not used")
+			}
+		})
 	}
 }

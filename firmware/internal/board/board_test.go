@@ -280,6 +280,7 @@ func TestStartupErrors(t *testing.T) {
 		{[]string{"--engine", "replay", "--recording", future}, "future.nsw: first message"},
 		{[]string{"--engine", "replay", "--recording", empty}, "empty.nsw: not a recording"},
 		{[]string{"--record-max-mb", "-1"}, "--record-max-mb -1"},
+		{[]string{"--gc-percent", "0"}, "--gc-percent 0"},
 	} {
 		var logs bytes.Buffer
 		err := Run(context.Background(), tc.args, &logs, nil)

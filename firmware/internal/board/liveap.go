@@ -1,6 +1,7 @@
 package board
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/nniescope/nniescope/shared/dataset"
@@ -11,19 +12,23 @@ import (
 
 // liveAP scores each variant's boxes against the source's ground truth as
 // frames stream by: AP over the images seen so far (latest boxes per
-// image), recomputed every few frames.
+// image), recomputed every few frames that changed something. A
+// deterministic engine looping over a folder changes nothing after the
+// first pass, so scoring (megabytes of garbage each time) stops there.
 type liveAP struct {
-	mu    sync.Mutex
-	set   *dataset.Set
-	index map[string]int                // image path → index in set
-	runs  map[string][][]yolo.Detection // variant → boxes per image
-	seen  []bool
-	ap    map[string]float64
-	n     int
+	mu     sync.Mutex
+	set    *dataset.Set
+	index  map[string]int                // image path → index in set
+	runs   map[string][][]yolo.Detection // variant → boxes per image
+	seen   []bool
+	unseen int // images not seen yet
+	ap     map[string]float64
+	n      int // frames that changed boxes or added an image since the last score
+	scored int // times scored (tests)
 }
 
 func newLiveAP(set *dataset.Set) *liveAP {
-	l := &liveAP{set: set, index: map[string]int{}, runs: map[string][][]yolo.Detection{}, seen: make([]bool, len(set.Images)), ap: map[string]float64{}}
+	l := &liveAP{set: set, index: map[string]int{}, runs: map[string][][]yolo.Detection{}, seen: make([]bool, len(set.Images)), unseen: len(set.Images), ap: map[string]float64{}}
 	for i, im := range set.Images {
 		l.index[im.Path] = i
 	}
@@ -43,23 +48,38 @@ func (l *liveAP) add(path string, dets map[string][]yolo.Detection) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	changed := false
 	for variant, ds := range dets {
 		run := l.runs[variant]
 		if run == nil {
 			run = make([][]yolo.Detection, len(l.set.Images))
 			l.runs[variant] = run
 		}
+		if !l.seen[i] || !slices.Equal(run[i], ds) {
+			changed = true
+		}
 		run[i] = ds
 	}
-	l.seen[i] = true
-	l.n++
-	if l.n%10 == 0 || l.n == len(l.set.Images) {
+	first := !l.seen[i]
+	if changed {
+		if first {
+			l.seen[i] = true
+			l.unseen--
+		}
+		l.n++
+	}
+	// Score every 10 changing frames, at the end of the first pass, and
+	// once things settle (a frame that changed nothing) with changes
+	// pending.
+	if l.n >= 10 || (l.n > 0 && (!changed || (first && l.unseen == 0))) {
 		l.score()
+		l.n = 0
 	}
 }
 
 // score recomputes AP over the seen images.
 func (l *liveAP) score() {
+	l.scored++
 	sub := &dataset.Set{GT: &coco.Dataset{Categories: l.set.GT.Categories}, ClassToCategory: l.set.ClassToCategory}
 	keep := map[int64]bool{}
 	var idx []int

@@ -306,3 +306,26 @@ func TestPreparedMessagesReachEveryKindOfClient(t *testing.T) {
 }
 
 func pngEncode(w io.Writer, img image.Image) error { return png.Encode(w, img) }
+
+func TestOffersDeflate(t *testing.T) {
+	for _, tc := range []struct {
+		header []string
+		want   bool
+	}{
+		{nil, false},
+		{[]string{"permessage-deflate"}, true},
+		{[]string{"permessage-deflate; client_max_window_bits"}, true},
+		{[]string{"x-webkit-deflate-frame, permessage-deflate; server_no_context_takeover"}, true},
+		{[]string{"x-webkit-deflate-frame"}, false},
+		{[]string{"foo", " permessage-deflate "}, true},
+		{[]string{"permessage-deflate-x"}, false},
+	} {
+		h := http.Header{}
+		for _, v := range tc.header {
+			h.Add("Sec-WebSocket-Extensions", v)
+		}
+		if got := offersDeflate(h); got != tc.want {
+			t.Errorf("%q: %v, want %v", tc.header, got, tc.want)
+		}
+	}
+}

@@ -44,6 +44,7 @@ type variant struct {
 	det      *detect.Detector
 	hooks    *engine.Hooks
 	coverage string // of its calibration file; "" for float
+	rows     [][]byte // per output, the F16 rows of the last frame (reused: the message copies them)
 }
 
 // Engine runs every variant on each frame.
@@ -96,7 +97,7 @@ func New(modelPath string, specs []VariantSpec, o Options) (*Engine, error) {
 		v := &variant{name: sp.Name}
 		var prog *engine.Program
 		if sp.Calib == "" {
-			if prog, err = engine.Compile(m, engine.Options{Threads: threads}); err != nil {
+			if prog, err = engine.Compile(m, engine.Options{Threads: threads, ReleaseWeights: true}); err != nil {
 				return nil, err
 			}
 		} else {
@@ -185,7 +186,8 @@ func (e *Engine) Tensors() []TensorInfo {
 
 func rowStride(cols int) int { return (cols*2 + RowAlign - 1) &^ (RowAlign - 1) }
 
-// Process runs one frame through every variant and returns the wire
+// Process runs one frame through every variant (one frame at a time: it
+// reuses buffers between frames) and returns the wire
 // messages (the frame's JPEG, then one result per variant) and each
 // variant's detections. Every error is this frame's: the engine goes on.
 func (e *Engine) Process(ctx context.Context, f source.Frame) (frame.Output, error) {
@@ -208,8 +210,14 @@ func (e *Engine) Process(ctx context.Context, f source.Frame) (frame.Output, err
 		r := &wire.Result{Variant: v.name, InferUs: uint32(time.Since(start).Microseconds()), Boxes: res.Detections, Layout: v.det.Layout()}
 		l := res.Letterbox
 		r.Geometry = wire.Geometry{SrcW: uint32(l.SrcW), SrcH: uint32(l.SrcH), InW: uint32(l.DstW), InH: uint32(l.DstH), Scale: l.Scale, PadLeft: float32(l.PadLeft), PadTop: float32(l.PadTop)}
-		for i, t := range v.det.Outputs() {
-			r.Tensors = append(r.Tensors, wire.Tensor{Name: e.outNames[i], Raw: toF16Rows(t)})
+		outs := v.det.Outputs()
+		if len(v.rows) != len(outs) {
+			v.rows = make([][]byte, len(outs))
+		}
+		for i, t := range outs {
+			raw := toF16Rows(t, v.rows[i])
+			v.rows[i] = raw.Data
+			r.Tensors = append(r.Tensors, wire.Tensor{Name: e.outNames[i], Raw: raw})
 		}
 		r.Header = h
 		r.SentNs = time.Now().UnixNano()
@@ -219,12 +227,17 @@ func (e *Engine) Process(ctx context.Context, f source.Frame) (frame.Output, err
 }
 
 // toF16Rows encodes a float tensor as the NPU's F16 output: binary16 values,
-// each innermost row padded to RowAlign bytes.
-func toF16Rows(t *tensor.Tensor) yolo.Raw {
+// each innermost row padded to RowAlign bytes. It writes into buf when
+// that is large enough.
+func toF16Rows(t *tensor.Tensor, buf []byte) yolo.Raw {
 	cols := t.Shape[len(t.Shape)-1]
 	rows := t.Len() / cols
 	stride := rowStride(cols)
-	data := make([]byte, rows*stride)
+	if cap(buf) < rows*stride {
+		buf = make([]byte, rows*stride)
+	}
+	data := buf[:rows*stride]
+	clear(data) // the padding
 	for r := range rows {
 		for c := range cols {
 			binary.LittleEndian.PutUint16(data[r*stride+2*c:], tensor.Float32ToFloat16(t.F[r*cols+c]))

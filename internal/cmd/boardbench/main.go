@@ -52,7 +52,12 @@ func main() {
 	src := "dir:" + filepath.Join(*assets, "coco", "val")
 	bin := filepath.Join(dir, "linux-amd64")
 	run(bin, model, src, 4, 0, 20*time.Second, true, 48)
+	// Latency with 8 viewers at the engine's rate (on a small machine the
+	// simulated NPU then takes every core the stream needs) and at 10 fps
+	// (a camera's rate the simulation keeps up with, as the real NPU
+	// leaves the CPU to the stream).
 	run(bin, model, src, 8, 0, 30*time.Second, false, 64)
+	run(bin, model, src, 8, 10, 30*time.Second, false, 64)
 	// What viewers cost: the same frame rate (5 fps, below the engine's)
 	// with 1 and with 32 viewers, half of them negotiating compression.
 	one := run(bin, model, src, 1, 5, *dur, false, 64)
@@ -102,12 +107,21 @@ func run(bin, model, src string, clients int, fps float64, dur time.Duration, re
 			// short when the next frame starts is partial.
 			var cur uint64
 			got, want := 0, 0
+			// One buffer per viewer, reused: ReadMessage would grow a
+			// fresh one per 508 KB message, and that copying is the
+			// bench's cost, not the board's.
+			var buf bytes.Buffer
 			for time.Now().Before(deadline) {
 				c.SetReadDeadline(deadline.Add(time.Second))
-				_, msg, err := c.ReadMessage()
+				_, rd, err := c.NextReader()
 				if err != nil {
 					return
 				}
+				buf.Reset()
+				if _, err := buf.ReadFrom(rd); err != nil {
+					return
+				}
+				msg := buf.Bytes()
 				now := time.Now().UnixNano()
 				h, err := wire.PeekHeader(msg)
 				if err != nil {
@@ -135,7 +149,7 @@ func run(bin, model, src string, clients int, fps float64, dur time.Duration, re
 					}
 					if i == 0 && stats[i].frames <= 5 {
 						var b bytes.Buffer
-						w, _ := flate.NewWriter(&b, 1)
+						w, _ := flate.NewWriter(&b, flate.HuffmanOnly) // as the board deflates
 						w.Write(msg)
 						w.Close()
 						stats[i].raw += len(msg)
@@ -189,7 +203,7 @@ func run(bin, model, src string, clients int, fps float64, dur time.Duration, re
 	if report && stats[0].raw > 0 {
 		n := min(stats[0].frames, 5)
 		raw, def := float64(stats[0].raw)/float64(n), float64(stats[0].deflated)/float64(n)
-		fmt.Printf("per result message: %.0f KB raw, %.0f KB deflated (level 1): at 25 fps %.0f / %.0f Mbit/s per variant\n", raw/1e3, def/1e3, raw*25*8/1e6, def*25*8/1e6)
+		fmt.Printf("per result message: %.0f KB raw, %.0f KB deflated (Huffman-only, as the board sends it): at 25 fps %.0f / %.0f Mbit/s per variant\n", raw/1e3, def/1e3, raw*25*8/1e6, def*25*8/1e6)
 	}
 	return result{cpu: cpu}
 }
