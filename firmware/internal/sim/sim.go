@@ -43,7 +43,7 @@ type variant struct {
 	name     string
 	det      *detect.Detector
 	hooks    *engine.Hooks
-	coverage string // of its calibration file; "" for float
+	coverage string   // of its calibration file; "" for float
 	rows     [][]byte // per output, the F16 rows of the last frame (reused: the message copies them)
 }
 
