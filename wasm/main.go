@@ -130,9 +130,9 @@ func decodeWire(n uint32) (packed uint64) {
 	out = append(out, `],"letterbox":[`...)
 	out = strconv.AppendFloat(out, r.Scale, 'g', -1, 64)
 	out = append(out, ',')
-	out = strconv.AppendFloat(out, float64(r.PadLeft), 'g', -1, 32)
+	out = strconv.AppendInt(out, int64(r.PadLeft), 10)
 	out = append(out, ',')
-	out = strconv.AppendFloat(out, float64(r.PadTop), 'g', -1, 32)
+	out = strconv.AppendInt(out, int64(r.PadTop), 10)
 	out = append(out, "],"...)
 	body := yolo.AppendJSON(nil, dets) // {"detections":[...]}
 	out = append(out, body[1:]...)

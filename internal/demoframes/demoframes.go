@@ -17,6 +17,7 @@ import (
 
 	"github.com/nniescope/nniescope/internal/demomodel"
 	"github.com/nniescope/nniescope/shared/engine"
+	"github.com/nniescope/nniescope/shared/letterbox"
 	"github.com/nniescope/nniescope/shared/onnx"
 	"github.com/nniescope/nniescope/shared/preprocess"
 	"github.com/nniescope/nniescope/shared/synth"
@@ -70,7 +71,7 @@ func Model(t testing.TB) *onnx.Model {
 func Scene(i int) (*image.RGBA, []synth.Object) { return synth.Scene(Seed, i, SrcW, SrcH) }
 
 // Input is scene i letterboxed into the model's input.
-func Input(t testing.TB, i int) (*tensor.Tensor, preprocess.Letterbox) {
+func Input(t testing.TB, i int) (*tensor.Tensor, letterbox.Geometry) {
 	t.Helper()
 	img, _ := Scene(i)
 	in := tensor.New(1, 3, InputH, InputW)
@@ -139,8 +140,7 @@ func requests(m *onnx.Model, scenes []int) ([][]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		r := &yolo.Request{Layout: yolo.Heads, Params: yolo.DefaultParams(), Input: [2]int{InputW, InputH},
-			Unbox: yolo.Unletterbox{Scale: l.Scale, PadLeft: float32(l.PadLeft), PadTop: float32(l.PadTop), SrcW: uint32(l.SrcW), SrcH: uint32(l.SrcH)}}
+		r := &yolo.Request{Layout: yolo.Heads, Params: yolo.DefaultParams(), Geometry: l}
 		for _, h := range heads {
 			r.Tensors = append(r.Tensors, yolo.Raw{Type: yolo.RawF32, Shape: h.Shape, Data: f32Bytes(h.F)})
 		}

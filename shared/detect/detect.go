@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/nniescope/nniescope/shared/engine"
+	"github.com/nniescope/nniescope/shared/letterbox"
 	"github.com/nniescope/nniescope/shared/onnx"
 	"github.com/nniescope/nniescope/shared/preprocess"
 	"github.com/nniescope/nniescope/shared/tensor"
@@ -138,7 +139,7 @@ func (d *Detector) Program() *engine.Program { return d.prog }
 // Result is one image's detections in source-image pixels.
 type Result struct {
 	Detections []yolo.Detection
-	Letterbox  preprocess.Letterbox
+	Geometry   letterbox.Geometry
 }
 
 // Image letterboxes img, runs the model and decodes.
@@ -152,7 +153,7 @@ func (d *Detector) Image(ctx context.Context, img image.Image, p yolo.Params, ho
 
 // Tensor runs an already pre-processed input (e.g. a golden) with the
 // given letterbox geometry.
-func (d *Detector) Tensor(ctx context.Context, in []float32, l preprocess.Letterbox, p yolo.Params, hooks *engine.Hooks) (Result, error) {
+func (d *Detector) Tensor(ctx context.Context, in []float32, l letterbox.Geometry, p yolo.Params, hooks *engine.Hooks) (Result, error) {
 	if len(in) != len(d.input.F) {
 		return Result{}, fmt.Errorf("detect: input holds %d values, want %d", len(in), len(d.input.F))
 	}
@@ -160,7 +161,7 @@ func (d *Detector) Tensor(ctx context.Context, in []float32, l preprocess.Letter
 	return d.run(ctx, l, p, hooks)
 }
 
-func (d *Detector) run(ctx context.Context, l preprocess.Letterbox, p yolo.Params, hooks *engine.Hooks) (Result, error) {
+func (d *Detector) run(ctx context.Context, l letterbox.Geometry, p yolo.Params, hooks *engine.Hooks) (Result, error) {
 	outs, err := d.sess.Run(ctx, []*tensor.Tensor{d.input}, hooks)
 	if err != nil {
 		return Result{}, err
@@ -170,8 +171,8 @@ func (d *Detector) run(ctx context.Context, l preprocess.Letterbox, p yolo.Param
 	if err != nil {
 		return Result{}, err
 	}
-	yolo.MapBack(dets, l.Scale, float64(l.PadLeft), float64(l.PadTop), l.SrcW, l.SrcH)
-	return Result{Detections: dets, Letterbox: l}, nil
+	yolo.MapBack(dets, l)
+	return Result{Detections: dets, Geometry: l}, nil
 }
 
 // Decode turns this detector's raw outputs into boxes in input pixels.

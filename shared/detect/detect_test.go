@@ -9,8 +9,8 @@ import (
 	"github.com/nniescope/nniescope/internal/testassets"
 	"github.com/nniescope/nniescope/shared/detect"
 	"github.com/nniescope/nniescope/shared/engine"
+	"github.com/nniescope/nniescope/shared/letterbox"
 	"github.com/nniescope/nniescope/shared/onnx"
-	"github.com/nniescope/nniescope/shared/preprocess"
 	"github.com/nniescope/nniescope/shared/tensor"
 	"github.com/nniescope/nniescope/shared/yolo"
 )
@@ -38,7 +38,7 @@ func detector(t *testing.T, file string) *detect.Detector {
 func TestOutput0AndHeadsAgree(t *testing.T) {
 	single := detector(t, "yolov8n-512x288.onnx")
 	heads := detector(t, "yolov8n-512x288-heads.onnx")
-	l, _ := preprocess.NewLetterbox(512, 288, 512, 288) // identity geometry
+	l, _ := letterbox.Fit(512, 288, 512, 288) // identity geometry
 	p := yolo.DefaultParams()
 	for _, img := range testassets.GoldenImages {
 		t.Run(img, func(t *testing.T) {

@@ -12,41 +12,12 @@ import (
 	"os"
 
 	"github.com/disintegration/imaging"
+
+	"github.com/nniescope/nniescope/shared/letterbox"
 )
 
 // PadValue is the letterbox fill, as Ultralytics and the vendor samples use.
 const PadValue = 114
-
-// Letterbox is the geometry of fitting a SrcW×SrcH image into DstW×DstH.
-type Letterbox struct {
-	SrcW, SrcH int
-	DstW, DstH int
-	Scale      float64 // dst pixels per src pixel
-	NewW, NewH int     // size of the resized image inside dst
-	PadLeft    int
-	PadTop     int
-}
-
-// NewLetterbox computes Ultralytics' LetterBox(auto=False, scaleup=True,
-// center=True) geometry: round-half-even sizes and the "-0.1" rounding of
-// the left/top padding, so our boxes land where Ultralytics' do.
-func NewLetterbox(srcW, srcH, dstW, dstH int) (Letterbox, error) {
-	if srcW <= 0 || srcH <= 0 || dstW <= 0 || dstH <= 0 {
-		return Letterbox{}, fmt.Errorf("preprocess: letterbox %dx%d into %dx%d: sizes must be positive", srcW, srcH, dstW, dstH)
-	}
-	s := math.Min(float64(dstH)/float64(srcH), float64(dstW)/float64(srcW))
-	l := Letterbox{SrcW: srcW, SrcH: srcH, DstW: dstW, DstH: dstH, Scale: s}
-	l.NewW = int(math.RoundToEven(float64(srcW) * s))
-	l.NewH = int(math.RoundToEven(float64(srcH) * s))
-	l.PadLeft = int(math.RoundToEven(float64(dstW-l.NewW)/2 - 0.1))
-	l.PadTop = int(math.RoundToEven(float64(dstH-l.NewH)/2 - 0.1))
-	return l, nil
-}
-
-// ToSource maps a point in model-input pixels to original-image pixels.
-func (l Letterbox) ToSource(x, y float64) (float64, float64) {
-	return (x - float64(l.PadLeft)) / l.Scale, (y - float64(l.PadTop)) / l.Scale
-}
 
 // MaxPixels bounds the images Open decodes (100 megapixels): a file's
 // header is checked before its pixels are allocated, so a small file that
@@ -81,10 +52,10 @@ func OpenLimit(path string, maxPixels int) (image.Image, error) {
 }
 
 // File opens path and letterboxes it into dst, as Image does.
-func File(path string, dstW, dstH int, dst []float32) (Letterbox, error) {
+func File(path string, dstW, dstH int, dst []float32) (letterbox.Geometry, error) {
 	img, err := Open(path)
 	if err != nil {
-		return Letterbox{}, err
+		return letterbox.Geometry{}, err
 	}
 	l, err := Image(img, dstW, dstH, dst)
 	if err != nil {
@@ -96,9 +67,9 @@ func File(path string, dstW, dstH int, dst []float32) (Letterbox, error) {
 // Image letterboxes img into dst ([1,3,DstH,DstW] float32, len 3·DstW·DstH)
 // with bilinear resampling on half-pixel centres (OpenCV INTER_LINEAR
 // geometry) rounded to uint8, then scaled to 0..1.
-func Image(img image.Image, dstW, dstH int, dst []float32) (Letterbox, error) {
+func Image(img image.Image, dstW, dstH int, dst []float32) (letterbox.Geometry, error) {
 	b := img.Bounds()
-	l, err := NewLetterbox(b.Dx(), b.Dy(), dstW, dstH)
+	l, err := letterbox.Fit(b.Dx(), b.Dy(), dstW, dstH)
 	if err != nil {
 		return l, err
 	}
@@ -111,7 +82,7 @@ func Image(img image.Image, dstW, dstH int, dst []float32) (Letterbox, error) {
 	return l, nil
 }
 
-func fillPad(dst []float32, l Letterbox) {
+func fillPad(dst []float32, l letterbox.Geometry) {
 	pad := float32(PadValue) / 255
 	for i := range dst {
 		dst[i] = pad
@@ -120,23 +91,24 @@ func fillPad(dst []float32, l Letterbox) {
 
 // resizeBilinear samples the packed 8-bit image (bpp bytes per pixel, RGB
 // first) into the letterbox area of the planar dst.
-func resizeBilinear(pix []byte, stride, w, h, bpp int, dst []float32, l Letterbox) {
+func resizeBilinear(pix []byte, stride, w, h, bpp int, dst []float32, l letterbox.Geometry) {
 	plane := l.DstW * l.DstH
-	same := l.NewW == w && l.NewH == h
-	x0s, x1s, fxs := axisWeights(w, l.NewW)
-	for oy := range l.NewH {
+	nw, nh := l.Inner()
+	same := nw == w && nh == h
+	x0s, x1s, fxs := axisWeights(w, nw)
+	for oy := range nh {
 		var y0, y1 int
 		var fy float64
 		if same {
 			y0, y1 = oy, oy
 		} else {
-			sy := (float64(oy)+0.5)*float64(h)/float64(l.NewH) - 0.5
+			sy := (float64(oy)+0.5)*float64(h)/float64(nh) - 0.5
 			y0, y1, fy = clampPair(sy, h)
 		}
 		r0 := pix[y0*stride:]
 		r1 := pix[y1*stride:]
 		drow := (oy + l.PadTop) * l.DstW
-		for ox := range l.NewW {
+		for ox := range nw {
 			di := drow + ox + l.PadLeft
 			if same {
 				for c := range 3 {
@@ -184,12 +156,12 @@ func clampPair(s float64, n int) (int, int, float64) {
 // interleaved U,V at half resolution) as a camera's VPSS delivers it,
 // converting with BT.601 limited-range coefficients (what the vendor's
 // AIPP csc presets use for YUV420SP to RGB).
-func NV12(frame []byte, w, h, dstW, dstH int, dst []float32) (Letterbox, error) {
+func NV12(frame []byte, w, h, dstW, dstH int, dst []float32) (letterbox.Geometry, error) {
 	if w <= 0 || h <= 0 || w%2 != 0 || h%2 != 0 {
-		return Letterbox{}, fmt.Errorf("preprocess: NV12 frame %dx%d: width and height must be positive and even", w, h)
+		return letterbox.Geometry{}, fmt.Errorf("preprocess: NV12 frame %dx%d: width and height must be positive and even", w, h)
 	}
 	if need := w * h * 3 / 2; len(frame) != need {
-		return Letterbox{}, fmt.Errorf("preprocess: NV12 frame %dx%d needs %d bytes, have %d", w, h, need, len(frame))
+		return letterbox.Geometry{}, fmt.Errorf("preprocess: NV12 frame %dx%d needs %d bytes, have %d", w, h, need, len(frame))
 	}
 	rgb := make([]byte, w*h*3)
 	yp, uv := frame[:w*h], frame[w*h:]
@@ -200,7 +172,7 @@ func NV12(frame []byte, w, h, dstW, dstH int, dst []float32) (Letterbox, error) 
 			rgb[o], rgb[o+1], rgb[o+2] = YUVToRGB(yp[y*w+x], uv[ci], uv[ci+1])
 		}
 	}
-	l, err := NewLetterbox(w, h, dstW, dstH)
+	l, err := letterbox.Fit(w, h, dstW, dstH)
 	if err != nil {
 		return l, err
 	}

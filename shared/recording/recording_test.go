@@ -5,11 +5,12 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/nniescope/nniescope/shared/letterbox"
 	"github.com/nniescope/nniescope/shared/wire"
 )
 
 func sample() *wire.Result {
-	return &wire.Result{Variant: "int8", Geometry: wire.Geometry{SrcW: 640, SrcH: 426, InW: 512, InH: 288, Scale: 0.676, PadLeft: 39}}
+	return &wire.Result{Variant: "int8", Geometry: letterbox.Geometry{SrcW: 640, SrcH: 426, DstW: 512, DstH: 288, Scale: 0.676, PadLeft: 39}}
 }
 
 func TestRecording(t *testing.T) {

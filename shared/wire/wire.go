@@ -12,6 +12,7 @@ import (
 
 	"github.com/nniescope/nniescope/shared/internal/errfmt"
 	"github.com/nniescope/nniescope/shared/internal/le"
+	"github.com/nniescope/nniescope/shared/letterbox"
 	"github.com/nniescope/nniescope/shared/yolo"
 )
 
@@ -121,14 +122,6 @@ type Header struct {
 // v2Fixed is the size of a v2 header before its source string.
 const v2Fixed = 40
 
-// Geometry is the frame's source size and its letterbox into the input.
-type Geometry struct {
-	SrcW, SrcH      uint32
-	InW, InH        uint32
-	Scale           float64
-	PadLeft, PadTop float32
-}
-
 // Tensor is a raw output tensor as the NPU wrote it.
 type Tensor struct {
 	Name string
@@ -138,9 +131,9 @@ type Tensor struct {
 // Result is one variant's output for one frame.
 type Result struct {
 	Header
-	Geometry
-	Variant string
-	InferUs uint32 // inference time of this variant
+	letterbox.Geometry // the frame's picture and its letterbox into the input
+	Variant            string
+	InferUs            uint32 // inference time of this variant
 	// Layout says what the tensors are. v2 carries it; for v1 messages it
 	// is inferred from the tensor count (1: output0, 2: RPN, else heads).
 	Layout  yolo.Layout
@@ -148,16 +141,11 @@ type Result struct {
 	Boxes   []yolo.Detection // RPN (board) or host-equivalent boxes, source pixels
 }
 
-// Unletterbox is the geometry as the post-process maps boxes back with it.
-func (g Geometry) Unletterbox() yolo.Unletterbox {
-	return yolo.Unletterbox{Scale: g.Scale, PadLeft: g.PadLeft, PadTop: g.PadTop, SrcW: g.SrcW, SrcH: g.SrcH}
-}
-
 // Request is the decode request of a result: its tensors as streamed, its
 // layout and geometry, with the receiver's thresholds. The one adapter from
 // the wire to the post-process (module, replay, board tests).
 func (r *Result) Request(p yolo.Params) *yolo.Request {
-	req := &yolo.Request{Layout: r.Layout, Params: p, Input: [2]int{int(r.InW), int(r.InH)}, Unbox: r.Geometry.Unletterbox()}
+	req := &yolo.Request{Layout: r.Layout, Params: p, Geometry: r.Geometry}
 	for _, t := range r.Tensors {
 		req.Tensors = append(req.Tensors, t.Raw)
 	}
@@ -222,12 +210,12 @@ func AppendResult(b []byte, r *Result) []byte {
 	h := r.Header
 	h.Kind = KindResult
 	b = appendHeader(b, h)
-	for _, v := range []uint32{r.SrcW, r.SrcH, r.InW, r.InH} {
-		b = le.AppendUint32(b, v)
+	for _, v := range []int{r.SrcW, r.SrcH, r.DstW, r.DstH} {
+		b = le.AppendUint32(b, uint32(v))
 	}
 	b = le.AppendUint64(b, math.Float64bits(r.Scale))
-	b = appendF32(b, r.PadLeft)
-	b = appendF32(b, r.PadTop)
+	b = appendF32(b, float32(r.PadLeft))
+	b = appendF32(b, float32(r.PadTop))
 	b = appendString(b, r.Variant)
 	b = le.AppendUint32(b, r.InferUs)
 	if h.Version != 1 {
@@ -394,9 +382,16 @@ func DecodeResult(b []byte) (*Result, error) {
 		return nil, errfmt.Errorf("%w: message kind %v is not a result", ErrFormat, h.Kind)
 	}
 	res := &Result{Header: h}
-	res.SrcW, res.SrcH, res.InW, res.InH = r.u32("source width"), r.u32("source height"), r.u32("input width"), r.u32("input height")
-	res.Scale = math.Float64frombits(r.u64("letterbox scale"))
-	res.PadLeft, res.PadTop = r.f32("pad left"), r.f32("pad top")
+	srcW, srcH, dstW, dstH := r.u32("source width"), r.u32("source height"), r.u32("input width"), r.u32("input height")
+	scale := math.Float64frombits(r.u64("letterbox scale"))
+	padLeft, padTop := r.f32("pad left"), r.f32("pad top")
+	if r.err == nil {
+		g, err := letterbox.Decode(dstW, dstH, scale, padLeft, padTop, srcW, srcH)
+		if err != nil {
+			return nil, errfmt.Errorf("%w: %v", ErrFormat, err)
+		}
+		res.Geometry = g
+	}
 	res.Variant = r.str("variant")
 	res.InferUs = r.u32("inference time")
 	if h.Version >= 2 {

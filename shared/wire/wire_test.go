@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nniescope/nniescope/shared/letterbox"
 	"github.com/nniescope/nniescope/shared/yolo"
 )
 
@@ -13,7 +14,7 @@ func sample() *Result {
 	return &Result{
 		Header: Header{Version: Version, Seq: 42, CaptureNs: 1700000000000000000, SentNs: 1700000000001000000,
 			Index: 1, Count: 3, Loop: 2, Source: "000000000139.jpg"},
-		Geometry: Geometry{SrcW: 640, SrcH: 426, InW: 512, InH: 288, Scale: 0.676056338028169, PadLeft: 39},
+		Geometry: letterbox.Geometry{SrcW: 640, SrcH: 426, DstW: 512, DstH: 288, Scale: 0.676056338028169, PadLeft: 39},
 		Variant:  "int8",
 		InferUs:  3400,
 		Layout:   yolo.Heads,

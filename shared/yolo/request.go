@@ -6,17 +6,20 @@ import (
 
 	"github.com/nniescope/nniescope/shared/internal/errfmt"
 	"github.com/nniescope/nniescope/shared/internal/le"
+	"github.com/nniescope/nniescope/shared/letterbox"
 )
 
 // Request is one decode job in the byte layout shared by the native API,
 // the WASM module and the browser (docs/POSTPROCESS.md): a fixed header,
 // then the tensors as the board emitted them.
 type Request struct {
-	Layout  Layout
-	Params  Params
-	Input   [2]int // model input width, height (for strides of raw heads)
-	Unbox   Unletterbox
-	Tensors []Raw
+	Layout Layout
+	Params Params
+	// Geometry is the frame's letterbox: DstW×DstH is the model input
+	// (the strides of raw heads follow from it); Scale 0 leaves boxes in
+	// input pixels.
+	Geometry letterbox.Geometry
+	Tensors  []Raw
 }
 
 // Layout is what the tensors of a request are.
@@ -27,14 +30,6 @@ const (
 	Heads                     // reg, cls per stride (6 tensors, strides ascending)
 	RPN                       // count, then the field-major box tensor
 )
-
-// Unletterbox maps boxes back to the source image; Scale 0 leaves them in
-// model-input pixels.
-type Unletterbox struct {
-	Scale           float64
-	PadLeft, PadTop float32
-	SrcW, SrcH      uint32
-}
 
 const (
 	requestMagic   = 0x5050534e // "NSPP"
@@ -57,13 +52,14 @@ func (r *Request) Encode() []byte {
 	f32(r.Params.MinWidth)
 	f32(r.Params.MinHeight)
 	u32(uint32(r.Params.MaxDetections))
-	u32(uint32(r.Input[0]))
-	u32(uint32(r.Input[1]))
-	b = le.AppendUint64(b, math.Float64bits(r.Unbox.Scale))
-	f32(r.Unbox.PadLeft)
-	f32(r.Unbox.PadTop)
-	u32(r.Unbox.SrcW)
-	u32(r.Unbox.SrcH)
+	g := r.Geometry
+	u32(uint32(g.DstW))
+	u32(uint32(g.DstH))
+	b = le.AppendUint64(b, math.Float64bits(g.Scale))
+	f32(float32(g.PadLeft))
+	f32(float32(g.PadTop))
+	u32(uint32(g.SrcW))
+	u32(uint32(g.SrcH))
 	for _, t := range r.Tensors {
 		u32(uint32(t.Type))
 		u32(uint32(len(t.Shape)))
@@ -100,9 +96,11 @@ func ParseRequest(buf []byte) (*Request, error) {
 	r := &Request{Layout: Layout(u32(8))}
 	n := int(u32(12))
 	r.Params = Params{ScoreThreshold: f32(16), NMSThreshold: f32(20), MinWidth: f32(24), MinHeight: f32(28), MaxDetections: int(u32(32))}
-	r.Input = [2]int{int(u32(36)), int(u32(40))}
-	r.Unbox = Unletterbox{Scale: math.Float64frombits(le.Uint64(buf[44:])), PadLeft: f32(52), PadTop: f32(56), SrcW: u32(60)}
-	r.Unbox.SrcH = u32(64)
+	g, err := letterbox.Decode(u32(36), u32(40), math.Float64frombits(le.Uint64(buf[44:])), f32(52), f32(56), u32(60), u32(64))
+	if err != nil {
+		return nil, errfmt.Errorf("%w: %v", ErrTensor, err)
+	}
+	r.Geometry = g
 	if n > 64 {
 		return nil, errfmt.Errorf("%w: %d tensors", ErrTensor, n)
 	}
@@ -151,7 +149,7 @@ func (r *Request) Decode() ([]Detection, error) {
 			return nil, errfmt.Errorf("%w: heads layout takes reg/cls pairs, got %d tensors", ErrTensor, len(r.Tensors))
 		}
 		var err error
-		if dets, err = decodeRawHeads(r.Tensors, r.Input[1], r.Params); err != nil {
+		if dets, err = decodeRawHeads(r.Tensors, r.Geometry.DstH, r.Params); err != nil {
 			return nil, err
 		}
 	case RPN:
@@ -174,9 +172,7 @@ func (r *Request) Decode() ([]Detection, error) {
 	default:
 		return nil, errfmt.Errorf("%w: layout %d", ErrTensor, r.Layout)
 	}
-	if r.Unbox.Scale > 0 {
-		MapBack(dets, r.Unbox.Scale, float64(r.Unbox.PadLeft), float64(r.Unbox.PadTop), int(r.Unbox.SrcW), int(r.Unbox.SrcH))
-	}
+	MapBack(dets, r.Geometry)
 	return dets, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/nniescope/nniescope/internal/testassets"
+	"github.com/nniescope/nniescope/shared/letterbox"
 	"github.com/nniescope/nniescope/shared/tensor"
 )
 
@@ -15,7 +16,7 @@ import (
 func goldenHeads(t testing.TB, image string) *Request {
 	names := []string{"reg8", "cls8", "reg16", "cls16", "reg32", "cls32"}
 	shapes := [][]int{{1, 64, 36, 64}, {1, 80, 36, 64}, {1, 64, 18, 32}, {1, 80, 18, 32}, {1, 64, 9, 16}, {1, 80, 9, 16}}
-	r := &Request{Layout: Heads, Params: DefaultParams(), Input: [2]int{512, 288}}
+	r := &Request{Layout: Heads, Params: DefaultParams(), Geometry: letterbox.Geometry{DstW: 512, DstH: 288}}
 	for i, n := range names {
 		f := testassets.ReadF32(t, testassets.Golden(t, image, n), tensor.Volume(shapes[i]))
 		b := make([]byte, 4*len(f))
@@ -30,7 +31,7 @@ func goldenHeads(t testing.TB, image string) *Request {
 // quantize re-encodes a float request's tensors as the NPU would: S8 (or
 // S16) per-tensor asymmetric, rows padded to 64-byte strides.
 func quantize(r *Request, typ RawType) *Request {
-	out := &Request{Layout: r.Layout, Params: r.Params, Input: r.Input, Unbox: r.Unbox}
+	out := &Request{Layout: r.Layout, Params: r.Params, Geometry: r.Geometry}
 	for _, t := range r.Tensors {
 		f, _ := t.Float()
 		lo, hi := float32(0), float32(0)
@@ -154,10 +155,10 @@ func TestNNIEAndRPN(t *testing.T) {
 }
 
 func FuzzParseRequest(f *testing.F) {
-	small := &Request{Layout: Output0, Params: DefaultParams(), Input: [2]int{8, 8},
+	small := &Request{Layout: Output0, Params: DefaultParams(), Geometry: letterbox.Geometry{DstW: 8, DstH: 8},
 		Tensors: []Raw{{Type: RawS8, Shape: []int{1, 6, 2}, Scale: 2, Data: []byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 200, 100}}}}
 	f.Add(small.Encode())
-	heads := &Request{Layout: Heads, Params: DefaultParams(), Input: [2]int{8, 8},
+	heads := &Request{Layout: Heads, Params: DefaultParams(), Geometry: letterbox.Geometry{DstW: 8, DstH: 8},
 		Tensors: []Raw{{Type: RawF16, Shape: []int{1, 64, 1, 1}, Data: make([]byte, 128)}, {Type: RawU8, Shape: []int{1, 2, 1, 1}, Scale: 1, Data: []byte{1, 2}}}}
 	f.Add(heads.Encode())
 	f.Fuzz(func(t *testing.T, b []byte) {

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/nniescope/nniescope/shared/internal/errfmt"
+	"github.com/nniescope/nniescope/shared/letterbox"
 	"github.com/nniescope/nniescope/shared/tensor"
 )
 
@@ -126,16 +127,10 @@ func IoU(a, b [4]float32) float32 {
 	return inter / union
 }
 
-// MapBack undoes a letterbox (scale, left/top padding) and clips the boxes
-// to the srcW×srcH image, in place.
-func MapBack(dets []Detection, scale, padLeft, padTop float64, srcW, srcH int) {
+// MapBack maps boxes from model-input pixels to the picture's, clipped to
+// it, in place (letterbox.Geometry.MapBack; Scale 0 leaves them).
+func MapBack(dets []Detection, g letterbox.Geometry) {
 	for i := range dets {
-		b := &dets[i].Box
-		for k := 0; k < 4; k += 2 {
-			b[k] = clip(float32((float64(b[k])-padLeft)/scale), float32(srcW))
-			b[k+1] = clip(float32((float64(b[k+1])-padTop)/scale), float32(srcH))
-		}
+		g.MapBack(&dets[i].Box)
 	}
 }
-
-func clip(v, hi float32) float32 { return max(0, min(v, hi)) }

@@ -190,7 +190,7 @@ func streamsDecodableFrames(t *testing.T, su setup) {
 	}
 	for i, cl := range clients {
 		for name, r := range cl.results {
-			if r.SrcW == 0 || int(r.InW) != su.inputW || len(r.Tensors) != 1 || r.Tensors[0].Raw.Type != yolo.RawF16 || r.Tensors[0].Raw.RowStride%16 != 0 {
+			if r.SrcW == 0 || r.DstW != su.inputW || len(r.Tensors) != 1 || r.Tensors[0].Raw.Type != yolo.RawF16 || r.Tensors[0].Raw.RowStride%16 != 0 {
 				t.Fatalf("client %d %s: %+v", i, name, r.Geometry)
 			}
 			if r.Layout != yolo.Output0 || r.Source == "" || r.Count != 3 {

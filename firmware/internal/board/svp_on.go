@@ -82,7 +82,7 @@ func (e *svpRun) Process(ctx context.Context, f source.Frame) (frame.Output, err
 	r := &wire.Result{Header: wire.Header{Seq: f.Seq, CaptureNs: f.Capture.UnixNano(), SentNs: time.Now().UnixNano(), Source: f.Name}, Variant: "board",
 		Layout:   wire.LayoutForCount(len(outs)),
 		InferUs:  uint32(time.Since(start).Microseconds()),
-		Geometry: wire.Geometry{SrcW: uint32(l.SrcW), SrcH: uint32(l.SrcH), InW: uint32(e.w), InH: uint32(e.h), Scale: l.Scale, PadLeft: float32(l.PadLeft), PadTop: float32(l.PadTop)}}
+		Geometry: l}
 	for i, o := range outs {
 		r.Tensors = append(r.Tensors, wire.Tensor{Name: e.m.Outputs[i].Name, Raw: o})
 	}

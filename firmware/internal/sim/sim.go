@@ -208,8 +208,7 @@ func (e *Engine) Process(ctx context.Context, f source.Frame) (frame.Output, err
 		}
 		out.Dets[v.name] = append([]yolo.Detection(nil), res.Detections...)
 		r := &wire.Result{Variant: v.name, InferUs: uint32(time.Since(start).Microseconds()), Boxes: res.Detections, Layout: v.det.Layout()}
-		l := res.Letterbox
-		r.Geometry = wire.Geometry{SrcW: uint32(l.SrcW), SrcH: uint32(l.SrcH), InW: uint32(l.DstW), InH: uint32(l.DstH), Scale: l.Scale, PadLeft: float32(l.PadLeft), PadTop: float32(l.PadTop)}
+		r.Geometry = res.Geometry
 		outs := v.det.Outputs()
 		if len(v.rows) != len(outs) {
 			v.rows = make([][]byte, len(outs))

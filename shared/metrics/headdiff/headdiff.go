@@ -68,12 +68,12 @@ func Compare(ref, other *wire.Result) (*Report, error) {
 		a, b := floats[0][0], floats[1][0]
 		off := 0
 		for _, s := range []int{8, 16, 32} {
-			w, h := int(ref.InW)/s, int(ref.InH)/s
+			w, h := ref.DstW/s, ref.DstH/s
 			l := Level{Stride: s, W: w, H: h, Box: make([]float32, w*h), Cls: make([]float32, w*h)}
 			for c := range w * h {
 				j := off + c
 				if j >= anchors {
-					return nil, errfmt.Errorf("headdiff: %d anchors do not fit the %dx%d input's grids", anchors, ref.InW, ref.InH)
+					return nil, errfmt.Errorf("headdiff: %d anchors do not fit the %dx%d input's grids", anchors, ref.DstW, ref.DstH)
 				}
 				var box float32
 				for r := range 4 {
@@ -91,7 +91,7 @@ func Compare(ref, other *wire.Result) (*Report, error) {
 		for i := 0; i < len(ref.Tensors); i += 2 {
 			rs, cs := ref.Tensors[i].Raw.Shape, ref.Tensors[i+1].Raw.Shape
 			h, w := rs[2], rs[3]
-			l := Level{Stride: int(ref.InH) / max(h, 1), W: w, H: h, Box: make([]float32, w*h), Cls: make([]float32, w*h)}
+			l := Level{Stride: ref.DstH / max(h, 1), W: w, H: h, Box: make([]float32, w*h), Cls: make([]float32, w*h)}
 			for c := range w * h {
 				for ch := range rs[1] {
 					l.Box[c] += abs(floats[0][i][ch*w*h+c] - floats[1][i][ch*w*h+c])

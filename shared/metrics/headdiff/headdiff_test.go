@@ -6,6 +6,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/nniescope/nniescope/shared/letterbox"
 	"github.com/nniescope/nniescope/shared/wire"
 	"github.com/nniescope/nniescope/shared/yolo"
 )
@@ -15,7 +16,7 @@ func result(vals []float32, shape []int) *wire.Result {
 	for i, v := range vals {
 		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
 	}
-	return &wire.Result{Geometry: wire.Geometry{InW: 64, InH: 32}, Tensors: []wire.Tensor{{Name: "output0", Raw: yolo.Raw{Type: yolo.RawF32, Shape: shape, Data: b}}}}
+	return &wire.Result{Geometry: letterbox.Geometry{DstW: 64, DstH: 32}, Tensors: []wire.Tensor{{Name: "output0", Raw: yolo.Raw{Type: yolo.RawF32, Shape: shape, Data: b}}}}
 }
 
 // An error put on one anchor shows up on that anchor's cell only.

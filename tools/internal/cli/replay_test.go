@@ -14,6 +14,7 @@ import (
 	"github.com/nniescope/nniescope/internal/wasmbuild"
 	"github.com/nniescope/nniescope/shared/dataset"
 	"github.com/nniescope/nniescope/shared/eval"
+	"github.com/nniescope/nniescope/shared/letterbox"
 	"github.com/nniescope/nniescope/shared/recording"
 	"github.com/nniescope/nniescope/shared/tensor"
 	"github.com/nniescope/nniescope/shared/wire"
@@ -37,8 +38,8 @@ func TestReplay(t *testing.T) {
 		Frames  []frame `json:"frames"`
 	}{Version: 1}
 	// The goldens' letterbox geometry (goldens/index.json).
-	geo := map[string]yolo.Unletterbox{
-		"000000000139": {Scale: 0.676056338028169, PadLeft: 39, SrcW: 640, SrcH: 426},
+	geo := map[string]letterbox.Geometry{
+		"000000000139": {Scale: 0.676056338028169, PadLeft: 39, SrcW: 640, SrcH: 426, DstW: 512, DstH: 288},
 	}
 	want := 0
 	var native []yolo.Detection
@@ -46,7 +47,7 @@ func TestReplay(t *testing.T) {
 	os.MkdirAll(filepath.Join(labels, "images"), 0o755)
 	os.MkdirAll(filepath.Join(labels, "labels"), 0o755)
 	for id, g := range geo {
-		r := &yolo.Request{Layout: yolo.Heads, Params: yolo.Params{ScoreThreshold: 0.001, NMSThreshold: 0.7, MaxDetections: 300}, Input: [2]int{512, 288}, Unbox: g}
+		r := &yolo.Request{Layout: yolo.Heads, Params: yolo.Params{ScoreThreshold: 0.001, NMSThreshold: 0.7, MaxDetections: 300}, Geometry: g}
 		for i, n := range names {
 			f := testassets.ReadF32(t, testassets.Golden(t, id, n), tensor.Volume(shapes[i]))
 			b := make([]byte, 4*len(f))
@@ -128,7 +129,7 @@ func TestReplayStreamRecording(t *testing.T) {
 	}
 	raw := yolo.Raw{Type: yolo.RawF32, Shape: []int{1, 84, 3024}, Data: b}
 	res := &wire.Result{Header: wire.Header{Seq: 1}, Variant: "float",
-		Geometry: wire.Geometry{SrcW: 640, SrcH: 426, InW: 512, InH: 288, Scale: 0.676056338028169, PadLeft: 39},
+		Geometry: letterbox.Geometry{SrcW: 640, SrcH: 426, DstW: 512, DstH: 288, Scale: 0.676056338028169, PadLeft: 39},
 		Tensors:  []wire.Tensor{{Name: "output0", Raw: raw}}}
 	w.Write(wire.AppendImage(nil, &wire.Image{Header: wire.Header{Seq: 1}, MIME: "image/jpeg", Data: []byte{1}}))
 	w.Write(wire.AppendResult(nil, res))

@@ -72,7 +72,7 @@ func runRun(ctx context.Context, env Env, args []string) error {
 		}
 		classNames = strings.Split(strings.TrimRight(string(b), "\n"), "\n")
 	}
-	fmt.Fprintf(env.Stdout, "%d detections (image %dx%d)\n", len(res.Detections), res.Letterbox.SrcW, res.Letterbox.SrcH)
+	fmt.Fprintf(env.Stdout, "%d detections (image %dx%d)\n", len(res.Detections), res.Geometry.SrcW, res.Geometry.SrcH)
 	for _, d := range res.Detections {
 		name := fmt.Sprint(d.ClassID)
 		if d.ClassID < len(classNames) {

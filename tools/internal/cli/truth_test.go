@@ -76,7 +76,7 @@ func writeCutRecording(t *testing.T, dir string) string {
 			t.Fatal(err)
 		}
 		res := &wire.Result{Header: wire.Header{Seq: uint64(i + 1)}, Variant: "float",
-			Geometry: wire.Geometry{SrcW: r.Unbox.SrcW, SrcH: r.Unbox.SrcH, InW: uint32(r.Input[0]), InH: uint32(r.Input[1]), Scale: r.Unbox.Scale, PadLeft: r.Unbox.PadLeft, PadTop: r.Unbox.PadTop}}
+			Geometry: r.Geometry}
 		for k, raw := range r.Tensors {
 			res.Tensors = append(res.Tensors, wire.Tensor{Name: demoframes.HeadOutputs()[k], Raw: raw})
 		}
@@ -259,7 +259,7 @@ func writeOddRecording(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	res := &wire.Result{Header: wire.Header{Seq: 2, Count: 1, Source: "000000.png"}, Variant: "float", Layout: r.Layout,
-		Geometry: wire.Geometry{SrcW: r.Unbox.SrcW, SrcH: r.Unbox.SrcH, InW: uint32(r.Input[0]), InH: uint32(r.Input[1]), Scale: r.Unbox.Scale, PadTop: r.Unbox.PadTop}}
+		Geometry: r.Geometry}
 	for k, raw := range r.Tensors {
 		res.Tensors = append(res.Tensors, wire.Tensor{Name: demoframes.HeadOutputs()[k], Raw: raw})
 	}

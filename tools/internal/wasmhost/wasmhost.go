@@ -10,11 +10,38 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
 
 // ABIVersion is the buffer protocol this host speaks.
 const ABIVersion = 1
+
+// MaxMemory bounds the module's linear memory: a stream message is at most
+// 64 MiB (recording.MaxMessage) and decoding one needs a few times that.
+// A request that needs more makes the module trap with an error.
+const MaxMemory = 1 << 30
+
+// reservedMemory backs the module's memory with one allocation of its
+// maximum size. Go maps so large an allocation lazily, so only the pages
+// the module touches are resident, and growing never copies: wazero's
+// default appends, leaving every old copy to the collector (1 GB of host
+// heap to decode one 60 MB message).
+type reservedMemory struct{ buf []byte }
+
+func reserve(_, max uint64) experimental.LinearMemory {
+	return &reservedMemory{buf: make([]byte, 0, min(max, MaxMemory))}
+}
+
+func (m *reservedMemory) Reallocate(size uint64) []byte {
+	if size > uint64(cap(m.buf)) {
+		return nil // the module's memory.grow fails: it traps
+	}
+	m.buf = m.buf[:size]
+	return m.buf
+}
+
+func (m *reservedMemory) Free() { m.buf = nil }
 
 // Module is an instantiated post-process module. Not safe for concurrent
 // use: the module has one request buffer.
@@ -40,6 +67,8 @@ func Load(ctx context.Context, wasm []byte, cacheDir string) (*Module, error) {
 		}
 		cfg = cfg.WithCompilationCache(cache)
 	}
+	cfg = cfg.WithMemoryLimitPages(MaxMemory >> 16)
+	ctx = experimental.WithMemoryAllocator(ctx, experimental.MemoryAllocatorFunc(reserve))
 	rt := wazero.NewRuntimeWithConfig(ctx, cfg)
 	wasi_snapshot_preview1.MustInstantiate(ctx, rt)
 	compiled, err := rt.CompileModule(ctx, wasm)

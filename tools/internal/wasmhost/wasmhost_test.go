@@ -10,11 +10,13 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime/metrics"
 	"testing"
 
 	"github.com/nniescope/nniescope/internal/demoframes"
 	"github.com/nniescope/nniescope/internal/testassets"
 	"github.com/nniescope/nniescope/internal/wasmbuild"
+	"github.com/nniescope/nniescope/shared/letterbox"
 	"github.com/nniescope/nniescope/shared/metrics/boxdiff"
 	"github.com/nniescope/nniescope/shared/tensor"
 	"github.com/nniescope/nniescope/shared/wire"
@@ -29,8 +31,8 @@ func BuildModule(t testing.TB) string { return wasmbuild.Module(t) }
 func GoldenRequest(t testing.TB, image string) []byte {
 	names := []string{"reg8", "cls8", "reg16", "cls16", "reg32", "cls32"}
 	shapes := [][]int{{1, 64, 36, 64}, {1, 80, 36, 64}, {1, 64, 18, 32}, {1, 80, 18, 32}, {1, 64, 9, 16}, {1, 80, 9, 16}}
-	r := &yolo.Request{Layout: yolo.Heads, Params: yolo.DefaultParams(), Input: [2]int{512, 288},
-		Unbox: yolo.Unletterbox{Scale: 0.676056338028169, PadLeft: 39, SrcW: 640, SrcH: 426}}
+	r := &yolo.Request{Layout: yolo.Heads, Params: yolo.DefaultParams(),
+		Geometry: letterbox.Geometry{Scale: 0.676056338028169, PadLeft: 39, SrcW: 640, SrcH: 426, DstW: 512, DstH: 288}}
 	for i, n := range names {
 		f := testassets.ReadF32(t, testassets.Golden(t, image, n), tensor.Volume(shapes[i]))
 		b := make([]byte, 4*len(f))
@@ -214,8 +216,7 @@ func wireAndDiff(t *testing.T, m *Module, raw []byte) {
 		tensors = append(tensors, wire.Tensor{Name: fmt.Sprint(i), Raw: r})
 	}
 	msg := wire.AppendResult(nil, &wire.Result{Header: wire.Header{Seq: 9}, Variant: "int8",
-		Geometry: wire.Geometry{SrcW: req.Unbox.SrcW, SrcH: req.Unbox.SrcH, InW: uint32(req.Input[0]), InH: uint32(req.Input[1]),
-			Scale: req.Unbox.Scale, PadLeft: req.Unbox.PadLeft, PadTop: req.Unbox.PadTop}, Tensors: tensors})
+		Geometry: req.Geometry, Tensors: tensors})
 	params := make([]byte, 20)
 	binary.LittleEndian.PutUint32(params, math.Float32bits(0.25))
 	binary.LittleEndian.PutUint32(params[4:], math.Float32bits(0.7))
@@ -225,7 +226,7 @@ func wireAndDiff(t *testing.T, m *Module, raw []byte) {
 		t.Fatal(err)
 	}
 	native := Native(t, raw)
-	want := fmt.Sprintf(`{"seq":9,"variant":"int8","src":[%d,%d],"letterbox":[%v,%v,%v],`, req.Unbox.SrcW, req.Unbox.SrcH, req.Unbox.Scale, req.Unbox.PadLeft, req.Unbox.PadTop) + string(native[1:])
+	want := fmt.Sprintf(`{"seq":9,"variant":"int8","src":[%d,%d],"letterbox":[%v,%v,%v],`, req.Geometry.SrcW, req.Geometry.SrcH, req.Geometry.Scale, req.Geometry.PadLeft, req.Geometry.PadTop) + string(native[1:])
 	if string(got) != want {
 		t.Fatalf("decode_wire:\n%s\nwant\n%s", got, want)
 	}
@@ -263,5 +264,43 @@ func wireAndDiff(t *testing.T, m *Module, raw []byte) {
 	}
 	if _, err := m.DecodeWire(ctx, append(params, msg[:50]...)); !errors.Is(err, ErrDecode) {
 		t.Fatalf("truncated message: %v", err)
+	}
+}
+
+// TestLargeMessageMemory: decoding a 60 MB message (within the 64 MiB a
+// recording allows) grows the module's memory without the host copying
+// it on each grow: the host allocates little beyond the request itself,
+// and the module's memory stays a small multiple of the request.
+func TestLargeMessageMemory(t *testing.T) {
+	ctx := context.Background()
+	m, err := LoadFile(ctx, BuildModule(t), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close(ctx)
+	anchors := 60 << 20 / (84 * 2)
+	data := make([]byte, 84*anchors*2)
+	for i := 4 * anchors * 2; i < len(data); i += 2 {
+		data[i+1] = 0x38 // F16 0.5: every anchor a candidate
+	}
+	req := (&yolo.Request{Layout: yolo.Output0, Params: yolo.Params{ScoreThreshold: 0.001, NMSThreshold: 0.7, MaxDetections: 300},
+		Geometry: letterbox.Geometry{SrcW: 640, SrcH: 480, DstW: 640, DstH: 480, Scale: 1},
+		Tensors:  []yolo.Raw{{Type: yolo.RawF16, Shape: []int{1, 84, anchors}, Scale: 1, Data: data}}}).Encode()
+	allocs := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(allocs)
+	before := allocs[0].Value.Uint64()
+	out, err := m.Decode(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics.Read(allocs)
+	host := allocs[0].Value.Uint64() - before
+	guest := m.mod.Memory().Size()
+	t.Logf("%d MB request: host allocated %d MB, module memory %d MB, %d bytes of detections", len(req)>>20, host>>20, guest>>20, len(out))
+	if host > uint64(len(req))/2 {
+		t.Errorf("the host allocated %d MB to decode a %d MB request (the module's memory is copied as it grows)", host>>20, len(req)>>20)
+	}
+	if guest > 6*uint32(len(req)) {
+		t.Errorf("module memory %d MB for a %d MB request", guest>>20, len(req)>>20)
 	}
 }
