@@ -1,18 +1,17 @@
-// Package board wires the board binary together: flags, frame source,
-// engine, server and recorder. main only calls Run, so tests run the whole
-// binary in-process.
+// Package board is the board binary: Run reads the configuration
+// (config.go), opens the engine with its source (engines.go) and runs one
+// frame loop (loop.go) beside the server. main only calls Run, so tests
+// run the whole binary in-process.
 package board
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,35 +20,11 @@ import (
 	"github.com/nniescope/nniescope/firmware/internal/server"
 	"github.com/nniescope/nniescope/firmware/internal/sim"
 	"github.com/nniescope/nniescope/firmware/internal/source"
-	"github.com/nniescope/nniescope/shared/dataset"
-	"github.com/nniescope/nniescope/shared/quant"
 	"github.com/nniescope/nniescope/shared/recording"
-	"github.com/nniescope/nniescope/shared/synth"
 	"github.com/nniescope/nniescope/shared/version"
 	"github.com/nniescope/nniescope/shared/wire"
 	"github.com/nniescope/nniescope/webui"
 )
-
-type variantFlag []sim.VariantSpec
-
-// listFlag is a repeatable string flag.
-type listFlag []string
-
-func (l *listFlag) String() string     { return strings.Join(*l, ",") }
-func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
-
-func (v *variantFlag) String() string { return fmt.Sprint(*v) }
-func (v *variantFlag) Set(s string) error {
-	name, file, _ := strings.Cut(s, "=")
-	if name == "" {
-		return errors.New("empty variant name")
-	}
-	if name == "float" && file != "" {
-		return errors.New(`"float" is the unquantized model and takes no calibration file`)
-	}
-	*v = append(*v, sim.VariantSpec{Name: name, Calib: file})
-	return nil
-}
 
 // Info is GET /api/info.
 type Info struct {
@@ -73,159 +48,27 @@ type VariantInfo struct {
 
 // Run parses args and serves until ctx ends.
 func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Addr)) error {
-	args, err := withConfigFile(args)
+	c, err := parseConfig(args, stderr)
+	if err != nil || c.ShowVersion {
+		if c.ShowVersion {
+			fmt.Fprintln(stderr, "nniescope-board", version.Version)
+		}
+		return err
+	}
+	c.tuneMemory()
+	rec := &recorder{dir: c.RecordDir, maxBytes: c.RecordMaxBytes}
+	cfg := server.Config{Listen: c.Listen, Token: c.Token, Record: rec.toggle, Status: rec.state, UI: webui.FS(), MaxPixels: c.MaxPixels, AllowedHosts: c.AllowHosts}
+	eng, err := c.openEngine(&cfg, stderr)
 	if err != nil {
 		return err
 	}
-	fs := flag.NewFlagSet("nniescope-board", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	listen := fs.String("listen", "127.0.0.1:8080", "address to serve HTTP and WebSocket on (non-loopback needs --token)")
-	eng := fs.String("engine", "sim", "sim (pure-Go simulated NPU), replay (a recording), svp (vendor runtime; build tag svp)")
-	model := fs.String("model", "", "YOLOv8 ONNX model (engine sim)")
-	var tailOps listFlag
-	fs.Var(&tailOps, "tail-op", "also treat nodes with this op type, DOMAIN::OP or node name as the post-process tail and stop before them (engine sim; repeatable)")
-	var variants variantFlag
-	fs.Var(&variants, "variant", "NAME[=CALIB_FILE], repeatable; \"float\" is unquantized (engine sim)")
-	src := fs.String("source", "synthetic", "dir:PATH | nv12:PATH:WxH | synthetic | upload")
-	recPath := fs.String("recording", "", "recording file to play (engine replay)")
-	token := fs.String("token", "", "require this token on the API and the stream (header Authorization: Bearer T or ?token=T)")
-	recordDir := fs.String("record-dir", ".", "where POST /api/record?action=start writes recordings")
-	placement := fs.String("placement", string(quant.DefaultPlacement), "quantization-point model of the simulator (docs/QUANT.md)")
-	allowMissing := fs.Bool("allow-missing-records", false, "simulate calibration files that lack records for some conv/matmul layers, leaving those layers float (engine sim); without it such a file is refused")
-	synthSize := fs.String("synthetic-size", "640x360", "picture size of --source synthetic")
-	fps := fs.Float64("fps", 0, "frame rate cap (0: as fast as the engine runs; replay: the recorded rate)")
-	threads := fs.Int("threads", 0, "engine threads (0: all cores)")
-	omPath := fs.String("om", "", "compiled .om model (engine svp)")
-	input := fs.String("input", "512x288", "model input WxH (engine svp)")
-	recordMax := fs.Int("record-max-mb", 1024, "stop a recording when it reaches this size (0: no limit); GET /metrics shows its size and why it stopped")
-	maxPixels := fs.Int("max-pixels", 16<<20, "largest image (width × height) an upload or a file source may have; checked from the header before decoding")
-	var allowHosts listFlag
-	fs.Var(&allowHosts, "allow-host", "a host name the board may be reached by (besides IP addresses and localhost; repeatable): requests naming another are refused (DNS rebinding)")
-	memLimit := fs.Int("mem-limit-mb", 56, "soft memory limit for the Go heap in MiB (a board has a few hundred MB for Linux); 0: none")
-	gcPercent := fs.Int("gc-percent", 25, "let the heap grow this many percent over live data between collections (Go's GOGC, whose default is 100); the GOGC variable wins when set and this flag is not")
-	showVersion := fs.Bool("version", false, "print the version and exit")
-	fs.String("config", "", "file of flags, one per line (\"listen 0.0.0.0:8080\" or \"variant=int8=int8.txt\"; # comments); command-line flags override it")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *showVersion {
-		fmt.Fprintln(stderr, "nniescope-board", version.Version)
-		return nil
-	}
-	if *memLimit > 0 {
-		// The garbage collector works harder near the limit rather than
-		// letting the heap double (GOGC's default) on a small board.
-		debug.SetMemoryLimit(int64(*memLimit) << 20)
-	}
-	// A frame leaves megabytes of garbage (decoded picture, letterbox,
-	// tensors, messages) over a live set of ~24 MB for yolov8n; at Go's
-	// default the heap doubles before each collection. 25% keeps the
-	// resident size near the live set for about a millisecond of
-	// collection per frame, and scales with the model, which a fixed
-	// limit does not.
-	if _, fromEnv := os.LookupEnv("GOGC"); !fromEnv || flagSet(fs, "gc-percent") {
-		if *gcPercent <= 0 {
-			return fmt.Errorf("--gc-percent %d: want a percentage above 0", *gcPercent)
-		}
-		debug.SetGCPercent(*gcPercent)
-	}
-	if !server.IsLoopback(*listen) && *token == "" {
-		return fmt.Errorf("--listen %s is reachable from the network: set --token", *listen)
-	}
-	if *recordMax < 0 {
-		return fmt.Errorf("--record-max-mb %d: want 0 (no limit) or more", *recordMax)
-	}
-	rec := &recorder{dir: *recordDir, maxBytes: int64(*recordMax) << 20}
-	cfg := server.Config{Listen: *listen, Token: *token, Record: rec.toggle, Status: rec.state, UI: webui.FS(), MaxPixels: *maxPixels, AllowedHosts: allowHosts}
-	sw, sh, err := parseSize(*synthSize)
-	if err != nil {
-		return fmt.Errorf("--synthetic-size: %w", err)
-	}
-	var prod producer
-	var live *liveAP
-	switch *eng {
-	case "sim":
-		if *model == "" {
-			return errors.New("--engine sim needs --model")
-		}
-		pl, err := quant.ParsePlacement(*placement)
-		if err != nil {
-			return err
-		}
-		e, err := sim.New(*model, variants, sim.Options{Placement: pl, Threads: *threads, TailOps: tailOps, AllowMissing: *allowMissing,
-			Warn: func(s string) { fmt.Fprintln(stderr, "nniescope-board:", s) }})
-		if err != nil {
-			return err
-		}
-		if t := e.Tail(); len(t.Nodes) > 0 {
-			fmt.Fprintf(stderr, "nniescope-board: %s: stopping before %d post-process node(s) starting at %q (%s); the host decodes %v\n",
-				*model, len(t.Nodes), t.Nodes[0].Name, t.Nodes[0].OpType, t.Cut)
-		}
-		defer e.Close()
-		// Loading parsed a protobuf the size of the model and kept packed
-		// copies of the weights: give the garbage back before streaming.
-		debug.FreeOSMemory()
-		frames, err := openSource(*src, &cfg, sw, sh)
-		if err != nil {
-			return err
-		}
-		w, h := e.Input()
-		switch kind, dir, _ := strings.Cut(*src, ":"); {
-		case kind == "dir":
-			// Images with YOLO labels (or COCO JSON): score live.
-			if set, err := dataset.Load(dir, e.Classes()); err == nil {
-				live = newLiveAP(set)
-			} else {
-				fmt.Fprintf(stderr, "nniescope-board: no live AP: %v\n", err)
-			}
-		case kind == "synthetic" && e.Classes() == len(synth.Classes):
-			// The scenes' own labels, for a model of the synthetic classes.
-			live = newLiveAP(synth.GroundTruth(synthSeed, 0, synthScenes, sw, sh))
-		}
-		base := Info{Model: filepath.Base(*model), Engine: "sim", Input: [2]int{w, h}, Tensors: e.Tensors(), Version: version.Version}
-		cfg.Info = func() any {
-			info := base
-			for _, n := range e.Variants() {
-				info.Variants = append(info.Variants, VariantInfo{Name: n, AP: live.get(n), Coverage: e.Coverage(n)})
-			}
-			return info
-		}
-		prod = engineProducer{src: frames, eng: e}
-	case "replay":
-		r, err := openReplay(*recPath)
-		if err != nil {
-			return err
-		}
-		defer r.Close()
-		cfg.Info = func() any {
-			return Info{Model: filepath.Base(*recPath), Engine: "replay", Version: version.Version, Variants: []VariantInfo{}}
-		}
-		prod = &replayProducer{r: r, paced: *fps > 0}
-	case "svp":
-		w, h, err := parseSize(*input)
-		if err != nil {
-			return err
-		}
-		e, closeFn, err := svpEngine(*omPath, w, h)
-		if err != nil {
-			return err
-		}
-		defer closeFn()
-		frames, err := openSource(*src, &cfg, sw, sh)
-		if err != nil {
-			return err
-		}
-		info := Info{Model: filepath.Base(*omPath), Engine: "svp", Input: [2]int{w, h}, Version: version.Version, Variants: []VariantInfo{{Name: "board"}}}
-		cfg.Info = func() any { return info }
-		prod = engineProducer{src: frames, eng: e}
-	default:
-		return fmt.Errorf("--engine %q: want sim, replay or svp", *eng)
-	}
+	defer eng.close()
+	cfg.Info = eng.info
 	s := server.New(cfg)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 1)
-	go func() { errc <- frameLoop(ctx, prod, s, rec, *fps, live, stderr) }()
+	go func() { errc <- frameLoop(ctx, eng.prod, s, rec, c.FPS, eng.live, stderr) }()
 	err = s.Run(ctx, func(a net.Addr) {
 		fmt.Fprintf(stderr, "nniescope-board: serving on http://%s\n", a)
 		if ready != nil {
@@ -448,12 +291,4 @@ func (r *recorder) close() error {
 	err := r.w.Close()
 	r.w = nil
 	return err
-}
-
-// flagSet reports whether name was given (on the command line or in the
-// config file), not just defaulted.
-func flagSet(fs *flag.FlagSet, name string) bool {
-	set := false
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
 }
