@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"math"
 	"os"
 
@@ -76,9 +77,17 @@ func Image(img image.Image, dstW, dstH int, dst []float32) (letterbox.Geometry, 
 	if len(dst) != 3*dstW*dstH {
 		return l, fmt.Errorf("preprocess: destination holds %d values, want %d", len(dst), 3*dstW*dstH)
 	}
-	src := imaging.Clone(img) // NRGBA, origin at 0,0
 	fillPad(dst, l)
-	resizeBilinear(src.Pix, src.Stride, b.Dx(), b.Dy(), 4, dst, l)
+	if yc, ok := img.(*image.YCbCr); ok {
+		// What JPEG decodes to: converted a row at a time as the resize
+		// reads them, not copied whole (1.2 MB of garbage per 640x480
+		// frame on the board). The conversion is imaging.Clone's (and
+		// image/color's) integer one, so the result is the same.
+		resizeBilinear(ycbcrRows(yc), b.Dx(), b.Dy(), 4, dst, l)
+		return l, nil
+	}
+	src := imaging.Clone(img) // NRGBA, origin at 0,0
+	resizeBilinear(packedRows(src.Pix, src.Stride), b.Dx(), b.Dy(), 4, dst, l)
 	return l, nil
 }
 
@@ -89,9 +98,48 @@ func fillPad(dst []float32, l letterbox.Geometry) {
 	}
 }
 
-// resizeBilinear samples the packed 8-bit image (bpp bytes per pixel, RGB
+// rowFunc returns row y of a picture as packed 8-bit pixels (RGB first);
+// the slice stays valid while one other row is asked for.
+type rowFunc func(y int) []byte
+
+func packedRows(pix []byte, stride int) rowFunc {
+	return func(y int) []byte { return pix[y*stride:] }
+}
+
+// ycbcrRows converts rows of a YCbCr picture to RGBA on demand, keeping
+// two: a miss never replaces the row returned last, so both rows of a
+// bilinear step stay valid.
+func ycbcrRows(img *image.YCbCr) rowFunc {
+	w := img.Rect.Dx()
+	var bufs [2][]byte
+	at := [2]int{-1, -1}
+	last := 0
+	return func(y int) []byte {
+		for i := range at {
+			if at[i] == y {
+				last = i
+				return bufs[i]
+			}
+		}
+		i := 1 - last
+		if bufs[i] == nil {
+			bufs[i] = make([]byte, 4*w)
+		}
+		row, sy := bufs[i], img.Rect.Min.Y+y
+		for x := range w {
+			sx := img.Rect.Min.X + x
+			yi, ci := img.YOffset(sx, sy), img.COffset(sx, sy)
+			r, g, b := color.YCbCrToRGB(img.Y[yi], img.Cb[ci], img.Cr[ci])
+			row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = r, g, b, 255
+		}
+		at[i], last = y, i
+		return row
+	}
+}
+
+// resizeBilinear samples a picture (rows of bpp bytes per pixel, RGB
 // first) into the letterbox area of the planar dst.
-func resizeBilinear(pix []byte, stride, w, h, bpp int, dst []float32, l letterbox.Geometry) {
+func resizeBilinear(rows rowFunc, w, h, bpp int, dst []float32, l letterbox.Geometry) {
 	plane := l.DstW * l.DstH
 	nw, nh := l.Inner()
 	same := nw == w && nh == h
@@ -105,8 +153,8 @@ func resizeBilinear(pix []byte, stride, w, h, bpp int, dst []float32, l letterbo
 			sy := (float64(oy)+0.5)*float64(h)/float64(nh) - 0.5
 			y0, y1, fy = clampPair(sy, h)
 		}
-		r0 := pix[y0*stride:]
-		r1 := pix[y1*stride:]
+		r0 := rows(y0)
+		r1 := rows(y1)
 		drow := (oy + l.PadTop) * l.DstW
 		for ox := range nw {
 			di := drow + ox + l.PadLeft
@@ -180,7 +228,7 @@ func NV12(frame []byte, w, h, dstW, dstH int, dst []float32) (letterbox.Geometry
 		return l, fmt.Errorf("preprocess: destination holds %d values, want %d", len(dst), 3*dstW*dstH)
 	}
 	fillPad(dst, l)
-	resizeBilinear(rgb, w*3, w, h, 3, dst, l)
+	resizeBilinear(packedRows(rgb, w*3), w, h, 3, dst, l)
 	return l, nil
 }
 

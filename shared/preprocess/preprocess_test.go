@@ -7,8 +7,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/disintegration/imaging"
 
 	"github.com/nniescope/nniescope/internal/testassets"
 )
@@ -151,5 +154,36 @@ func TestFileErrorsNameTheFile(t *testing.T) {
 	}
 	if _, err := File(good, 4, 2, make([]float32, 3*4*2)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestYCbCrRowsMatchClone: pictures as JPEG decodes them (every chroma
+// subsampling, odd sizes, a sub-image with an odd origin) letterbox to
+// exactly what converting them whole with imaging.Clone gives.
+func TestYCbCrRowsMatchClone(t *testing.T) {
+	for _, ratio := range []image.YCbCrSubsampleRatio{image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio422, image.YCbCrSubsampleRatio420, image.YCbCrSubsampleRatio440, image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410} {
+		for _, size := range [][2]int{{37, 23}, {640, 427}, {9, 31}} {
+			full := image.NewYCbCr(image.Rect(0, 0, size[0]+3, size[1]+5), ratio)
+			for i := range full.Y {
+				full.Y[i] = uint8(i*7 + i/13)
+			}
+			for i := range full.Cb {
+				full.Cb[i], full.Cr[i] = uint8(i*11), uint8(255-i*5)
+			}
+			img := full.SubImage(image.Rect(3, 5, size[0]+3, size[1]+5)).(*image.YCbCr)
+			for _, dstSize := range [][2]int{{64, 48}, {512, 288}, {size[0], size[1]}} {
+				got := make([]float32, 3*dstSize[0]*dstSize[1])
+				if _, err := Image(img, dstSize[0], dstSize[1], got); err != nil {
+					t.Fatal(err)
+				}
+				want := make([]float32, len(got))
+				if _, err := Image(imaging.Clone(img), dstSize[0], dstSize[1], want); err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(got, want) {
+					t.Fatalf("%v %dx%d into %dx%d: differs from the cloned picture's letterbox", ratio, size[0], size[1], dstSize[0], dstSize[1])
+				}
+			}
+		}
 	}
 }
