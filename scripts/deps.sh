@@ -52,15 +52,19 @@ fi
 # 3. npm packages, per folder with a package.json, installed exactly as
 # locked and without install scripts (playwright-core must not download a
 # browser: it drives Debian's chromium).
-for dir in webui/test; do
+for dir in webui/test bench/peer; do
   [ -f "$dir/package.json" ] || continue
   [ -d "$dir/node_modules" ] && continue
   if ! command -v npm >/dev/null 2>&1; then
-    echo "deps: npm (Node.js) is missing: needed in $dir for the browser tests, which will be skipped"
+    echo "deps: npm (Node.js) is missing: needed in $dir, whose tests will be skipped"
     problems=1
     continue
   fi
-  echo "deps: installing $dir's npm packages (playwright-core, to drive chromium in the browser tests)"
+  case $dir in
+    webui/test) why="playwright-core, to drive chromium in the browser tests" ;;
+    bench/peer) why="onnxruntime-node, the peer the engine is compared with in tests and benchmarks" ;;
+  esac
+  echo "deps: installing $dir's npm packages ($why)"
   (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --silent)
 done
 

@@ -57,8 +57,11 @@ func Classes(p *engine.Program) (int, error) {
 		return 0, err
 	}
 	outs := p.Outputs()
-	if lay.layout == yolo.Output0 {
+	switch lay.layout {
+	case yolo.Output0:
 		return outs[0].Shape[1] - 4, nil
+	case yolo.AnchorMajor:
+		return outs[0].Shape[2] - 5, nil
 	}
 	return outs[lay.heads[0].cls].Shape[1], nil
 }
@@ -76,9 +79,10 @@ func inspect(p *engine.Program) (layout, error) {
 	}
 	l := layout{h: ins[0].Shape[2], w: ins[0].Shape[3]}
 	outs := p.Outputs()
+	grid := gridCells(l.w, l.h)
 	switch {
-	case len(outs) == 1 && len(outs[0].Shape) == 3 && outs[0].Shape[1] > 4:
-		l.layout = yolo.Output0
+	case len(outs) == 1 && singleLayout(outs[0].Shape, grid) != 0:
+		l.layout = singleLayout(outs[0].Shape, grid)
 	case len(outs) >= 2 && len(outs)%2 == 0:
 		heads, err := matchHeads(outs, l.h)
 		if err != nil {
@@ -86,9 +90,34 @@ func inspect(p *engine.Program) (layout, error) {
 		}
 		l.layout, l.heads = yolo.Heads, heads
 	default:
-		return layout{}, fmt.Errorf("detect: %s: outputs %v are neither output0 [1,4+nc,A] nor raw reg/cls heads", p.Model().Source, outs)
+		return layout{}, fmt.Errorf("detect: %s: outputs %v are none of output0 [1,4+nc,%d] (YOLOv8, YOLO11), [1,%d,5+nc] (YOLOv5), raw reg/cls heads", p.Model().Source, outs, grid, 3*grid)
 	}
 	return l, nil
+}
+
+// singleLayout tells a single output's layout from its shape and the
+// input's grid cells (0: neither). YOLOv8/YOLO11's [1, 4+nc, A] has one
+// anchor per cell, YOLOv5's [1, A, 5+nc] three, which tells them apart at
+// any class count (at 64x64 with 80 classes both dims of YOLOv8's are 84).
+func singleLayout(s []int, grid int) yolo.Layout {
+	switch {
+	case len(s) != 3 || s[0] != 1:
+	case s[2] == grid && s[1] > 4:
+		return yolo.Output0
+	case s[1] == 3*grid && s[2] > 5:
+		return yolo.AnchorMajor
+	}
+	return 0
+}
+
+// gridCells is the number of cells over strides 8, 16 and 32 of a w×h
+// input (each stride-2 stage rounds up, as a padded 3x3 convolution does).
+func gridCells(w, h int) int {
+	n := 0
+	for s := 8; s <= 32; s *= 2 {
+		n += ((w + s - 1) / s) * ((h + s - 1) / s)
+	}
+	return n
 }
 
 // matchHeads pairs 64-channel box branches with class branches of the same
@@ -177,8 +206,11 @@ func (d *Detector) run(ctx context.Context, l letterbox.Geometry, p yolo.Params,
 
 // Decode turns this detector's raw outputs into boxes in input pixels.
 func Decode(d *Detector, outs []*tensor.Tensor, p yolo.Params) ([]yolo.Detection, error) {
-	if d.layout == yolo.Output0 {
+	switch d.layout {
+	case yolo.Output0:
 		return yolo.DecodeOutput0(outs[0], p)
+	case yolo.AnchorMajor:
+		return yolo.DecodeAnchorMajor(outs[0], p)
 	}
 	levels := make([]yolo.Level, len(d.heads))
 	for i, h := range d.heads {

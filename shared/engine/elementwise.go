@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/nniescope/nniescope/shared/engine/internal/vmath"
 	"github.com/nniescope/nniescope/shared/onnx"
@@ -15,6 +16,7 @@ const (
 	opSub
 	opMul
 	opDiv
+	opPow
 )
 
 // broadcastShape applies numpy broadcasting rules.
@@ -132,6 +134,12 @@ func bindBinary(op binOp) func(*onnx.Node, []*value, bindCtx) ([]meta, kernel, e
 // contiguous operand and 0 for a broadcast scalar.
 func binaryRun(op binOp, a, b, o []float32, aStep, bStep int) {
 	n := len(o)
+	if op == opPow {
+		for i := range o {
+			o[i] = pow32(a[i*aStep], b[i*bStep])
+		}
+		return
+	}
 	switch {
 	case aStep == 1 && bStep == 1:
 		a, b = a[:n], b[:n]
@@ -227,8 +235,47 @@ func applyBin(op binOp, a, b float32) float32 {
 		return a - b
 	case opMul:
 		return a * b
+	case opPow:
+		return pow32(a, b)
 	}
 	return a / b
+}
+
+// pow32 is C's powf as onnxruntime computes Pow: through float64 (exact
+// for the squares and cubes YOLOv5's head takes), rounded once.
+func pow32(a, b float32) float32 {
+	switch b {
+	case 1:
+		return a
+	case 2:
+		return float32(float64(a) * float64(a))
+	}
+	return float32(math.Pow(float64(a), float64(b)))
+}
+
+// powInt is integer exponentiation; a negative exponent truncates toward
+// zero as integer division would (1 and -1 keep a magnitude of 1).
+func powInt(x, y int64) int64 {
+	if y < 0 {
+		switch x {
+		case 1:
+			return 1
+		case -1:
+			if y%2 == 0 {
+				return 1
+			}
+			return -1
+		}
+		return 0
+	}
+	r := int64(1)
+	for ; y > 0; y >>= 1 {
+		if y&1 == 1 {
+			r *= x
+		}
+		x *= x
+	}
+	return r
 }
 
 func binaryInt(op binOp, a, b, o []int64, shape, sa, sb []int, inner, aStep, bStep int) {
@@ -255,6 +302,8 @@ func binaryInt(op binOp, a, b, o []int64, shape, sa, sb []int, inner, aStep, bSt
 				if y != 0 {
 					v = x / y
 				}
+			case opPow:
+				v = powInt(x, y)
 			}
 			o[row*inner+j] = v
 		}
@@ -332,4 +381,31 @@ func bindSoftmax(n *onnx.Node, in []*value, bc bindCtx) ([]meta, kernel, error) 
 		}
 		return nil
 	}, nil
+}
+
+// bindPow is Pow: a float base with a float exponent, or an integer
+// exponent (ONNX lets the two types differ) that is a constant, taken as
+// float; integers to integer powers.
+func bindPow(n *onnx.Node, in []*value, bc bindCtx) ([]meta, kernel, error) {
+	if in[0].dtype == tensor.Float32 && in[1].dtype == tensor.Int64 {
+		if in[1].konst == nil {
+			return nil, nil, fmt.Errorf("exponent %q is INT64 computed at run time: only a constant integer exponent is supported with a FLOAT base", n.Inputs[1])
+		}
+		f := tensor.New(in[1].konst.Shape...)
+		for i, v := range in[1].konst.I {
+			f.F[i] = float32(v)
+		}
+		exp := &value{name: in[1].name, dtype: tensor.Float32, shape: in[1].shape, konst: f, producer: -1}
+		metas, k, err := bindBinary(opPow)(n, []*value{in[0], exp}, bc)
+		if err != nil {
+			return nil, nil, err
+		}
+		return metas, func(x *exec, args, out []*tensor.Tensor) error {
+			return k(x, []*tensor.Tensor{args[0], f}, out)
+		}, nil
+	}
+	if in[0].dtype != in[1].dtype {
+		return nil, nil, fmt.Errorf("base is %s and exponent %s: supported are FLOAT^FLOAT, FLOAT^INT64 (constant) and INT64^INT64", in[0].dtype, in[1].dtype)
+	}
+	return bindBinary(opPow)(n, in, bc)
 }

@@ -410,7 +410,7 @@ func checkOps(source string, nodes []*onnx.Node) error {
 	if len(bad) > 5 {
 		bad = append(bad[:5], fmt.Sprintf("and %d more", len(bad)-5))
 	}
-	return fmt.Errorf("engine: %s: unsupported operator %s; supported: %s", source, strings.Join(bad, ", "), strings.Join(SupportedOps(), ", "))
+	return fmt.Errorf("engine: %s: unsupported operator %s; supported: %s (a post-process tail made of standard ops can be cut off by naming its first node or op type: TailOps, the CLI's --tail-op)", source, strings.Join(bad, ", "), strings.Join(SupportedOps(), ", "))
 }
 
 // neededNodes returns the nodes needed to compute stopAt (all nodes when

@@ -34,6 +34,8 @@ func init() {
 		"Sub":       {2, 2, bindBinary(opSub), false},
 		"Mul":       {2, 2, bindBinary(opMul), false},
 		"Div":       {2, 2, bindBinary(opDiv), false},
+		"Pow":       {2, 2, bindPow, false},
+		"MatMul":    {2, 2, bindMatMul, true},
 		"Sigmoid":   {1, 1, bindUnary(vmath.Sigmoid), true},
 		"Identity":  {1, 1, bindIdentity, false},
 		"Concat":    {1, -1, bindConcat, false},

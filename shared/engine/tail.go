@@ -64,13 +64,15 @@ func FindTail(m *onnx.Model, isCustom func(n *onnx.Node) bool) Tail {
 }
 
 // TailOps is the mapping FindTail uses by default — a node outside the
-// default domain, or with an op this engine does not execute, starts the
-// tail — widened by extra: op types ("NonMaxSuppression"), domain-qualified
-// op types ("svp::Filter") or node names ("/rpn/DecBBox") that start it too,
-// for vendor patches whose post-process nodes look like standard ops.
+// default domain, or with an op type that is not ONNX's, starts the tail;
+// a standard ONNX op the engine lacks is an unsupported operator, not a
+// tail — widened by extra: op types ("NonMaxSuppression"),
+// domain-qualified op types ("svp::Filter") or node names
+// ("/rpn/DecBBox") that start it too, for post-processes made of
+// standard ops.
 func TailOps(extra []string) func(n *onnx.Node) bool {
 	return func(n *onnx.Node) bool {
-		if _, known := registry[n.OpType]; n.Domain != "" || !known {
+		if _, known := registry[n.OpType]; n.Domain != "" || (!known && !standardOps[n.OpType]) {
 			return true
 		}
 		return slices.Contains(extra, n.OpType) || slices.Contains(extra, n.Domain+"::"+n.OpType) || slices.Contains(extra, n.Name)

@@ -56,3 +56,47 @@ func TestFloatAPMatchesReference(t *testing.T) {
 		t.Errorf("a run against itself: shift %v matched %v", shift, matched)
 	}
 }
+
+// TestFamiliesAP50MatchReference: YOLOv5n (anchor-major output with
+// objectness) and YOLO11n (attention) at 640 on the same 65 images.
+// MANIFEST.md gives mAP50 0.531 and 0.583 from onnxruntime with
+// all-point interpolation (pycocotools interpolates at 101 points): allow
+// 0.01.
+func TestFamiliesAP50MatchReference(t *testing.T) {
+	set, err := dataset.Load(testassets.Path(t, "coco", "val"), 80)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		model string
+		ap50  float64
+	}{{"yolov5n-640.onnx", 0.531}, {"yolo11n-640.onnx", 0.583}} {
+		t.Run(tc.model, func(t *testing.T) {
+			m, err := onnx.Load(testassets.Path(t, "models", tc.model))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := engine.Compile(m, engine.Options{Threads: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			det, err := detect.New(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer det.Close()
+			run, err := eval.Detect(context.Background(), set, det, eval.Params(), nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stats, err := eval.Score(set, run)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("AP %.4f AP50 %.4f AP75 %.4f", stats[0], stats[1], stats[2])
+			if math.Abs(stats[1]-tc.ap50) > 0.01 {
+				t.Errorf("AP50 %.4f, reference %.3f", stats[1], tc.ap50)
+			}
+		})
+	}
+}

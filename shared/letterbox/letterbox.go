@@ -66,31 +66,15 @@ const MaxSide = 1 << 16
 // (sides as uint32, paddings as float32): sides up to MaxSide, a finite
 // scale ≥ 0 (0: no mapping back), whole paddings inside the input.
 func Decode(dstW, dstH uint32, scale float64, padLeft, padTop float32, srcW, srcH uint32) (Geometry, error) {
-	for _, s := range []struct {
-		what string
-		v    uint32
-	}{{"input width", dstW}, {"input height", dstH}, {"source width", srcW}, {"source height", srcH}} {
-		if s.v > MaxSide {
-			return Geometry{}, errfmt.Errorf("%s %d: want at most %d", s.what, s.v, MaxSide)
-		}
+	if dstW > MaxSide || dstH > MaxSide || srcW > MaxSide || srcH > MaxSide {
+		return Geometry{}, errfmt.Errorf("input %dx%d, source %dx%d: want sides of at most %d", dstW, dstH, srcW, srcH, MaxSide)
 	}
 	if math.IsNaN(scale) || math.IsInf(scale, 0) || scale < 0 {
 		return Geometry{}, errfmt.Errorf("letterbox scale %v: want a finite value ≥ 0", scale)
 	}
-	g := Geometry{SrcW: int(srcW), SrcH: int(srcH), DstW: int(dstW), DstH: int(dstH), Scale: scale}
-	var err error
-	if g.PadLeft, err = pad("pad left", padLeft, g.DstW); err != nil {
-		return Geometry{}, err
+	pl, pt := float64(padLeft), float64(padTop)
+	if !(pl >= 0 && pl <= float64(dstW) && pl == math.Trunc(pl)) || !(pt >= 0 && pt <= float64(dstH) && pt == math.Trunc(pt)) {
+		return Geometry{}, errfmt.Errorf("padding %v,%v: want whole pixels inside the %dx%d input", padLeft, padTop, dstW, dstH)
 	}
-	if g.PadTop, err = pad("pad top", padTop, g.DstH); err != nil {
-		return Geometry{}, err
-	}
-	return g, nil
-}
-
-func pad(what string, v float32, limit int) (int, error) {
-	if v != float32(math.Trunc(float64(v))) || v < 0 || v > float32(limit) {
-		return 0, errfmt.Errorf("%s %v: want whole pixels in 0..%d", what, v, limit)
-	}
-	return int(v), nil
+	return Geometry{SrcW: int(srcW), SrcH: int(srcH), DstW: int(dstW), DstH: int(dstH), Scale: scale, PadLeft: int(pl), PadTop: int(pt)}, nil
 }

@@ -49,15 +49,15 @@ func TestDecode(t *testing.T) {
 	}{
 		{"letterboxed", 512, 288, 0.676056338028169, 39, 0, 640, 426, ""},
 		{"no mapping back", 512, 288, 0, 0, 0, 0, 0, ""},
-		{"half-pixel pad", 512, 288, 1, 1.5, 0, 512, 288, "pad left 1.5"},
-		{"pad outside the input", 512, 288, 1, 0, 289, 512, 288, "pad top 289"},
-		{"negative pad", 512, 288, 1, -1, 0, 512, 288, "pad left -1"},
-		{"NaN pad", 512, 288, 1, 0, nan, 512, 288, "pad top NaN"},
+		{"half-pixel pad", 512, 288, 1, 1.5, 0, 512, 288, "padding 1.5,0"},
+		{"pad outside the input", 512, 288, 1, 0, 289, 512, 288, "padding 0,289"},
+		{"negative pad", 512, 288, 1, -1, 0, 512, 288, "padding -1,0"},
+		{"NaN pad", 512, 288, 1, 0, nan, 512, 288, "padding 0,NaN"},
 		{"NaN scale", 512, 288, math.NaN(), 0, 0, 512, 288, "scale NaN"},
 		{"infinite scale", 512, 288, math.Inf(1), 0, 0, 512, 288, "scale +Inf"},
 		{"negative scale", 512, 288, -1, 0, 0, 512, 288, "scale -1"},
-		{"huge source", 512, 288, 1, 0, 0, 1 << 20, 288, "source width 1048576"},
-		{"huge input", 512, 1 << 31, 1, 0, 0, 512, 288, "input height 2147483648"},
+		{"huge source", 512, 288, 1, 0, 0, 1 << 20, 288, "source 1048576x288"},
+		{"huge input", 512, 1 << 31, 1, 0, 0, 512, 288, "input 512x2147483648"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g, err := Decode(tc.dstW, tc.dstH, tc.scale, tc.padLeft, tc.padTop, tc.srcW, tc.srcH)

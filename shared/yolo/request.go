@@ -29,6 +29,9 @@ const (
 	Output0 Layout = iota + 1 // one [1, 4+nc, A] tensor
 	Heads                     // reg, cls per stride (6 tensors, strides ascending)
 	RPN                       // count, then the field-major box tensor
+	// AnchorMajor is one [1, A, 5+nc] tensor (YOLOv5): per anchor cx, cy,
+	// w, h in input pixels, objectness, class scores.
+	AnchorMajor
 )
 
 const (
@@ -133,15 +136,19 @@ func ParseRequest(buf []byte) (*Request, error) {
 func (r *Request) Decode() ([]Detection, error) {
 	var dets []Detection
 	switch r.Layout {
-	case Output0:
+	case Output0, AnchorMajor:
 		if len(r.Tensors) != 1 {
-			return nil, errfmt.Errorf("%w: output0 layout takes 1 tensor, got %d", ErrTensor, len(r.Tensors))
+			return nil, errfmt.Errorf("%w: layout %d takes 1 tensor, got %d", ErrTensor, r.Layout, len(r.Tensors))
 		}
 		t, err := r.Tensors[0].Float()
 		if err != nil {
 			return nil, err
 		}
-		if dets, err = DecodeOutput0(t, r.Params); err != nil {
+		decode := DecodeOutput0
+		if r.Layout == AnchorMajor {
+			decode = DecodeAnchorMajor
+		}
+		if dets, err = decode(t, r.Params); err != nil {
 			return nil, err
 		}
 	case Heads:

@@ -79,6 +79,42 @@ func DecodeOutput0(t *tensor.Tensor, p Params) ([]Detection, error) {
 	return Filter(dets, p), nil
 }
 
+// DecodeAnchorMajor decodes YOLOv5's output [1, A, 5+nc] (per anchor cx,
+// cy, w, h in input pixels, objectness, class scores, all after sigmoid),
+// as Ultralytics' YOLOv5 NMS does with one label per box: an anchor whose
+// objectness passes the threshold scores objectness × its best class
+// score, then Filter.
+func DecodeAnchorMajor(t *tensor.Tensor, p Params) ([]Detection, error) {
+	if t == nil || t.DType != tensor.Float32 || len(t.Shape) != 3 || t.Shape[0] != 1 || t.Shape[2] < 6 {
+		return nil, errfmt.Errorf("yolo: an anchor-major output must be float32 [1, anchors, 5+classes], got %v", t)
+	}
+	a, cols := t.Shape[1], t.Shape[2]
+	if len(t.F) != a*cols {
+		return nil, errfmt.Errorf("yolo: output0 %v holds %d values, want %d", t.Shape, len(t.F), a*cols)
+	}
+	var dets []Detection
+	for j := range a {
+		row := t.F[j*cols : (j+1)*cols]
+		obj := row[4]
+		if !(obj >= p.ScoreThreshold) {
+			continue
+		}
+		cls, best := 0, row[5]
+		for c, s := range row[6:] {
+			if s > best {
+				cls, best = c+1, s
+			}
+		}
+		score := obj * best
+		if !(score >= p.ScoreThreshold) {
+			continue
+		}
+		cx, cy, w, h := row[0], row[1], row[2], row[3]
+		dets = append(dets, Detection{ClassID: cls, Score: score, Box: [4]float32{cx - w/2, cy - h/2, cx + w/2, cy + h/2}})
+	}
+	return Filter(dets, p), nil
+}
+
 // Filter drops boxes below the minimum size or with a coordinate that is
 // not a finite number (corrupt tensors: such a box has no place in an
 // image, nor in JSON), sorts by score (stable, so ties keep anchor order),

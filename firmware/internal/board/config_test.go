@@ -17,7 +17,7 @@ func TestParseConfig(t *testing.T) {
 		check func(Config) bool
 	}{
 		{"defaults", "", nil, func(c Config) bool {
-			return c.Engine == "sim" && c.Listen == "127.0.0.1:8080" && c.SynthW == 640 && c.SynthH == 360 && c.GCPercent == 25 && c.RecordMaxBytes == 1024<<20
+			return c.Engine == "sim" && c.Listen == "127.0.0.1:8080" && c.SynthW == 640 && c.SynthH == 360 && c.GCPercent == 10 && c.RecordMaxBytes == 1024<<20
 		}},
 		{"variants and sizes", "", []string{"--variant", "float", "--variant", "int8=a.txt", "--synthetic-size", "320x240", "--record-max-mb", "0"}, func(c Config) bool {
 			return slices.Equal(c.Variants, []sim.VariantSpec{{Name: "float"}, {Name: "int8", Calib: "a.txt"}}) && c.SynthW == 320 && c.SynthH == 240 && c.RecordMaxBytes == 0

@@ -147,9 +147,8 @@ func (e *Engine) Input() (w, h int) { return e.inW, e.inH }
 
 // Classes is the model's class count (80 when the outputs do not say).
 func (e *Engine) Classes() int {
-	outs := e.variants[0].det.Program().Outputs()
-	if len(outs) == 1 && len(outs[0].Shape) == 3 {
-		return outs[0].Shape[1] - 4
+	if n, err := detect.Classes(e.variants[0].det.Program()); err == nil {
+		return n
 	}
 	return 80
 }

@@ -51,27 +51,40 @@ func main() {
 	model := filepath.Join(*assets, "models", "yolov8n-512x288.onnx")
 	src := "dir:" + filepath.Join(*assets, "coco", "val")
 	bin := filepath.Join(dir, "linux-amd64")
-	run(bin, model, src, 4, 0, 20*time.Second, true, 48)
-	// Latency with 8 viewers at the engine's rate (on a small machine the
-	// simulated NPU then takes every core the stream needs) and at 10 fps
-	// (a camera's rate the simulation keeps up with, as the real NPU
-	// leaves the CPU to the stream).
-	run(bin, model, src, 8, 0, 30*time.Second, false, 64)
-	run(bin, model, src, 8, 10, 30*time.Second, false, 64)
+	run(bin, model, src, spec{clients: 4, threads: 2, dur: 20 * time.Second, report: true, rssBudget: 48})
+	// Latency with 8 viewers: at the engine's rate on every core (on a
+	// small machine the simulated NPU then takes the cores the stream
+	// needs), at the engine's rate on one core (as a real NPU leaves the
+	// CPU to the stream), and at 10 fps.
+	run(bin, model, src, spec{clients: 8, threads: 2, dur: 30 * time.Second, rssBudget: 64})
+	run(bin, model, src, spec{clients: 8, threads: 1, dur: 30 * time.Second, rssBudget: 64})
+	run(bin, model, src, spec{clients: 8, threads: 2, fps: 10, dur: 30 * time.Second, rssBudget: 64})
 	// What viewers cost: the same frame rate (5 fps, below the engine's)
 	// with 1 and with 32 viewers, half of them negotiating compression.
-	one := run(bin, model, src, 1, 5, *dur, false, 64)
-	many := run(bin, model, src, 32, 5, *dur, false, 64)
+	one := run(bin, model, src, spec{clients: 1, threads: 2, fps: 5, dur: *dur, rssBudget: 64})
+	many := run(bin, model, src, spec{clients: 32, threads: 2, fps: 5, dur: *dur, rssBudget: 64})
 	fmt.Printf("server CPU with 32 viewers / with 1: %.2f s / %.2f s = %.2fx (budget 2x)\n", many.cpu, one.cpu, many.cpu/max(one.cpu, 1e-9))
 }
 
 type result struct{ cpu float64 }
 
-func run(bin, model, src string, clients int, fps float64, dur time.Duration, report bool, rssBudget int) result {
+// spec is one streaming run: viewers, the sim engine's threads, the frame
+// rate (0: the engine's), how long, whether to report message sizes, and
+// the RSS budget to print.
+type spec struct {
+	clients, threads int
+	fps              float64
+	dur              time.Duration
+	report           bool
+	rssBudget        int
+}
+
+func run(bin, model, src string, sp spec) result {
+	clients, fps, dur, report, rssBudget := sp.clients, sp.fps, sp.dur, sp.report, sp.rssBudget
 	port := freePort()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	args := []string{"--listen", "127.0.0.1:" + strconv.Itoa(port), "--engine", "sim", "--model", model, "--variant", "float", "--source", src, "--threads", "2"}
+	args := []string{"--listen", "127.0.0.1:" + strconv.Itoa(port), "--engine", "sim", "--model", model, "--variant", "float", "--source", src, "--threads", strconv.Itoa(sp.threads)}
 	if fps > 0 {
 		args = append(args, "--fps", strconv.FormatFloat(fps, 'g', -1, 64))
 	}
@@ -194,7 +207,7 @@ func run(bin, model, src string, clients int, fps float64, dur time.Duration, re
 	if len(lat) > 0 {
 		p99 = lat[len(lat)*99/100]
 	}
-	rate := "engine rate"
+	rate := fmt.Sprintf("engine rate, %d engine threads", sp.threads)
 	if fps > 0 {
 		rate = fmt.Sprintf("%g fps", fps)
 	}

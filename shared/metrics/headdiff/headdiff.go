@@ -11,6 +11,7 @@ import (
 	"github.com/nniescope/nniescope/internal/jsonstr"
 	"github.com/nniescope/nniescope/shared/internal/errfmt"
 	"github.com/nniescope/nniescope/shared/wire"
+	"github.com/nniescope/nniescope/shared/yolo"
 )
 
 // Level is one stride's grid of per-anchor errors (row-major H×W).
@@ -63,7 +64,7 @@ func Compare(ref, other *wire.Result) (*Report, error) {
 	}
 	t0 := ref.Tensors[0].Raw
 	switch {
-	case len(ref.Tensors) == 1 && len(t0.Shape) == 3:
+	case len(ref.Tensors) == 1 && len(t0.Shape) == 3 && ref.Layout != yolo.AnchorMajor:
 		rows, anchors := t0.Shape[1], t0.Shape[2]
 		a, b := floats[0][0], floats[1][0]
 		off := 0
@@ -104,7 +105,7 @@ func Compare(ref, other *wire.Result) (*Report, error) {
 			rep.Levels = append(rep.Levels, l)
 		}
 	default:
-		return nil, errfmt.Errorf("headdiff: tensors %v are neither output0 nor reg/cls heads", t0.Shape)
+		return nil, errfmt.Errorf("headdiff: no per-cell maps for tensors %v (layout %d): they are made for output0 [1,4+nc,A] and reg/cls heads", t0.Shape, ref.Layout)
 	}
 	return rep, nil
 }

@@ -1,5 +1,5 @@
 // Command nniescope is the workstation CLI: run, evaluate, compare,
-// calibrate, splice and search mixed precision for YOLOv8 on HiSilicon NPUs.
+// calibrate, splice and search mixed precision for YOLO models on HiSilicon NPUs.
 package main
 
 import (

@@ -23,7 +23,7 @@ func runCalib(ctx context.Context, env Env, args []string) error {
 		}
 	}
 	fs := newFlagSet(env, "calib", "calib --model M --images DIR --bits 8|16 -o FILE [--method minmax|percentile]\n       nniescope calib splice --base int8.txt --from int16.txt --layer NAME [--layer NAME...] -o mixed.txt\n       nniescope calib diff a.txt b.txt")
-	model := fs.String("model", "", "float YOLOv8 ONNX model")
+	model := fs.String("model", "", "float YOLO ONNX model (YOLOv8, YOLO11, YOLOv5)")
 	images := fs.String("images", "", "calibration images (DIR/images or DIR)")
 	bits := fs.Int("bits", 8, "8 (ATC compile_mode 0) or 16 (compile_mode 1)")
 	out := fs.String("o", "", "output calibration_param.txt")

@@ -33,7 +33,7 @@ var errUsage = errors.New("usage")
 func commands() map[string]command {
 	return map[string]command{
 		"version":  {"print the version", runVersion},
-		"run":      {"run a YOLOv8 ONNX model on one image and print the detections", runRun},
+		"run":      {"run a YOLO ONNX model on one image and print the detections", runRun},
 		"calib":    {"calibrate 8/16-bit calibration_param.txt from images; splice and diff such files", runCalib},
 		"eval":     {"AP of float and quantized variants over a dataset (the published table)", runEval},
 		"layers":   {"per-layer error of a quantized simulation against float, isolated and cumulative", runLayers},
@@ -113,7 +113,7 @@ func usage(w io.Writer, cmds map[string]command) {
 	}
 	sort.Strings(names)
 	var b strings.Builder
-	b.WriteString("nniescope: find where quantization hurts a YOLOv8 model on HiSilicon NPUs.\n\nUsage: nniescope <command> [flags]\n\nCommands:\n")
+	b.WriteString("nniescope: find where quantization hurts a YOLO model (YOLOv8, YOLO11, YOLOv5) on HiSilicon NPUs.\n\nUsage: nniescope <command> [flags]\n\nCommands:\n")
 	for _, n := range names {
 		fmt.Fprintf(&b, "  %-10s %s\n", n, cmds[n].summary)
 	}

@@ -25,7 +25,7 @@ import (
 // sim mode with float / int8 / mixed side by side.
 func runDemo(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet(env, "demo", "demo [--model M.onnx --images DIR [--labels DIR]] [--listen 127.0.0.1:8080] [--duration 0]")
-	model := fs.String("model", "", "your YOLOv8 ONNX (default: the embedded demo model)")
+	model := fs.String("model", "", "your YOLO ONNX: YOLOv8, YOLO11 or YOLOv5 (default: the embedded demo model)")
 	images := fs.String("images", "", "your images (DIR/images or DIR): calibration, search and the stream")
 	labels := fs.String("labels", "", "dataset directory with the images' labels (DIR/images + DIR/labels); default: --images")
 	listen := fs.String("listen", "127.0.0.1:8080", "where the board binary serves the page")

@@ -54,7 +54,7 @@ func variantSpec(s string) (name, file string) {
 
 func runEval(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet(env, "eval", "eval --model M --data DIR --variant float --variant int8.txt [--variant NAME=FILE...] [--json out.json] [--md]")
-	model := fs.String("model", "", "float YOLOv8 ONNX model")
+	model := fs.String("model", "", "float YOLO ONNX model (YOLOv8, YOLO11, YOLOv5)")
 	data := fs.String("data", "", "dataset: DIR/images + DIR/labels (YOLO txt)")
 	var variants stringList
 	fs.Var(&variants, "variant", `"float", a calibration file, or NAME=FILE (repeatable)`)

@@ -11,7 +11,7 @@ import (
 
 func runLayers(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet(env, "layers", "layers --model M --calib C --images DIR [--json out.json] [--max-images 8] [--top 20]")
-	model := fs.String("model", "", "float YOLOv8 ONNX model")
+	model := fs.String("model", "", "float YOLO ONNX model (YOLOv8, YOLO11, YOLOv5)")
 	calibPath := fs.String("calib", "", "calibration_param.txt to simulate")
 	images := fs.String("images", "", "images to measure on (DIR/images or DIR)")
 	jsonOut := fs.String("json", "", "write every layer as JSON to this file (- for stdout)")

@@ -22,7 +22,7 @@ type runOutput struct {
 
 func runRun(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet(env, "run", "run --model M --image I [--json] [--score 0.25] [--iou 0.7]")
-	model := fs.String("model", "", "YOLOv8 ONNX model (single output0 or six raw heads)")
+	model := fs.String("model", "", "YOLO ONNX model: YOLOv8/YOLO11 (output0 or six raw heads) or YOLOv5 (anchor-major output0)")
 	imagePath := fs.String("image", "", "JPEG or PNG image")
 	asJSON := fs.Bool("json", false, `print {"detections":[{"class_id","score","box":[x1,y1,x2,y2]}]}`)
 	names := fs.String("names", "", "optional class names file, one per line (line = class id)")

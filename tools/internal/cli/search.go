@@ -12,7 +12,7 @@ import (
 
 func runSearch(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet(env, "search", "search --model M --calib8 int8.txt --calib16 int16.txt --data DIR --max-drop 1.0 [--budget-ms X] [--vs float] -o mixed.txt --json out.json")
-	model := fs.String("model", "", "float YOLOv8 ONNX model")
+	model := fs.String("model", "", "float YOLO ONNX model (YOLOv8, YOLO11, YOLOv5)")
 	c8 := fs.String("calib8", "", "8-bit calibration_param.txt")
 	c16 := fs.String("calib16", "", "16-bit calibration_param.txt")
 	data := fs.String("data", "", "dataset: DIR/images + DIR/labels")
