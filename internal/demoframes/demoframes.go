@@ -19,10 +19,12 @@ import (
 	"github.com/nniescope/nniescope/shared/engine"
 	"github.com/nniescope/nniescope/shared/letterbox"
 	"github.com/nniescope/nniescope/shared/onnx"
+	"github.com/nniescope/nniescope/shared/onnx/onnxpb"
 	"github.com/nniescope/nniescope/shared/preprocess"
 	"github.com/nniescope/nniescope/shared/synth"
 	"github.com/nniescope/nniescope/shared/tensor"
 	"github.com/nniescope/nniescope/shared/yolo"
+	"google.golang.org/protobuf/proto"
 )
 
 // The scenes: seed 7, 320×240 (not square, so the letterbox pads top and
@@ -52,6 +54,30 @@ func ModelFile(t testing.TB) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "demo.onnx")
 	if err := os.WriteFile(p, demomodel.ONNX, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// DynamicModelFile writes the demo model with its input's batch, height
+// and width left symbolic, as a dynamic-shape export writes them (the
+// graph itself stays sized for InputW×InputH), and returns its path.
+func DynamicModelFile(t testing.TB) string {
+	t.Helper()
+	var m onnxpb.ModelProto
+	if err := proto.Unmarshal(demomodel.ONNX, &m); err != nil {
+		t.Fatal(err)
+	}
+	dims := m.Graph.Input[0].Type.GetTensorType().Shape.Dim
+	for i, name := range map[int]string{0: "batch", 2: "height", 3: "width"} {
+		dims[i].Value = &onnxpb.TensorShapeProto_Dimension_DimParam{DimParam: name}
+	}
+	b, err := proto.Marshal(&m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "dynamic.onnx")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return p

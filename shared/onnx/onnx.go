@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 
 	"google.golang.org/protobuf/proto"
 
@@ -502,4 +503,35 @@ func storedSize(tp *onnxpb.TensorProto, dt onnxpb.TensorProto_DataType) (size, t
 		return 1, len(tp.GetInt32Data())
 	}
 	return 0, 0
+}
+
+// WithInputSize returns m with its one image input ([N, 3, H, W]) fixed
+// to 1×3×h×w: what a dynamic-shape export needs before it can be
+// compiled. Dims the file states must agree (a static export's reshapes
+// and anchors are computed for its own size); a symbolic dim takes the
+// value. m is not modified.
+func (m *Model) WithInputSize(w, h int) (*Model, error) {
+	if len(m.Inputs) != 1 || len(m.Inputs[0].Shape) != 4 {
+		return nil, fmt.Errorf("onnx: %s: want one image input [N,3,H,W] to size, have %v", m.Source, m.Inputs)
+	}
+	in := m.Inputs[0]
+	want := []int{1, 3, h, w}
+	for i, d := range in.Shape {
+		if d >= 0 && d != want[i] {
+			return nil, fmt.Errorf("onnx: %s: input %q is %v: its dim %d is fixed at %d, not %d (the size is only for inputs exported with dynamic dims)", m.Source, in.Name, in.Shape, i, d, want[i])
+		}
+	}
+	c := *m
+	c.Inputs = []ValueInfo{{Name: in.Name, DType: in.DType, Shape: want}}
+	return &c, nil
+}
+
+// Dynamic reports whether an input has a dim the file leaves open.
+func (m *Model) Dynamic() bool {
+	for _, in := range m.Inputs {
+		if slices.Contains(in.Shape, -1) {
+			return true
+		}
+	}
+	return false
 }

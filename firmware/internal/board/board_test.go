@@ -281,6 +281,7 @@ func TestStartupErrors(t *testing.T) {
 		{[]string{"--engine", "replay", "--recording", empty}, "empty.nsw: not a recording"},
 		{[]string{"--record-max-mb", "-1"}, "--record-max-mb -1"},
 		{[]string{"--gc-percent", "0"}, "--gc-percent 0"},
+		{[]string{"--model", demoframes.DynamicModelFile(t)}, "give the size to run it at with --imgsz WxH"},
 	} {
 		var logs bytes.Buffer
 		err := Run(context.Background(), tc.args, &logs, nil)

@@ -23,6 +23,7 @@ type Config struct {
 	Engine string // sim, replay, svp
 	// sim
 	Model        string
+	ImgSize      string // --imgsz, for a dynamic-shape export
 	TailOps      []string
 	Variants     []sim.VariantSpec
 	Placement    quant.Placement
@@ -59,6 +60,7 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "address to serve HTTP and WebSocket on (non-loopback needs --token)")
 	fs.StringVar(&c.Engine, "engine", "sim", "sim (pure-Go simulated NPU), replay (a recording), svp (vendor runtime; build tag svp)")
 	fs.StringVar(&c.Model, "model", "", "YOLO ONNX model: YOLOv8, YOLO11, YOLOv5 (engine sim)")
+	fs.StringVar(&c.ImgSize, "imgsz", "", "model input WxH for an ONNX exported with dynamic dims (engine sim; e.g. 640x640)")
 	fs.Var((*listFlag)(&c.TailOps), "tail-op", "also treat nodes with this op type, DOMAIN::OP or node name as the post-process tail and stop before them (engine sim; repeatable)")
 	fs.Var((*variantFlag)(&c.Variants), "variant", "NAME[=CALIB_FILE], repeatable; \"float\" is unquantized (engine sim)")
 	fs.StringVar(&c.Source, "source", "synthetic", "dir:PATH | nv12:PATH:WxH | synthetic | upload")

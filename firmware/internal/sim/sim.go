@@ -15,6 +15,7 @@ import (
 
 	"github.com/nniescope/nniescope/firmware/internal/frame"
 	"github.com/nniescope/nniescope/firmware/internal/source"
+	"github.com/nniescope/nniescope/internal/inputsize"
 	"github.com/nniescope/nniescope/shared/calib"
 	"github.com/nniescope/nniescope/shared/detect"
 	"github.com/nniescope/nniescope/shared/engine"
@@ -75,6 +76,9 @@ type Options struct {
 	// hears which variants that leaves partly float.
 	AllowMissing bool
 	Warn         func(string)
+	// InputSize is the WxH a dynamic-shape export runs at (--imgsz);
+	// "" for a static model.
+	InputSize string
 }
 
 // New loads the model once per variant (each has its own session). A
@@ -85,6 +89,9 @@ func New(modelPath string, specs []VariantSpec, o Options) (*Engine, error) {
 	}
 	full, err := onnx.Load(modelPath)
 	if err != nil {
+		return nil, err
+	}
+	if full, err = inputsize.Apply(full, o.InputSize); err != nil {
 		return nil, err
 	}
 	m, tail, err := engine.CutTail(full, engine.TailOps(o.TailOps))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/nniescope/nniescope/internal/inputsize"
 	"github.com/nniescope/nniescope/shared/calib"
 	"github.com/nniescope/nniescope/shared/quant"
 
@@ -21,17 +22,22 @@ import (
 // search all see the same graph.
 type modelLoader struct {
 	tailOps stringList
+	imgsz   string
 }
 
 func addModelFlags(fs *flag.FlagSet) *modelLoader {
 	l := &modelLoader{}
 	fs.Var(&l.tailOps, "tail-op", "also treat nodes with this op type, DOMAIN::OP or node name as the board's post-process tail and stop before them (repeatable; custom-domain and unknown ops always are)")
+	fs.StringVar(&l.imgsz, "imgsz", "", "model input WxH for an ONNX exported with dynamic dims (e.g. 640x640); a static model keeps its own")
 	return l
 }
 
 func (l *modelLoader) load(env Env, path string) (*onnx.Model, error) {
 	m, err := onnx.Load(path)
 	if err != nil {
+		return nil, err
+	}
+	if m, err = inputsize.Apply(m, l.imgsz); err != nil {
 		return nil, err
 	}
 	cut, tail, err := engine.CutTail(m, engine.TailOps(l.tailOps))
