@@ -139,13 +139,7 @@ func Calibrate(ctx context.Context, m *onnx.Model, images []string, o CalibOptio
 	if o.Bits == 16 {
 		intType = calib.S16
 	}
-	g := analyse(prog)
-	var final *onnx.Node
-	for _, out := range prog.Outputs() {
-		if p := g.producer[out.Name]; p != nil && p.OpType == "Concat" && g.strideMul != nil {
-			final = p
-		}
-	}
+	final := outputChain(prog, analyse(prog))
 	var layers []calib.Layer
 	layers = append(layers, calib.Layer{Name: in[0].Name, CalcDataType: intType,
 		Inputs: []calib.Factor{{DataType: calib.U8, Scale: []float64{255}, Offset: []float64{0}}}})
@@ -160,7 +154,7 @@ func Calibrate(ctx context.Context, m *onnx.Model, images []string, o CalibOptio
 		if len(ins) == 0 {
 			continue
 		}
-		if n == final {
+		if final[n] {
 			l.CalcDataType = calib.F16
 			if o.QuantizeFinalConcat {
 				lo, hi := math.Inf(1), math.Inf(-1)
@@ -193,6 +187,58 @@ func Calibrate(ctx context.Context, m *onnx.Model, images []string, o CalibOptio
 		layers = append(layers, l)
 	}
 	return calib.New(layers)
+}
+
+// dataMovement ops move values without computing on them.
+func dataMovement(op string) bool {
+	switch op {
+	case "Concat", "Slice", "Split", "Reshape", "Transpose", "Flatten", "Squeeze", "Unsqueeze", "Identity":
+		return true
+	}
+	return false
+}
+
+// outputChain is the data movement that assembles the graph outputs from
+// values vector ops computed (in float16): YOLOv8's final Concat of the
+// decoded boxes and the class scores, YOLOv5's per-level Concat of
+// coordinates, sizes and scores with its Reshapes and the Concat over the
+// levels. ATC keeps that in float16 (the real file's final Concat is F16):
+// one 8-bit scale for pixel coordinates and scores in 0..1 would round
+// every score to zero. Movement of cube outputs (raw heads) stays integer.
+func outputChain(prog *engine.Program, g *graphInfo) map[*onnx.Node]bool {
+	chain := map[*onnx.Node]bool{}
+	var walk func(name string) bool // reports whether name is float16-computed
+	memo := map[string]bool{}
+	walk = func(name string) bool {
+		if v, ok := memo[name]; ok {
+			return v
+		}
+		memo[name] = false
+		n := g.producer[name]
+		if n == nil {
+			return false
+		}
+		if !dataMovement(n.OpType) {
+			v := calcType(n.OpType, calib.S8) == calib.F16
+			memo[name] = v
+			return v
+		}
+		fromF16 := false
+		for _, in := range n.Inputs {
+			if _, isConst := prog.Constant(in); !isConst && in != "" && walk(in) {
+				fromF16 = true
+			}
+		}
+		if fromF16 {
+			chain[n] = true
+		}
+		memo[name] = fromF16
+		return fromF16
+	}
+	for _, out := range prog.Outputs() {
+		walk(out.Name)
+	}
+	return chain
 }
 
 // calcType types a record as ATC does: CUBE ops and pure data movement run

@@ -194,7 +194,7 @@ func (g *graphInfo) placed(pl Placement, n *onnx.Node, i int) bool {
 		return true
 	case CubeConst:
 		if isCube(n.OpType) {
-			return i == 0
+			return i == 0 || g.dataOperand(n, i)
 		}
 		for _, in := range n.Inputs {
 			if _, ok := g.prog.Constant(in); ok {
@@ -204,10 +204,21 @@ func (g *graphInfo) placed(pl Placement, n *onnx.Node, i int) bool {
 		return false
 	default: // Fused, FusedSym
 		if isCube(n.OpType) {
-			return i == 0
+			return i == 0 || g.dataOperand(n, i)
 		}
 		return !g.siluIn[n] && !g.chain[n]
 	}
+}
+
+// dataOperand reports whether input i of a matrix multiply is computed at
+// run time: attention (YOLO11's C2PSA) multiplies two activations, and the
+// cube quantizes both, as it quantizes a conv's data input.
+func (g *graphInfo) dataOperand(n *onnx.Node, i int) bool {
+	if n.OpType != "MatMul" || i != 1 {
+		return false
+	}
+	_, isConst := g.prog.Constant(n.Inputs[1])
+	return !isConst
 }
 
 // StrideMul names the detected box × stride Mul ("" when the graph has no

@@ -200,3 +200,65 @@ func TestRealATCFileMapsOntoYOLOv8n(t *testing.T) {
 }
 
 func first(s []string, n int) []string { return s[:min(n, len(s))] }
+
+// TestOtherFamilies: calibration and simulation of YOLOv5n and YOLO11n.
+// YOLOv5's output is assembled by Concats and Reshapes of float16 vector
+// results (coordinates in pixels beside scores in 0..1): they stay F16
+// (one 8-bit scale rounded every score to zero: AP 0). YOLO11's attention
+// MatMul multiplies two activations: both are quantized, no weights.
+func TestOtherFamilies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the models")
+	}
+	files, err := dataset.ImageFiles(testassets.Path(t, "coco", "calib"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		model string
+		check func(t *testing.T, f *calib.File, s *Sim)
+	}{
+		{"yolov5n-640.onnx", func(t *testing.T, f *calib.File, _ *Sim) {
+			for _, name := range []string{"/model/24/Concat_0", "/model/24/Concat_2", "/model/24/Concat_out"} {
+				l := f.Layer(name)
+				if l == nil || l.CalcDataType != calib.F16 || l.Inputs[0].DataType != calib.F16 {
+					t.Errorf("%s: %+v, want an F16 record", name, l)
+				}
+			}
+			if l := f.Layer("/model/0/conv/Conv"); l == nil || l.CalcDataType != calib.S8 {
+				t.Errorf("stem conv: %+v, want S8", l)
+			}
+		}},
+		{"yolo11n-640.onnx", func(t *testing.T, f *calib.File, s *Sim) {
+			const mm = "/model.10/m/m.0/attn/MatMul"
+			if l := f.Layer(mm); l == nil || len(l.Inputs) != 2 || l.Weight != nil {
+				t.Fatalf("%s record %+v: want two data inputs, no weights", mm, l)
+			}
+			n := 0
+			for _, p := range s.Points() {
+				if p.Node == mm {
+					n++
+				}
+			}
+			if n != 2 {
+				t.Errorf("%s: %d quantization points, want both inputs", mm, n)
+			}
+		}},
+	} {
+		t.Run(tc.model, func(t *testing.T) {
+			m, err := onnx.Load(testassets.Path(t, "models", tc.model))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := Calibrate(context.Background(), m, files[:2], CalibOptions{Bits: 8, Threads: 2}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, _, err := New(m, f, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, f, s)
+		})
+	}
+}

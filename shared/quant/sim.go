@@ -167,6 +167,9 @@ func mapRecords(base *engine.Program, m *onnx.Model, f *calib.File) (*Report, ma
 		}
 		if isCube(n.OpType) && len(n.Inputs) > 1 {
 			w, ok := base.Constant(n.Inputs[1])
+			if !ok && n.OpType == "MatMul" {
+				continue // two activations (attention): both are data points, no weights
+			}
 			if !ok || len(w.Shape) < 1 {
 				return nil, nil, fmt.Errorf("quant: %s: node %q: weights are not constant", f.Name, n.Name)
 			}
