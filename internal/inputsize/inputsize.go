@@ -27,4 +27,3 @@ func Apply(m *onnx.Model, imgsz string) (*onnx.Model, error) {
 	}
 	return m.WithInputSize(w, h)
 }
-
