@@ -1,0 +1,84 @@
+package engine_test
+
+import (
+	"context"
+	"math"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/nniescope/nniescope/internal/onnxtest"
+	"github.com/nniescope/nniescope/shared/engine"
+	"github.com/nniescope/nniescope/shared/onnx/onnxpb"
+	"github.com/nniescope/nniescope/shared/tensor"
+)
+
+func attrFloat(name string, v float32) *onnxpb.AttributeProto {
+	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_FLOAT.Enum(), F: proto.Float32(v)}
+}
+
+func floats(name string, vals ...float32) *onnxpb.TensorProto {
+	return &onnxpb.TensorProto{Name: proto.String(name), DataType: proto.Int32(int32(onnxpb.TensorProto_FLOAT)), FloatData: vals}
+}
+
+// TestActivations against the ONNX operator definitions, on values that
+// cross every kink (the same formulas the ONNX node tests' expected
+// outputs come from).
+func TestActivations(t *testing.T) {
+	x := []float32{-7, -3, -1, -0.25, 0, 0.25, 1, 2.5, 3, 7}
+	f64 := func(f func(float64) float64) func(float32) float32 {
+		return func(v float32) float32 { return float32(f(float64(v))) }
+	}
+	for _, tc := range []struct {
+		op    string
+		attrs []*onnxpb.AttributeProto
+		inits []*onnxpb.TensorProto
+		extra []string // further inputs (initializers)
+		want  func(float32) float32
+	}{
+		{"Relu", nil, nil, nil, func(v float32) float32 { return max(v, 0) }},
+		{"LeakyRelu", nil, nil, nil, func(v float32) float32 { return map[bool]float32{true: 0.01 * v, false: v}[v < 0] }},
+		{"LeakyRelu", []*onnxpb.AttributeProto{attrFloat("alpha", 0.1)}, nil, nil, func(v float32) float32 { return map[bool]float32{true: 0.1 * v, false: v}[v < 0] }},
+		{"HardSigmoid", nil, nil, nil, func(v float32) float32 { return max(0, min(1, 0.2*v+0.5)) }},
+		{"HardSwish", nil, nil, nil, func(v float32) float32 { return v * max(0, min(1, v/6+0.5)) }},
+		{"Clip", nil, []*onnxpb.TensorProto{floats("lo", -1), floats("hi", 2)}, []string{"lo", "hi"}, func(v float32) float32 { return max(-1, min(2, v)) }},
+		{"Clip", nil, []*onnxpb.TensorProto{floats("hi", 0.5)}, []string{"", "hi"}, func(v float32) float32 { return min(0.5, v) }},
+		{"Exp", nil, nil, nil, f64(math.Exp)},
+		{"Sqrt", nil, nil, nil, f64(math.Sqrt)},
+		{"Floor", nil, nil, nil, f64(math.Floor)},
+	} {
+		t.Run(tc.op, func(t *testing.T) {
+			n := &onnxpb.NodeProto{OpType: proto.String(tc.op), Name: proto.String("n"), Input: append([]string{"x"}, tc.extra...), Output: []string{"y"}, Attribute: tc.attrs}
+			m := graph(t, []*onnxpb.NodeProto{n}, tc.inits, []*onnxpb.ValueInfoProto{onnxtest.ValueInfo("x", int64(len(x)))}, []*onnxpb.ValueInfoProto{onnxtest.ValueInfo("y")})
+			p, err := engine.Compile(m, engine.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := p.NewSession()
+			defer s.Close()
+			in, _ := tensor.FromFloat32(x, len(x))
+			out, err := s.Run(context.Background(), []*tensor.Tensor{in}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range x {
+				w := tc.want(v)
+				if g := out[0].F[i]; g != w && !(math.IsNaN(float64(g)) && math.IsNaN(float64(w))) {
+					t.Fatalf("%s(%v) = %v, want %v", tc.op, v, g, w)
+				}
+			}
+		})
+	}
+	// Clip's bounds must be constants, in the form the opset declares.
+	n := &onnxpb.NodeProto{OpType: proto.String("Clip"), Name: proto.String("c"), Input: []string{"x", "lo"}, Output: []string{"y"}}
+	m := graph(t, []*onnxpb.NodeProto{n}, nil, []*onnxpb.ValueInfoProto{onnxtest.ValueInfo("x", 3), onnxtest.ValueInfo("lo", 1)}, []*onnxpb.ValueInfoProto{onnxtest.ValueInfo("y")})
+	if _, err := engine.Compile(m, engine.Options{}); err == nil || !strings.Contains(err.Error(), "constant float scalar") {
+		t.Fatalf("Clip with a run-time bound: %v", err)
+	}
+	n = &onnxpb.NodeProto{OpType: proto.String("Clip"), Name: proto.String("c"), Input: []string{"x"}, Output: []string{"y"}, Attribute: []*onnxpb.AttributeProto{attrFloat("min", 0)}}
+	m = graph(t, []*onnxpb.NodeProto{n}, nil, []*onnxpb.ValueInfoProto{onnxtest.ValueInfo("x", 3)}, []*onnxpb.ValueInfoProto{onnxtest.ValueInfo("y")})
+	if _, err := engine.Compile(m, engine.Options{}); err == nil || !strings.Contains(err.Error(), "opset 11 made them inputs") {
+		t.Fatalf("Clip attributes at opset 13: %v", err)
+	}
+}
