@@ -82,3 +82,54 @@ func TestActivations(t *testing.T) {
 		t.Fatalf("Clip attributes at opset 13: %v", err)
 	}
 }
+
+// TestResizeLinear: the expected outputs of ONNX's own node tests
+// resize_upsample_scales_linear, ..._align_corners and
+// resize_downsample_scales_linear.
+func TestResizeLinear(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		ctm    string
+		in     []float32
+		h, w   int
+		scales []float32
+		want   []float32
+	}{
+		{"upsample", "half_pixel", []float32{1, 2, 3, 4}, 2, 2, []float32{1, 1, 2, 2},
+			[]float32{1, 1.25, 1.75, 2, 1.5, 1.75, 2.25, 2.5, 2.5, 2.75, 3.25, 3.5, 3, 3.25, 3.75, 4}},
+		{"upsample align_corners", "align_corners", []float32{1, 2, 3, 4}, 2, 2, []float32{1, 1, 2, 2},
+			[]float32{1, 1.3333333, 1.6666667, 2, 1.6666666, 2, 2.3333333, 2.6666667, 2.3333335, 2.6666667, 3, 3.3333335, 3, 3.3333333, 3.6666667, 4}},
+		{"downsample", "half_pixel", []float32{1, 2, 3, 4, 5, 6, 7, 8}, 2, 4, []float32{1, 1, 0.6, 0.6},
+			[]float32{2.6666665, 4.3333331}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := &onnxpb.NodeProto{OpType: proto.String("Resize"), Name: proto.String("r"), Input: []string{"x", "", "scales"}, Output: []string{"y"},
+				Attribute: []*onnxpb.AttributeProto{
+					{Name: proto.String("mode"), Type: onnxpb.AttributeProto_STRING.Enum(), S: []byte("linear")},
+					{Name: proto.String("coordinate_transformation_mode"), Type: onnxpb.AttributeProto_STRING.Enum(), S: []byte(tc.ctm)},
+				}}
+			sc := floats("scales", tc.scales...)
+			sc.Dims = []int64{4}
+			m := graph(t, []*onnxpb.NodeProto{n}, []*onnxpb.TensorProto{sc}, []*onnxpb.ValueInfoProto{onnxtest.ValueInfo("x", 1, 1, int64(tc.h), int64(tc.w))}, []*onnxpb.ValueInfoProto{onnxtest.ValueInfo("y")})
+			p, err := engine.Compile(m, engine.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := p.NewSession()
+			defer s.Close()
+			x, _ := tensor.FromFloat32(tc.in, 1, 1, tc.h, tc.w)
+			out, err := s.Run(context.Background(), []*tensor.Tensor{x}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(out[0].F) != len(tc.want) {
+				t.Fatalf("shape %v, want %d values", out[0].Shape, len(tc.want))
+			}
+			for i, w := range tc.want {
+				if math.Abs(float64(out[0].F[i]-w)) > 1e-5 {
+					t.Fatalf("value %d: %v, want %v (all: %v)", i, out[0].F[i], w, out[0].F)
+				}
+			}
+		})
+	}
+}

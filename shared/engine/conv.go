@@ -354,11 +354,13 @@ func bindMaxPool(n *onnx.Node, in []*value, _ bindCtx) ([]meta, kernel, error) {
 	}, nil
 }
 
-// bindResize supports what YOLOv8 exports use: nearest-neighbour scaling of
-// H and W by constant scales or sizes.
+// bindResize scales H and W by constant scales or sizes: nearest (what
+// YOLO exports use) or linear (bilinear, as onnxruntime computes it: the
+// source coordinate clamped into the image, weights in float32).
 func bindResize(n *onnx.Node, in []*value, bc bindCtx) ([]meta, kernel, error) {
-	if mode := n.String("mode", "nearest"); mode != "nearest" {
-		return nil, nil, fmt.Errorf("mode %q is not supported (only nearest)", mode)
+	mode := n.String("mode", "nearest")
+	if mode != "nearest" && mode != "linear" {
+		return nil, nil, fmt.Errorf("mode %q is not supported (nearest and linear are)", mode)
 	}
 	r := len(in[0].shape)
 	if r != 4 {
@@ -404,7 +406,7 @@ func bindResize(n *onnx.Node, in []*value, bc bindCtx) ([]meta, kernel, error) {
 	ctm := n.String("coordinate_transformation_mode", "half_pixel")
 	nm := n.String("nearest_mode", "round_prefer_floor")
 	h, w, oh, ow := in[0].shape[2], in[0].shape[3], shape[2], shape[3]
-	mapIdx := func(o, inDim, outDim int) (int, error) {
+	coord := func(o, inDim, outDim int) (float64, error) {
 		scale := float64(outDim) / float64(inDim)
 		if len(scales) == r && len(sizes) != r {
 			scale = float64(scales[2])
@@ -430,6 +432,13 @@ func bindResize(n *onnx.Node, in []*value, bc bindCtx) ([]meta, kernel, error) {
 		default:
 			return 0, fmt.Errorf("coordinate_transformation_mode %q is not supported", ctm)
 		}
+		return xf, nil
+	}
+	mapIdx := func(o, inDim, outDim int) (int, error) {
+		xf, err := coord(o, inDim, outDim)
+		if err != nil {
+			return 0, err
+		}
 		var i int
 		switch nm {
 		case "floor":
@@ -444,6 +453,9 @@ func bindResize(n *onnx.Node, in []*value, bc bindCtx) ([]meta, kernel, error) {
 			return 0, fmt.Errorf("nearest_mode %q is not supported", nm)
 		}
 		return max(0, min(i, inDim-1)), nil
+	}
+	if mode == "linear" {
+		return bindLinear(shape, h, w, oh, ow, coord)
 	}
 	ys := make([]int, oh)
 	xs := make([]int, ow)
@@ -473,6 +485,51 @@ func bindResize(n *onnx.Node, in []*value, bc bindCtx) ([]meta, kernel, error) {
 					drow := d[oy*ow : (oy+1)*ow]
 					for ox, ix := range xs {
 						drow[ox] = row[ix]
+					}
+				}
+			}
+		})
+		return nil
+	}, nil
+}
+
+// bindLinear is bilinear resampling: per output row and column the two
+// source indices and the weight of the second.
+func bindLinear(shape []int, h, w, oh, ow int, coord func(o, inDim, outDim int) (float64, error)) ([]meta, kernel, error) {
+	axis := func(inDim, outDim int) ([]int, []int, []float32, error) {
+		i0, i1, f := make([]int, outDim), make([]int, outDim), make([]float32, outDim)
+		for o := range outDim {
+			xf, err := coord(o, inDim, outDim)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			x := float32(max(0, min(xf, float64(inDim-1))))
+			lo := int(x)
+			i0[o], i1[o], f[o] = lo, min(lo+1, inDim-1), x-float32(lo)
+		}
+		return i0, i1, f, nil
+	}
+	y0, y1, fy, err := axis(h, oh)
+	if err != nil {
+		return nil, nil, err
+	}
+	x0, x1, fx, err := axis(w, ow)
+	if err != nil {
+		return nil, nil, err
+	}
+	planes := shape[0] * shape[1]
+	return []meta{{tensor.Float32, shape}}, func(x *exec, in, out []*tensor.Tensor) error {
+		src, dst := in[0].F, out[0].F
+		x.parallel(planes, 1, func(lo, hi int) {
+			for p := lo; p < hi; p++ {
+				s := src[p*h*w : (p+1)*h*w]
+				d := dst[p*oh*ow : (p+1)*oh*ow]
+				for oy := range oh {
+					r0, r1, dy := s[y0[oy]*w:], s[y1[oy]*w:], fy[oy]
+					drow := d[oy*ow : (oy+1)*ow]
+					for ox := range drow {
+						a, b, dx := x0[ox], x1[ox], fx[ox]
+						drow[ox] = r0[a]*(1-dx)*(1-dy) + r0[b]*dx*(1-dy) + r1[a]*(1-dx)*dy + r1[b]*dx*dy
 					}
 				}
 			}
