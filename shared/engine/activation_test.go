@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -131,5 +132,52 @@ func TestResizeLinear(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestShapeOpsFold: Range, Equal, ConstantOfShape and Where on constants
+// fold at compile time, Expand and Where also run on floats: the
+// arithmetic a dynamic-shape export builds its anchors and masks with.
+func TestShapeOpsFold(t *testing.T) {
+	node := func(op string, ins []string, out string, attrs ...*onnxpb.AttributeProto) *onnxpb.NodeProto {
+		return &onnxpb.NodeProto{OpType: proto.String(op), Name: proto.String("/" + out), Input: ins, Output: []string{out}, Attribute: attrs}
+	}
+	two := &onnxpb.TensorProto{DataType: proto.Int32(int32(onnxpb.TensorProto_FLOAT)), Dims: []int64{1}, FloatData: []float32{2}}
+	nodes := []*onnxpb.NodeProto{
+		node("Range", []string{"zero", "three", "one"}, "r"), // [0 1 2]
+		node("Equal", []string{"r", "pick"}, "eq"),           // [1 0 1]
+		node("Cast", []string{"r"}, "rf", &onnxpb.AttributeProto{Name: proto.String("to"), Type: onnxpb.AttributeProto_INT.Enum(), I: proto.Int64(1)}),
+		node("ConstantOfShape", []string{"shape3"}, "twos", &onnxpb.AttributeProto{Name: proto.String("value"), Type: onnxpb.AttributeProto_TENSOR.Enum(), T: two}),
+		node("Mul", []string{"x", "twos"}, "x2"),      // x·2
+		node("Add", []string{"x2", "rf"}, "s"),        // 2x + [0 1 2]
+		node("Where", []string{"eq", "s", "x"}, "w"),  // [2x0, x1, 2x2+2]
+		node("Expand", []string{"w", "shape23"}, "y"), // two rows of w
+	}
+	inits := []*onnxpb.TensorProto{ints("zero", nil, 0), ints("three", nil, 3), ints("one", nil, 1), ints("pick", []int64{3}, 0, 5, 2), ints("shape3", []int64{1}, 3), ints("shape23", []int64{2}, 2, 3)}
+	m := graph(t, nodes, inits, []*onnxpb.ValueInfoProto{onnxtest.ValueInfo("x", 3)}, []*onnxpb.ValueInfoProto{onnxtest.ValueInfo("y")})
+	p, err := engine.Compile(m, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, folded := range []string{"r", "eq", "rf", "twos"} {
+		if _, ok := p.Constant(folded); !ok {
+			t.Errorf("%s was not folded", folded)
+		}
+	}
+	s := p.NewSession()
+	defer s.Close()
+	x, _ := tensor.FromFloat32([]float32{1, 10, 100}, 3)
+	out, err := s.Run(context.Background(), []*tensor.Tensor{x}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float32{2, 10, 202, 2, 10, 202}
+	if !tensor.EqualShape(out[0].Shape, []int{2, 3}) || !slices.Equal(out[0].F, want) {
+		t.Fatalf("y %v %v, want [2 3] %v", out[0].Shape, out[0].F, want)
+	}
+	// A Range whose bounds are computed at run time cannot be sized.
+	bad := graph(t, []*onnxpb.NodeProto{node("Range", []string{"x", "x", "x"}, "y")}, nil, []*onnxpb.ValueInfoProto{onnxtest.ValueInfo("x", 1)}, []*onnxpb.ValueInfoProto{onnxtest.ValueInfo("y")})
+	if _, err := engine.Compile(bad, engine.Options{}); err == nil || !strings.Contains(err.Error(), "must be a constant scalar") {
+		t.Fatalf("run-time Range: %v", err)
 	}
 }
