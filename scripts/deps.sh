@@ -30,12 +30,14 @@ declare -A why=(
   [qemu-user-static]="running the arm board binary in the cross-build test"
   [protobuf-compiler]="the test that regenerates shared/onnx/onnxpb"
   [libonnx-dev]="the test that regenerates shared/onnx/onnxpb (onnx.proto)"
+  [python3-onnx]="the ONNX backend node tests the engine is checked against (generated at test time)"
 )
 pkgs=()
 command -v chromium >/dev/null 2>&1 || [ -n "${CHROMIUM:-}" ] || pkgs+=(chromium)
 command -v qemu-arm-static >/dev/null 2>&1 || pkgs+=(qemu-user-static)
 command -v protoc >/dev/null 2>&1 || pkgs+=(protobuf-compiler)
 [ -e /usr/include/onnx/onnx.proto ] || pkgs+=(libonnx-dev)
+[ -e /usr/lib/python3/dist-packages/onnx/__init__.py ] || pkgs+=(python3-onnx)
 if [ ${#pkgs[@]} -gt 0 ]; then
   for p in "${pkgs[@]}"; do echo "deps: Debian package $p is missing: needed by ${why[$p]}"; done
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

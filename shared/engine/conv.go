@@ -424,8 +424,10 @@ func bindResize(n *onnx.Node, in []*value, bc bindCtx) ([]meta, kernel, error) {
 				xf = 0
 			}
 		case "align_corners":
-			if outDim > 1 {
-				xf = float64(o) * float64(inDim-1) / float64(outDim-1)
+			// The resized length is in*scale, unrounded, when scales are
+			// given (ONNX's reference: 4 × 0.6 is 2.4, not 2).
+			if n := float64(inDim) * scale; n > 1 {
+				xf = float64(o) * float64(inDim-1) / (n - 1)
 			}
 		case "tf_half_pixel_for_nn":
 			xf = (float64(o) + 0.5) / scale

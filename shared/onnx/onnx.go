@@ -535,3 +535,17 @@ func (m *Model) Dynamic() bool {
 	}
 	return false
 }
+
+// DecodeTensor reads one serialized TensorProto (the .pb files of ONNX's
+// backend node tests); source names it in errors.
+func DecodeTensor(b []byte, source string) (*tensor.Tensor, error) {
+	var tp onnxpb.TensorProto
+	if err := proto.Unmarshal(b, &tp); err != nil {
+		return nil, fmt.Errorf("onnx: %s: %w: %v", source, ErrFormat, err)
+	}
+	t, err := decodeTensor(&tp)
+	if err != nil {
+		return nil, fmt.Errorf("onnx: %s: %w", source, err)
+	}
+	return t, nil
+}
