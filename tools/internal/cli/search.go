@@ -98,7 +98,11 @@ func runSearch(ctx context.Context, env Env, args []string) error {
 	w := env.Stdout
 	fmt.Fprintf(w, "reference %s AP %.4f, target %.4f (max drop %.2f AP points), placement %s\n", res.Reference, res.ReferenceAP, res.TargetAP, *maxDrop, pl)
 	fmt.Fprintf(w, "calibration records: %s %s, %s %s\n", *c8, res.Coverage8, *c16, res.Coverage16)
-	fmt.Fprintf(w, "top of the sensitivity proxy (each layer alone in 8-bit):\n")
+	if len(res.Sensitivity) == 0 {
+		fmt.Fprintf(w, "all 8-bit already reaches the target: no layer needs 16-bit (the sensitivity proxy was not run)\n")
+	} else {
+		fmt.Fprintf(w, "top of the sensitivity proxy (each layer alone in 8-bit):\n")
+	}
 	for i, s := range res.Sensitivity {
 		if i == 5 {
 			break
