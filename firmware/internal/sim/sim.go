@@ -56,6 +56,7 @@ type Engine struct {
 	inW, inH int
 	params   yolo.Params
 	tail     engine.Tail
+	preview  bytes.Buffer // the last frame's JPEG (reused: the message copies it)
 }
 
 // Tail is the post-process tail New cut off the model (no nodes: none).
@@ -197,8 +198,9 @@ func rowStride(cols int) int { return (cols*2 + RowAlign - 1) &^ (RowAlign - 1) 
 // messages (the frame's JPEG, then one result per variant) and each
 // variant's detections. Every error is this frame's: the engine goes on.
 func (e *Engine) Process(ctx context.Context, f source.Frame) (frame.Output, error) {
-	var jb bytes.Buffer
-	if err := jpeg.Encode(&jb, f.Image, &jpeg.Options{Quality: 80}); err != nil {
+	jb := &e.preview
+	jb.Reset()
+	if err := jpeg.Encode(jb, f.Image, &jpeg.Options{Quality: 80}); err != nil {
 		b := f.Image.Bounds()
 		return frame.Output{}, fmt.Errorf("%dx%d picture: preview: %w", b.Dx(), b.Dy(), err)
 	}
