@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"image/jpeg"
-	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -199,8 +198,8 @@ func TestTokenLeavesTheURL(t *testing.T) {
 // root and node's path.
 func browserPrereqs(t *testing.T) (repo, node string) {
 	t.Helper()
-	if _, err := fs.Stat(webui.FS(), "nniescope.wasm"); err != nil {
-		t.Fatal("webui/static/nniescope.wasm is missing from the embedded UI: run `go tool task wasm:build` (the test task does) before building the board")
+	if _, err := webui.Module(); err != nil {
+		t.Fatalf("%v (the test task does)", err)
 	}
 	repo, _ = filepath.Abs("../../..")
 	node = testassets.Tool(t, "node", "nodejs")

@@ -29,6 +29,7 @@ import (
 
 	"github.com/nniescope/nniescope/shared/version"
 	"github.com/nniescope/nniescope/shared/wire"
+	"github.com/nniescope/nniescope/webui"
 )
 
 // Config configures the server.
@@ -127,7 +128,7 @@ func New(cfg Config) *Server {
 	})
 	if cfg.UI != nil {
 		// The page itself carries no data; what it fetches is authenticated.
-		e.GET("/*", echo.WrapHandler(http.FileServer(http.FS(cfg.UI))))
+		e.GET("/*", echo.WrapHandler(webui.Handler(cfg.UI)))
 	}
 	// Authenticated per route: an echo Group on "" would also claim /*.
 	e.GET("/api/info", func(c echo.Context) error {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -284,9 +283,12 @@ func loadModule(ctx context.Context, path, cache string) (*wasmhost.Module, erro
 	if path != "" {
 		return wasmhost.LoadFile(ctx, path, cache)
 	}
-	b, err := fs.ReadFile(webui.FS(), "nniescope.wasm")
-	if err != nil {
+	b, err := webui.Module()
+	if errors.Is(err, webui.ErrNoModule) {
 		return nil, errors.New("this nniescope was built without the post-process module (build it with `go tool task build`), or pass --module FILE.wasm")
+	}
+	if err != nil {
+		return nil, err
 	}
 	return wasmhost.Load(ctx, b, cache)
 }

@@ -23,7 +23,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: http.FileServer(http.FS(webui.FS())), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: webui.Handler(webui.FS()), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(env.Stdout, "nniescope: the inspection page is at http://%s/ (drop a recording or a layers report onto it)\n", ln.Addr())
 	go func() {
 		<-ctx.Done()

@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -234,8 +233,8 @@ func TestInterruptBlamesNoImage(t *testing.T) {
 // TestReplayOutsideTheCheckout: replay needs no module file by default (the
 // binary carries the one it was built with), so it works from any folder.
 func TestReplayOutsideTheCheckout(t *testing.T) {
-	if _, err := fs.Stat(webui.FS(), "nniescope.wasm"); err != nil {
-		t.Fatal("webui/static/nniescope.wasm is missing: run `go tool task wasm:build` (the test task does) before this test")
+	if _, err := webui.Module(); err != nil {
+		t.Fatalf("%v (the test task does)", err)
 	}
 	rec := writeCutRecording(t, t.TempDir())
 	t.Chdir(t.TempDir())
