@@ -78,14 +78,6 @@ func windowGeom(n *onnx.Node, in []int, kh, kw int, dilations bool) (convGeom, e
 	return g, nil
 }
 
-func bindConv(n *onnx.Node, in []*value, bc bindCtx) ([]meta, kernel, error) {
-	metas, c, err := bindConvKernel(n, in, bc)
-	if err != nil {
-		return nil, nil, err
-	}
-	return metas, c.run, nil
-}
-
 func bindConvKernel(n *onnx.Node, in []*value, bc bindCtx) ([]meta, *convKernel, error) {
 	if in[1].konst == nil || in[1].konst.DType != tensor.Float32 {
 		return nil, nil, fmt.Errorf("weight %q: %w", n.Inputs[1], errConstInput)

@@ -16,7 +16,7 @@ func benchConv(b *testing.B, m, c, h, w, k, s, threads int) {
 		"pads":    {Kind: onnx.AttrInts, Ints: []int64{int64(k / 2), int64(k / 2), int64(k / 2), int64(k / 2)}},
 		"strides": {Kind: onnx.AttrInts, Ints: []int64{int64(s), int64(s)}},
 	}}
-	metas, kern, err := bindConv(n, []*value{{dtype: tensor.Float32, shape: []int{1, c, h, w}}, {dtype: tensor.Float32, shape: wt.Shape, konst: wt}}, bindCtx{threads: threads})
+	metas, ck, err := bindConvKernel(n, []*value{{dtype: tensor.Float32, shape: []int{1, c, h, w}}, {dtype: tensor.Float32, shape: wt.Shape, konst: wt}}, bindCtx{threads: threads})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func benchConv(b *testing.B, m, c, h, w, k, s, threads int) {
 	x := &exec{threads: threads}
 	flops := 2 * float64(m*c*k*k) * float64(metas[0].shape[2]*metas[0].shape[3])
 	for b.Loop() {
-		_ = kern(x, []*tensor.Tensor{in, wt}, []*tensor.Tensor{out})
+		_ = ck.run(x, []*tensor.Tensor{in, wt}, []*tensor.Tensor{out})
 	}
 	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }

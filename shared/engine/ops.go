@@ -29,7 +29,7 @@ var registry map[string]opDef
 
 func init() {
 	registry = map[string]opDef{
-		"Conv":            {2, 3, bindConv, true},
+		"Conv":            {2, 3, nil, true}, // Compile binds it with bindConvKernel, keeping the kernel to fuse
 		"Add":             {2, 2, bindBinary(opAdd), false},
 		"Sub":             {2, 2, bindBinary(opSub), false},
 		"Mul":             {2, 2, bindBinary(opMul), false},
