@@ -50,6 +50,7 @@ func TestONNXNodeConformance(t *testing.T) {
 		supported[op] = true
 	}
 	counts := map[string]int{}
+	perOp := map[string]*[3]int{} // pass, refused, wrong per op type
 	seen := map[string]bool{}
 	for _, td := range tests {
 		name := filepath.Base(td)
@@ -63,6 +64,13 @@ func TestONNXNodeConformance(t *testing.T) {
 		}
 		if !allSupported(mp.Graph, supported) {
 			continue
+		}
+		op := mp.Graph.Node[0].GetOpType()
+		if len(mp.Graph.Node) > 1 {
+			op = "(expanded functions)"
+		}
+		if perOp[op] == nil {
+			perOp[op] = &[3]int{}
 		}
 		ins := readPBs(t, td, "input")
 		outs := readPBs(t, td, "output")
@@ -78,14 +86,17 @@ func TestONNXNodeConformance(t *testing.T) {
 			case err == nil:
 				if bad := compareOutputs(got, outs); bad != "" {
 					counts["wrong"]++
+					perOp[op][2]++
 					t.Errorf("%s: WRONG ANSWER: %s", key, bad)
 				} else if listed {
 					t.Errorf("%s passes now: remove it from onnx-node-known.txt (%s)", key, reason)
 				} else {
 					counts["pass"]++
+					perOp[op][0]++
 				}
 			case listed:
 				counts["refused"]++
+				perOp[op][1]++
 			default:
 				t.Errorf("%s: refused, and onnx-node-known.txt does not list it: %v", key, err)
 			}
@@ -96,7 +107,18 @@ func TestONNXNodeConformance(t *testing.T) {
 			t.Errorf("onnx-node-known.txt lists %s, which no longer runs (op unsupported, or the test is gone)", key)
 		}
 	}
-	t.Logf("ONNX node tests of supported ops: %d pass, %d refused with a listed reason, %d wrong", counts["pass"], counts["refused"], counts["wrong"])
+	ops := make([]string, 0, len(perOp))
+	for op := range perOp {
+		ops = append(ops, op)
+	}
+	slices.Sort(ops)
+	var tab strings.Builder
+	fmt.Fprintf(&tab, "%-22s %5s %8s %6s\n", "op", "pass", "refused", "wrong")
+	for _, op := range ops {
+		c := perOp[op]
+		fmt.Fprintf(&tab, "%-22s %5d %8d %6d\n", op, c[0], c[1], c[2])
+	}
+	t.Logf("ONNX node tests of supported ops (each test run with inputs at run time, and with inputs after the first as constants):\n%s%d pass, %d refused with a listed reason, %d wrong", tab.String(), counts["pass"], counts["refused"], counts["wrong"])
 }
 
 func allSupported(g *onnxpb.GraphProto, supported map[string]bool) bool {
