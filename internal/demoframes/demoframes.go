@@ -16,15 +16,14 @@ import (
 	"testing"
 
 	"github.com/nniescope/nniescope/internal/demomodel"
+	"github.com/nniescope/nniescope/internal/onnxtest"
 	"github.com/nniescope/nniescope/shared/engine"
 	"github.com/nniescope/nniescope/shared/letterbox"
 	"github.com/nniescope/nniescope/shared/onnx"
-	"github.com/nniescope/nniescope/shared/onnx/onnxpb"
 	"github.com/nniescope/nniescope/shared/preprocess"
 	"github.com/nniescope/nniescope/shared/synth"
 	"github.com/nniescope/nniescope/shared/tensor"
 	"github.com/nniescope/nniescope/shared/yolo"
-	"google.golang.org/protobuf/proto"
 )
 
 // The scenes: seed 7, 320×240 (not square, so the letterbox pads top and
@@ -64,15 +63,7 @@ func ModelFile(t testing.TB) string {
 // graph itself stays sized for InputW×InputH), and returns its path.
 func DynamicModelFile(t testing.TB) string {
 	t.Helper()
-	var m onnxpb.ModelProto
-	if err := proto.Unmarshal(demomodel.ONNX, &m); err != nil {
-		t.Fatal(err)
-	}
-	dims := m.Graph.Input[0].Type.GetTensorType().Shape.Dim
-	for i, name := range map[int]string{0: "batch", 2: "height", 3: "width"} {
-		dims[i].Value = &onnxpb.TensorShapeProto_Dimension_DimParam{DimParam: name}
-	}
-	b, err := proto.Marshal(&m)
+	b, err := onnxtest.Dynamic(demomodel.ONNX)
 	if err != nil {
 		t.Fatal(err)
 	}

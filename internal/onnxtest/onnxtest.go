@@ -4,6 +4,7 @@ package onnxtest
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 
 	"google.golang.org/protobuf/proto"
@@ -72,5 +73,23 @@ func GraftTail(model []byte, node *onnxpb.NodeProto) ([]byte, error) {
 	}
 	m.Graph.Node = append(m.Graph.Node, node)
 	m.Graph.Output = []*onnxpb.ValueInfoProto{ValueInfo(node.Output[0], 1, 84, 3024)}
+	return proto.Marshal(&m)
+}
+
+// Dynamic returns model with its first input's batch, height and width
+// left symbolic, as a dynamic-shape export declares them (the graph
+// itself is unchanged).
+func Dynamic(model []byte) ([]byte, error) {
+	var m onnxpb.ModelProto
+	if err := proto.Unmarshal(model, &m); err != nil {
+		return nil, err
+	}
+	dims := m.Graph.Input[0].Type.GetTensorType().GetShape().GetDim()
+	if len(dims) != 4 {
+		return nil, fmt.Errorf("onnxtest: input has %d dims, want 4", len(dims))
+	}
+	for i, name := range map[int]string{0: "batch", 2: "height", 3: "width"} {
+		dims[i].Value = &onnxpb.TensorShapeProto_Dimension_DimParam{DimParam: name}
+	}
 	return proto.Marshal(&m)
 }

@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/nniescope/nniescope/internal/demoframes"
+	"github.com/nniescope/nniescope/internal/onnxtest"
+	"github.com/nniescope/nniescope/internal/testassets"
 )
 
 // TestImgsz: a dynamic-shape export is refused naming --imgsz, runs with
@@ -43,5 +46,30 @@ func TestImgsz(t *testing.T) {
 				t.Fatalf("exit %d (%s): detections %s, want the static model's %s", code, errb, out, want)
 			}
 		})
+	}
+}
+
+// TestImgszYOLOv8n: yolov8n 512x288 declared with dynamic batch, height
+// and width runs with --imgsz 512x288 and gives the static model's
+// detections.
+func TestImgszYOLOv8n(t *testing.T) {
+	static := testassets.Path(t, "models", "yolov8n-512x288.onnx")
+	b, err := os.ReadFile(static)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dyn, err := onnxtest.Dynamic(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dynamic := writeFile(t, t.TempDir(), "yolov8n-dynamic.onnx", string(dyn))
+	image := testassets.Path(t, "coco", "val", "images", "000000000139.jpg")
+	_, want, _ := run(t, "run", "--json", "--model", static, "--image", image)
+	code, got, errb := run(t, "run", "--json", "--model", dynamic, "--image", image, "--imgsz", "512x288")
+	if code != 0 || got != want || !strings.Contains(want, "class_id") {
+		t.Fatalf("exit %d (%s): dynamic export %s, static %s", code, errb, got, want)
+	}
+	if code, _, errb := run(t, "run", "--model", dynamic, "--image", image); code == 0 || !strings.Contains(errb, "--imgsz") {
+		t.Fatalf("without --imgsz: exit %d, %s", code, errb)
 	}
 }
