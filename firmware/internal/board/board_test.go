@@ -313,3 +313,74 @@ func TestConfigFile(t *testing.T) {
 		t.Fatal("missing config file accepted")
 	}
 }
+
+// TestStreamsOtherFamilies: the sim engine streams YOLO11n (output0, as
+// YOLOv8) and YOLOv5n (anchor-major) on COCO pictures; each result says
+// its layout, and its F16 tensors decode to the boxes the message carries.
+func TestStreamsOtherFamilies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the models")
+	}
+	for _, tc := range []struct {
+		model  string
+		layout yolo.Layout
+	}{{"yolo11n-640.onnx", yolo.Output0}, {"yolov5n-640.onnx", yolo.AnchorMajor}} {
+		t.Run(tc.model, func(t *testing.T) {
+			addr, cancel, done := start(t, "--model", testassets.Path(t, "models", tc.model), "--variant", "float",
+				"--source", "dir:"+testassets.Path(t, "coco", "val"), "--threads", "2")
+			defer func() {
+				cancel()
+				if err := <-done; err != nil {
+					t.Errorf("board exited: %v", err)
+				}
+			}()
+			c, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			for results := 0; results < 2; {
+				c.SetReadDeadline(time.Now().Add(90 * time.Second))
+				_, msg, err := c.ReadMessage()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if h, err := wire.PeekHeader(msg); err != nil || h.Kind != wire.KindResult {
+					continue
+				}
+				r, err := wire.DecodeResult(msg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				results++
+				if r.Layout != tc.layout || r.DstW != 640 || len(r.Tensors) != 1 {
+					t.Fatalf("layout %d, input %dx%d, %d tensors: want layout %d at 640", r.Layout, r.DstW, r.DstH, len(r.Tensors), tc.layout)
+				}
+				dets, err := r.Request(yolo.DefaultParams()).Decode()
+				if err != nil {
+					t.Fatal(err)
+				}
+				// The message's boxes came from float32 outputs, the tensors
+				// are F16: a score next to the 0.25 threshold may land on
+				// either side, so boxes clear of it must match both ways.
+				if len(r.Boxes) == 0 {
+					t.Fatalf("%s: no boxes", r.Source)
+				}
+				for _, pair := range [][2][]yolo.Detection{{dets, r.Boxes}, {r.Boxes, dets}} {
+					for _, d := range pair[0] {
+						if d.Score < 0.26 {
+							continue
+						}
+						found := false
+						for _, o := range pair[1] {
+							found = found || (o.ClassID == d.ClassID && yolo.IoU(o.Box, d.Box) >= 0.9)
+						}
+						if !found {
+							t.Fatalf("%s: box %+v has no counterpart among %+v", r.Source, d, pair[1])
+						}
+					}
+				}
+			}
+		})
+	}
+}

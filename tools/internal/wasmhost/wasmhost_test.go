@@ -16,8 +16,11 @@ import (
 	"github.com/nniescope/nniescope/internal/demoframes"
 	"github.com/nniescope/nniescope/internal/testassets"
 	"github.com/nniescope/nniescope/internal/wasmbuild"
+	"github.com/nniescope/nniescope/shared/engine"
 	"github.com/nniescope/nniescope/shared/letterbox"
 	"github.com/nniescope/nniescope/shared/metrics/boxdiff"
+	"github.com/nniescope/nniescope/shared/onnx"
+	"github.com/nniescope/nniescope/shared/preprocess"
 	"github.com/nniescope/nniescope/shared/tensor"
 	"github.com/nniescope/nniescope/shared/wire"
 	"github.com/nniescope/nniescope/shared/yolo"
@@ -61,6 +64,47 @@ var frameSets = []frameSet{
 		}
 		return reqs
 	}},
+	{"coco-yolov5n-anchor-major", anchorMajorRequests},
+}
+
+// anchorMajorRequests are yolov5n's outputs on two COCO pictures as
+// anchor-major decode requests.
+func anchorMajorRequests(t testing.TB) [][]byte {
+	m, err := onnx.Load(testassets.Path(t, "models", "yolov5n-640.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := engine.Compile(m, engine.Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := p.NewSession()
+	defer s.Close()
+	var reqs [][]byte
+	for _, id := range []string{"000000000139", "000000006040"} {
+		img, err := preprocess.Open(testassets.Path(t, "coco", "val", "images", id+".jpg"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := tensor.New(1, 3, 640, 640)
+		g, err := preprocess.Image(img, 640, 640, x.F)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs, err := s.Run(context.Background(), []*tensor.Tensor{x}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := outs[0]
+		data := make([]byte, 4*len(o.F))
+		for i, v := range o.F {
+			binary.LittleEndian.PutUint32(data[4*i:], math.Float32bits(v))
+		}
+		r := &yolo.Request{Layout: yolo.AnchorMajor, Params: yolo.DefaultParams(), Geometry: g,
+			Tensors: []yolo.Raw{{Type: yolo.RawF32, Shape: append([]int(nil), o.Shape...), Scale: 1, Data: data}}}
+		reqs = append(reqs, r.Encode())
+	}
+	return reqs
 }
 
 // GoldenRequestF16 is GoldenRequest as the simulated board streams it.
