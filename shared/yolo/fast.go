@@ -206,8 +206,10 @@ func (rr *rowReader) get(row, col int) float32 {
 	return float32(int32(le.Uint32(b))) / 4096
 }
 
-// decodeRawHeads is DecodeHeads straight from board tensors.
-func decodeRawHeads(tensors []Raw, inputH int, p Params) ([]Detection, error) {
+// decodeRawHeads decodes reg/cls pairs of board tensors (the one YOLOv8
+// head decoder): each level's stride is strides[level], or the input
+// height over the grid height when strides is nil.
+func decodeRawHeads(tensors []Raw, inputH int, strides []int, p Params) ([]Detection, error) {
 	thr := logit(p.ScoreThreshold)
 	k16 := halfKeyAtLeast(thr)
 	var dets []Detection
@@ -226,6 +228,9 @@ func decodeRawHeads(tensors []Raw, inputH int, p Params) ([]Detection, error) {
 		}
 		h, w, nc := rs[2], rs[3], cs[1]
 		stride := inputH / h
+		if strides != nil {
+			stride = strides[li/2]
+		}
 		if stride <= 0 {
 			return nil, errfmt.Errorf("%w: level %d: grid height %d exceeds the input height %d", ErrTensor, li/2, h, inputH)
 		}

@@ -156,7 +156,7 @@ func (r *Request) Decode() ([]Detection, error) {
 			return nil, errfmt.Errorf("%w: heads layout takes reg/cls pairs, got %d tensors", ErrTensor, len(r.Tensors))
 		}
 		var err error
-		if dets, err = decodeRawHeads(r.Tensors, r.Geometry.DstH, r.Params); err != nil {
+		if dets, err = decodeRawHeads(r.Tensors, r.Geometry.DstH, nil, r.Params); err != nil {
 			return nil, err
 		}
 	case RPN:

@@ -80,7 +80,7 @@ func decodeAll(t *testing.T, l Level, p Params) map[string][]Detection {
 	for _, mis := range []bool{false, true} {
 		for _, typ := range []RawType{RawF32, RawF16} {
 			name := fmt.Sprintf("raw type %d misaligned=%v", typ, mis)
-			if out[name], err = decodeRawHeads([]Raw{rawOf(typ, l.Reg, mis), rawOf(typ, l.Cls, mis)}, inputH, p); err != nil {
+			if out[name], err = decodeRawHeads([]Raw{rawOf(typ, l.Reg, mis), rawOf(typ, l.Cls, mis)}, inputH, nil, p); err != nil {
 				t.Fatal(err)
 			}
 		}

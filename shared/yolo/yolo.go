@@ -115,6 +115,18 @@ func DecodeAnchorMajor(t *tensor.Tensor, p Params) ([]Detection, error) {
 	return Filter(dets, p), nil
 }
 
+// SortOrder returns the indices 0..n-1 stably ordered by cmpIdx: one
+// instantiation of the stable sort, on int32 indices, for every sort the
+// WASM module does (one per element type cost it 7 KB each).
+func SortOrder(n int, cmpIdx func(a, b int) int) []int32 {
+	idx := make([]int32, n)
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortStableFunc(idx, func(a, b int32) int { return cmpIdx(int(a), int(b)) })
+	return idx
+}
+
 // Filter drops boxes below the minimum size or with a coordinate that is
 // not a finite number (corrupt tensors: such a box has no place in an
 // image, nor in JSON), sorts by score (stable, so ties keep anchor order),
@@ -128,9 +140,10 @@ func Filter(dets []Detection, p Params) []Detection {
 			kept = append(kept, d)
 		}
 	}
-	slices.SortStableFunc(kept, func(a, b Detection) int { return cmp.Compare(b.Score, a.Score) })
+	order := SortOrder(len(kept), func(a, b int) int { return cmp.Compare(kept[b].Score, kept[a].Score) })
 	out := make([]Detection, 0, len(kept))
-	for _, d := range kept {
+	for _, i := range order {
+		d := kept[i]
 		ok := true
 		for _, k := range out {
 			if k.ClassID == d.ClassID && IoU(k.Box, d.Box) > p.NMSThreshold {

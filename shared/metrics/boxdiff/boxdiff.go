@@ -4,7 +4,6 @@ package boxdiff
 
 import (
 	"cmp"
-	"slices"
 
 	"github.com/nniescope/nniescope/shared/yolo"
 )
@@ -42,7 +41,12 @@ func Compare(ref, other []yolo.Detection, minIoU float32) Diff {
 			}
 		}
 	}
-	slices.SortStableFunc(cs, func(x, y cand) int { return cmp.Compare(y.iou, x.iou) })
+	order := yolo.SortOrder(len(cs), func(x, y int) int { return cmp.Compare(cs[y].iou, cs[x].iou) })
+	sorted := make([]cand, len(cs))
+	for k, i := range order {
+		sorted[k] = cs[i]
+	}
+	cs = sorted
 	usedR := make([]bool, len(ref))
 	usedO := make([]bool, len(other))
 	d := Diff{Matched: []Pair{}, Missed: []int{}, Extra: []int{}}

@@ -260,7 +260,7 @@ func wireAndDiff(t *testing.T, m *Module, raw []byte) {
 		tensors = append(tensors, wire.Tensor{Name: fmt.Sprint(i), Raw: r})
 	}
 	msg := wire.AppendResult(nil, &wire.Result{Header: wire.Header{Seq: 9}, Variant: "int8",
-		Geometry: req.Geometry, Tensors: tensors})
+		Geometry: req.Geometry, Layout: req.Layout, Tensors: tensors})
 	params := make([]byte, 20)
 	binary.LittleEndian.PutUint32(params, math.Float32bits(0.25))
 	binary.LittleEndian.PutUint32(params[4:], math.Float32bits(0.7))
