@@ -467,20 +467,26 @@ func bindResize(n *onnx.Node, in []*value, bc bindCtx) ([]meta, kernel, error) {
 		}
 		xs[i] = v
 	}
+	return planeKernel(shape, h*w, oh*ow, func(s, d []float32) {
+		for oy, iy := range ys {
+			row := s[iy*w : (iy+1)*w]
+			drow := d[oy*ow : (oy+1)*ow]
+			for ox, ix := range xs {
+				drow[ox] = row[ix]
+			}
+		}
+	})
+}
+
+// planeKernel runs plane over each (batch, channel) plane of the input
+// (in floats per plane) and the output (out per plane), planes in parallel.
+func planeKernel(shape []int, in, out int, plane func(s, d []float32)) ([]meta, kernel, error) {
 	planes := shape[0] * shape[1]
-	return []meta{{tensor.Float32, shape}}, func(x *exec, in, out []*tensor.Tensor) error {
-		src, dst := in[0].F, out[0].F
+	return []meta{{tensor.Float32, shape}}, func(x *exec, ins, outs []*tensor.Tensor) error {
+		src, dst := ins[0].F, outs[0].F
 		x.parallel(planes, 1, func(lo, hi int) {
 			for p := lo; p < hi; p++ {
-				s := src[p*h*w : (p+1)*h*w]
-				d := dst[p*oh*ow : (p+1)*oh*ow]
-				for oy, iy := range ys {
-					row := s[iy*w : (iy+1)*w]
-					drow := d[oy*ow : (oy+1)*ow]
-					for ox, ix := range xs {
-						drow[ox] = row[ix]
-					}
-				}
+				plane(src[p*in:(p+1)*in], dst[p*out:(p+1)*out])
 			}
 		})
 		return nil
@@ -511,25 +517,16 @@ func bindLinear(shape []int, h, w, oh, ow int, coord func(o, inDim, outDim int) 
 	if err != nil {
 		return nil, nil, err
 	}
-	planes := shape[0] * shape[1]
-	return []meta{{tensor.Float32, shape}}, func(x *exec, in, out []*tensor.Tensor) error {
-		src, dst := in[0].F, out[0].F
-		x.parallel(planes, 1, func(lo, hi int) {
-			for p := lo; p < hi; p++ {
-				s := src[p*h*w : (p+1)*h*w]
-				d := dst[p*oh*ow : (p+1)*oh*ow]
-				for oy := range oh {
-					r0, r1, dy := s[y0[oy]*w:], s[y1[oy]*w:], fy[oy]
-					drow := d[oy*ow : (oy+1)*ow]
-					for ox := range drow {
-						a, b, dx := x0[ox], x1[ox], fx[ox]
-						drow[ox] = r0[a]*(1-dx)*(1-dy) + r0[b]*dx*(1-dy) + r1[a]*(1-dx)*dy + r1[b]*dx*dy
-					}
-				}
+	return planeKernel(shape, h*w, oh*ow, func(s, d []float32) {
+		for oy := range oh {
+			r0, r1, dy := s[y0[oy]*w:], s[y1[oy]*w:], fy[oy]
+			drow := d[oy*ow : (oy+1)*ow]
+			for ox := range drow {
+				a, b, dx := x0[ox], x1[ox], fx[ox]
+				drow[ox] = r0[a]*(1-dx)*(1-dy) + r0[b]*dx*(1-dy) + r1[a]*(1-dx)*dy + r1[b]*dx*dy
 			}
-		})
-		return nil
-	}, nil
+		}
+	})
 }
 
 func floorF(v float64) float64 {
