@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/nniescope/nniescope/shared/engine/internal/gemm"
 	"github.com/nniescope/nniescope/shared/engine/internal/pack"
@@ -105,19 +106,35 @@ func bindConvKernel(n *onnx.Node, in []*value, bc bindCtx) ([]meta, *convKernel,
 	batch := in[0].shape[0]
 	mg := m / groups
 	k := cg * kh * kw
-	packed := make([][]float32, groups)
-	for gi := range groups {
-		packed[gi] = gemm.PackA(w.F[gi*mg*k:], mg, k, k)
-	}
-	c := &convKernel{g: g, groups: groups, m: m, mg: mg, k: k, packed: packed, bias: bias, weight: w}
+	c := &convKernel{g: g, groups: groups, m: m, mg: mg, k: k, packed: &packedWeights{src: w}, bias: bias, weight: w}
 	return []meta{{tensor.Float32, []int{batch, m, g.oh, g.ow}}}, c, nil
+}
+
+// packedWeights are a conv's weights as GEMM panels, packed once, when the
+// program is lowered (or first run): analysis never packs.
+type packedWeights struct {
+	once   sync.Once
+	src    *tensor.Tensor // the float weights; nil once packed and released
+	panels [][]float32    // per group, gemm.PackA panels
+}
+
+// panels packs the weights on first use.
+func (c *convKernel) panels() [][]float32 {
+	pw := c.packed
+	pw.once.Do(func() {
+		pw.panels = make([][]float32, c.groups)
+		for gi := range c.groups {
+			pw.panels[gi] = gemm.PackA(pw.src.F[gi*c.mg*c.k:], c.mg, c.k, c.k)
+		}
+	})
+	return pw.panels
 }
 
 type convKernel struct {
 	g        convGeom
 	groups   int
 	m, mg, k int
-	packed   [][]float32 // per group, gemm.PackA panels
+	packed   *packedWeights // shared with the fused copy
 	bias     []float32
 	weight   *tensor.Tensor // to notice a hook's replacement
 	silu     bool           // apply x·sigmoid(x) to the output (fused)
@@ -131,13 +148,15 @@ func (c *convKernel) withSiLU() *convKernel {
 }
 
 func (c *convKernel) run(x *exec, in, out []*tensor.Tensor) error {
-	packed := c.packed
+	var packed [][]float32
 	if in[1] != c.weight {
 		// A hook replaced the weights for this run: pack them now.
 		packed = make([][]float32, c.groups)
 		for gi := range c.groups {
 			packed[gi] = gemm.PackA(in[1].F[gi*c.mg*c.k:], c.mg, c.k, c.k)
 		}
+	} else {
+		packed = c.panels()
 	}
 	g := c.g
 	npix := g.oh * g.ow

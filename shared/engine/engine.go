@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/nniescope/nniescope/shared/onnx"
 	"github.com/nniescope/nniescope/shared/tensor"
@@ -64,6 +65,8 @@ type Program struct {
 	// (SiLU) chains fused into one step. Hooked runs use plain, so hooks
 	// see every node; runs without hooks use fast.
 	plain, fast layout
+	release     bool      // Options.ReleaseWeights, applied when lowering
+	lowerOnce   sync.Once // lower: packing, fusion, buffer plans
 }
 
 // layout is one executable step list with its buffer plan.
@@ -188,10 +191,25 @@ func SupportedOps() []string {
 	return names
 }
 
-// Compile checks, binds and plans a model. Every unsupported operator is an
-// error here, never in the middle of a run.
+// Compile analyses and lowers a model: Analyze, then the weight packing,
+// fusion and buffer plan that running needs. Every unsupported operator is
+// an error here, never in the middle of a run.
 func Compile(m *onnx.Model, opts Options) (*Program, error) {
-	p := &Program{model: m, threads: opts.Threads, byName: map[string]int{}}
+	p, err := Analyze(m, opts)
+	if err != nil {
+		return nil, err
+	}
+	p.lower()
+	return p, nil
+}
+
+// Analyze checks and binds a model without lowering it: operator support,
+// shapes, types and constant folding, which is all that reading a model's
+// outputs, constants and nodes needs (detect.Classes, the calibration
+// mapping, the cost model). Weights are not packed nor buffers planned
+// until the program first runs (NewSession or RunNode lower it, once).
+func Analyze(m *onnx.Model, opts Options) (*Program, error) {
+	p := &Program{model: m, threads: opts.Threads, byName: map[string]int{}, release: opts.ReleaseWeights}
 	if p.threads <= 0 {
 		p.threads = runtime.GOMAXPROCS(0)
 	}
@@ -337,12 +355,25 @@ func Compile(m *onnx.Model, opts Options) (*Program, error) {
 		}
 		p.outputs = append(p.outputs, id)
 	}
-	if opts.ReleaseWeights {
-		p.releaseConvWeights()
-	}
-	p.plain = p.plan(p.steps)
-	p.fast = p.plan(p.fuseSiLU())
 	return p, nil
+}
+
+// lower packs every conv's weights (then, with ReleaseWeights, drops their
+// float copies), fuses Conv+SiLU and plans the buffers of both step
+// lists, once.
+func (p *Program) lower() {
+	p.lowerOnce.Do(func() {
+		for _, st := range p.steps {
+			if st.conv != nil {
+				st.conv.panels()
+			}
+		}
+		if p.release {
+			p.releaseConvWeights()
+		}
+		p.plain = p.plan(p.steps)
+		p.fast = p.plan(p.fuseSiLU())
+	})
 }
 
 // releaseConvWeights replaces the float data of every weight that only
@@ -375,6 +406,7 @@ func (p *Program) releaseConvWeights() {
 		stub := &tensor.Tensor{DType: v.konst.DType, Shape: v.konst.Shape}
 		for _, c := range convs {
 			c.weight = stub
+			c.packed.src = nil // packed already (lower)
 		}
 		v.konst, v.released = stub, true
 		released[v.name] = true
@@ -603,6 +635,7 @@ type Session struct {
 // one thread the session starts worker goroutines: Close stops them (they
 // also stop once the session is garbage).
 func (p *Program) NewSession() *Session {
+	p.lower()
 	s := &Session{p: p, x: exec{threads: p.threads}, results: make([]*tensor.Tensor, len(p.outputs))}
 	if p.threads > 1 {
 		s.x.pool = newPool(p.threads - 1)

@@ -133,7 +133,7 @@ func isCube(op string) bool { return op == "Conv" || op == "Gemm" || op == "MatM
 // what maps, what does not, and records whose weight scales do not fit the
 // node (a file made for another variant of the model).
 func Map(m *onnx.Model, f *calib.File) (*Report, error) {
-	base, err := engine.Compile(m, engine.Options{Threads: 1})
+	base, err := engine.Analyze(m, engine.Options{Threads: 1})
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +219,7 @@ func New(m *onnx.Model, f *calib.File, o Options) (*Sim, *Report, error) {
 		o.Placement = DefaultPlacement
 	}
 	// A float compile first, to know constants, shapes and the head.
-	base, err := engine.Compile(m, engine.Options{Threads: 1, StopAt: o.StopAt})
+	base, err := engine.Analyze(m, engine.Options{Threads: 1, StopAt: o.StopAt})
 	if err != nil {
 		return nil, nil, err
 	}

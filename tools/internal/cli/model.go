@@ -56,7 +56,7 @@ func (l *modelLoader) load(env Env, path string) (*onnx.Model, error) {
 // loadDataset loads a labelled dataset for m, checking labels against the
 // model's class count (read from output0 or the raw heads).
 func loadDataset(m *onnx.Model, dir string) (*dataset.Set, error) {
-	p, err := engine.Compile(m, engine.Options{Threads: 1})
+	p, err := engine.Analyze(m, engine.Options{Threads: 1})
 	if err != nil {
 		return nil, err
 	}
