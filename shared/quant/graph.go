@@ -2,6 +2,7 @@ package quant
 
 import (
 	"regexp"
+	"slices"
 
 	"github.com/nniescope/nniescope/shared/engine"
 	"github.com/nniescope/nniescope/shared/onnx"
@@ -17,6 +18,10 @@ type graphInfo struct {
 	strideMul  *onnx.Node
 	dflConv    *onnx.Node
 	clsSigmoid *onnx.Node // class scores feeding the output Concat
+	// The values the outputs are assembled from (outputChain's Concats):
+	// the last input of each such Concat is scores, the others are box
+	// coordinates. Node → the output index that feeds the Concat.
+	boxHeads, clsHeads map[*onnx.Node]int
 }
 
 var headBranch = regexp.MustCompile(`/cv([23])\.\d+/`)
@@ -42,7 +47,16 @@ func (g *graphInfo) branches() map[*onnx.Node]string {
 		back(target)
 		return up
 	}
-	box, cls := reach(g.strideMul), reach(g.clsSigmoid)
+	union := func(heads map[*onnx.Node]int) map[*onnx.Node]bool {
+		all := map[*onnx.Node]bool{}
+		for n := range heads {
+			for m := range reach(n) {
+				all[m] = true
+			}
+		}
+		return all
+	}
+	box, cls := union(g.boxHeads), union(g.clsHeads)
 	out := map[*onnx.Node]string{}
 	for _, n := range g.prog.Nodes() {
 		switch {
@@ -100,6 +114,32 @@ func analyse(p *engine.Program) *graphInfo {
 					}
 				}
 			}
+		}
+	}
+	g.boxHeads, g.clsHeads = map[*onnx.Node]int{}, map[*onnx.Node]int{}
+	for n := range outputChain(p, g) {
+		if n.OpType != "Concat" || len(n.Inputs) < 2 {
+			continue
+		}
+		mixes := false // a Concat of computed values, not of moved ones
+		for _, in := range n.Inputs {
+			if pr := g.producer[in]; pr != nil && !dataMovement(pr.OpType) {
+				mixes = true
+			}
+		}
+		if !mixes {
+			continue
+		}
+		for i, in := range n.Inputs {
+			pr := g.producer[in]
+			if pr == nil || (i < len(n.Inputs)-1 && dataMovement(pr.OpType)) {
+				continue // box inputs come from the decode's arithmetic
+			}
+			heads := g.boxHeads
+			if i == len(n.Inputs)-1 {
+				heads = g.clsHeads
+			}
+			heads[pr] = slices.Index(pr.Outputs, in)
 		}
 	}
 	g.dflConv = findDFLConv(p)

@@ -72,11 +72,10 @@ func AnalyseLayers(ctx context.Context, m *onnx.Model, s *Sim, images []string, 
 			cum[n.Name] = a
 		}
 		a.Add(out[0].F, ref.F)
-		if n == g.strideMul {
-			head["box"].Add(out[0].F, ref.F)
-		}
-		if n == g.clsSigmoid {
-			head["cls"].Add(out[0].F, ref.F)
+		for name, heads := range map[string]map[*onnx.Node]int{"box": g.boxHeads, "cls": g.clsHeads} {
+			if k, ok := heads[n]; ok && captured[n.Outputs[k]] != nil {
+				head[name].Add(out[k].F, captured[n.Outputs[k]].F)
+			}
 		}
 	}}
 	for i, path := range images {

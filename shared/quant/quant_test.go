@@ -218,7 +218,7 @@ func TestOtherFamilies(t *testing.T) {
 		model string
 		check func(t *testing.T, f *calib.File, s *Sim)
 	}{
-		{"yolov5n-640.onnx", func(t *testing.T, f *calib.File, _ *Sim) {
+		{"yolov5n-640.onnx", func(t *testing.T, f *calib.File, s *Sim) {
 			for _, name := range []string{"/model/24/Concat_0", "/model/24/Concat_2", "/model/24/Concat_out"} {
 				l := f.Layer(name)
 				if l == nil || l.CalcDataType != calib.F16 || l.Inputs[0].DataType != calib.F16 {
@@ -227,6 +227,18 @@ func TestOtherFamilies(t *testing.T) {
 			}
 			if l := f.Layer("/model/0/conv/Conv"); l == nil || l.CalcDataType != calib.S8 {
 				t.Errorf("stem conv: %+v, want S8", l)
+			}
+			// The decode's arithmetic is the box branch (the coupled head's
+			// convs and its Split feed boxes and scores alike).
+			want := map[string]string{"/model/24/Pow_wh_0": "box", "/model/24/Mul_xy1_2": "box", "/model/24/m.0/Conv": "backbone", "/model/24/Split_0": "backbone"}
+			for n, b := range analyse(s.Program()).branches() {
+				if w, ok := want[n.Name]; ok && b != w {
+					t.Errorf("%s tagged %s, want %s", n.Name, b, w)
+				}
+				delete(want, n.Name)
+			}
+			if len(want) > 0 {
+				t.Errorf("nodes not found: %v", want)
 			}
 		}},
 		{"yolo11n-640.onnx", func(t *testing.T, f *calib.File, s *Sim) {
