@@ -82,7 +82,7 @@ func inspect(p *engine.Program) (layout, error) {
 	grid := gridCells(l.w, l.h)
 	switch {
 	case len(outs) == 1 && singleLayout(outs[0].Shape, grid) != 0:
-		l.layout = singleLayout(outs[0].Shape, grid)
+		l.layout = singleLayout(outs[0].Shape, grid) // cheap: a shape compare
 	case len(outs) >= 2 && len(outs)%2 == 0:
 		heads, err := matchHeads(outs, l.h)
 		if err != nil {

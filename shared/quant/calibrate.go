@@ -139,7 +139,7 @@ func Calibrate(ctx context.Context, m *onnx.Model, images []string, o CalibOptio
 	if o.Bits == 16 {
 		intType = calib.S16
 	}
-	final := outputChain(prog, analyse(prog))
+	final := analyse(prog).output
 	var layers []calib.Layer
 	layers = append(layers, calib.Layer{Name: in[0].Name, CalcDataType: intType,
 		Inputs: []calib.Factor{{DataType: calib.U8, Scale: []float64{255}, Offset: []float64{0}}}})

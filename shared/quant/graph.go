@@ -22,6 +22,7 @@ type graphInfo struct {
 	// the last input of each such Concat is scores, the others are box
 	// coordinates. Node → the output index that feeds the Concat.
 	boxHeads, clsHeads map[*onnx.Node]int
+	output             map[*onnx.Node]bool // outputChain: data movement that stays F16
 }
 
 var headBranch = regexp.MustCompile(`/cv([23])\.\d+/`)
@@ -117,7 +118,8 @@ func analyse(p *engine.Program) *graphInfo {
 		}
 	}
 	g.boxHeads, g.clsHeads = map[*onnx.Node]int{}, map[*onnx.Node]int{}
-	for n := range outputChain(p, g) {
+	g.output = outputChain(p, g)
+	for n := range g.output {
 		if n.OpType != "Concat" || len(n.Inputs) < 2 {
 			continue
 		}

@@ -274,7 +274,7 @@ func (s *Server) ws(c echo.Context) error {
 	// Huffman coding only: the stream is mostly F16 tensors, where LZ77
 	// matching finds little (508 KB -> 218 KB at level 1, 210 KB
 	// Huffman-only) and costs most of the time (4.5 ms vs 2.8 ms per
-	// yolov8n result on x86, several times that on a board's Cortex-A7).
+	// yolov8n result on x86).
 	// Every client uses the same level, so a prepared message is
 	// deflated once for all of them.
 	conn.SetCompressionLevel(flate.HuffmanOnly)
