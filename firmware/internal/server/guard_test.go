@@ -17,6 +17,9 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/nniescope/nniescope/internal/rawws"
+	"github.com/nniescope/nniescope/shared/wire"
 )
 
 func do(t *testing.T, h http.Handler, method, url string, hdr map[string]string, body []byte) *httptest.ResponseRecorder {
@@ -277,19 +280,7 @@ func TestPreparedMessagesReachEveryKindOfClient(t *testing.T) {
 		defer c.Close()
 		conns = append(conns, c)
 	}
-	// Wait until both are registered: a broadcast before that would miss one.
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		s.mu.Lock()
-		n := len(s.clients)
-		s.mu.Unlock()
-		if n == 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d clients registered", n)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitClients(t, s, 2)
 	msg := bytes.Repeat([]byte("nniescope "), 1000)
 	s.Broadcast([][]byte{msg})
 	for i, c := range conns {
@@ -301,6 +292,63 @@ func TestPreparedMessagesReachEveryKindOfClient(t *testing.T) {
 		got, _ := io.ReadAll(r)
 		if !bytes.Equal(got, msg) {
 			t.Fatalf("client %d got %d bytes, want the %d sent", i, len(got), len(msg))
+		}
+	}
+}
+
+// waitClients waits until n clients are registered: a broadcast before
+// that would miss one.
+func waitClients(t *testing.T, s *Server, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		s.mu.Lock()
+		got := len(s.clients)
+		s.mu.Unlock()
+		if got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d clients registered, want %d", got, n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestPreviewsAreNotDeflated: on a compressed connection the JPEG preview
+// goes out as it is (deflating a JPEG costs both ends time for nothing)
+// and the other messages of the frame deflated.
+func TestPreviewsAreNotDeflated(t *testing.T) {
+	s := New(Config{Listen: "127.0.0.1:0"})
+	addr := startServer(t, s)
+	c, err := rawws.Dial(addr, "/ws", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	waitClients(t, s, 1)
+	preview := wire.AppendImage(nil, &wire.Image{MIME: "image/jpeg", Data: bytes.Repeat([]byte{0xff, 0xd8}, 2000)})
+	event := wire.AppendError(nil, &wire.Error{Text: strings.Repeat("frame failed ", 200)})
+	s.Broadcast([][]byte{preview, event})
+	for _, want := range []struct {
+		msg      []byte
+		deflated bool
+	}{{preview, false}, {event, true}} {
+		c.SetReadDeadline(time.Now().Add(30 * time.Second))
+		got, deflated, _, err := c.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, _ := wire.PeekHeader(want.msg)
+		if deflated != want.deflated {
+			t.Errorf("%v message: deflated %v, want %v", h.Kind, deflated, want.deflated)
+		}
+		if deflated {
+			if got, err = rawws.Inflate(got, 1<<20); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !bytes.Equal(got, want.msg) {
+			t.Errorf("%v message: got %d bytes, want the %d sent", h.Kind, len(got), len(want.msg))
 		}
 	}
 }

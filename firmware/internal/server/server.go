@@ -309,6 +309,11 @@ func (s *Server) ws(c echo.Context) error {
 			conn.SetWriteDeadline(time.Now().Add(writeWait))
 			for _, msg := range fr {
 				var err error
+				if cl.deflate {
+					// Only prepared messages are worth deflating; the
+					// others (JPEG previews) go out as they are.
+					conn.EnableWriteCompression(msg.prepared != nil)
+				}
 				if cl.deflate && msg.prepared != nil {
 					err = conn.WritePreparedMessage(msg.prepared)
 				} else {
@@ -365,8 +370,9 @@ func (s *Server) send(msgs [][]byte) {
 	for _, m := range msgs {
 		om := outMsg{data: m}
 		// A prepared message holds a framed copy; it is worth it only
-		// for the clients that share its one deflate.
-		if deflate {
+		// for the clients that share its one deflate, and only for what
+		// deflate can shrink: a preview is a JPEG already.
+		if deflate && !isImage(m) {
 			pm, err := websocket.NewPreparedMessage(websocket.BinaryMessage, m)
 			if err == nil { // cannot fail for a binary message held in memory
 				om.prepared = pm
@@ -377,6 +383,13 @@ func (s *Server) send(msgs [][]byte) {
 	for cl := range s.clients {
 		cl.push(prepared)
 	}
+}
+
+// isImage: the message carries an encoded picture (a preview), which
+// deflate would spend time on for nothing.
+func isImage(m []byte) bool {
+	h, err := wire.PeekHeader(m)
+	return err == nil && h.Kind == wire.KindImage
 }
 
 // outMsg is a stream message and, when some client negotiated

@@ -25,8 +25,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gorilla/websocket"
-
+	"github.com/nniescope/nniescope/internal/rawws"
 	"github.com/nniescope/nniescope/shared/wire"
 )
 
@@ -114,41 +113,31 @@ func run(bin, model, src string, sp spec) result {
 	var wg sync.WaitGroup
 	deadline := time.Now().Add(dur)
 	cpu0 := cpuSeconds(cmd.Process.Pid)
+	val := newValidator()
 	for i := range clients {
-		d := websocket.Dialer{EnableCompression: i%2 == 1}
-		c, _, err := d.Dial("ws://127.0.0.1:"+strconv.Itoa(port)+"/ws", nil)
+		v, err := rawws.Dial("127.0.0.1:"+strconv.Itoa(port), "/ws", i%2 == 1)
 		check(err)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer c.Close()
+			defer v.Close()
 			// A frame is complete when its Count messages came; one left
 			// short when the next frame starts is partial.
 			var cur uint64
 			got, want := 0, 0
-			// One buffer per viewer, reused: ReadMessage would grow a
-			// fresh one per 508 KB message, and that copying is the
-			// bench's cost, not the board's.
-			var buf bytes.Buffer
 			for time.Now().Before(deadline) {
-				c.SetReadDeadline(deadline.Add(time.Second))
-				_, rd, err := c.NextReader()
+				v.SetReadDeadline(deadline.Add(time.Second))
+				msg, deflated, at, err := v.Next()
 				if err != nil {
 					return
 				}
-				buf.Reset()
-				if _, err := buf.ReadFrom(rd); err != nil {
-					return
-				}
-				msg := buf.Bytes()
-				now := time.Now().UnixNano()
-				h, err := wire.PeekHeader(msg)
+				h, err := header(msg, deflated)
 				if err != nil {
 					stats[i].bad++
 					continue
 				}
 				stats[i].msgs++
-				stats[i].lat = append(stats[i].lat, float64(now-h.SentNs)/1e6)
+				stats[i].lat = append(stats[i].lat, float64(at-h.SentNs)/1e6)
 				if h.Seq != cur {
 					if cur != 0 {
 						if want > 0 && got != want {
@@ -162,18 +151,16 @@ func run(bin, model, src string, sp spec) result {
 					stats[i].frames++
 				}
 				got++
-				if h.Kind == wire.KindResult {
-					if _, err := wire.DecodeResult(msg); err != nil {
-						stats[i].bad++
-					}
-					if i == 0 && stats[i].frames <= 5 {
-						var b bytes.Buffer
-						w, _ := flate.NewWriter(&b, flate.HuffmanOnly) // as the board deflates
-						w.Write(msg)
-						w.Close()
-						stats[i].raw += len(msg)
-						stats[i].deflated += b.Len()
-					}
+				if deflated && !val.valid(h, msg) || !deflated && !wellFormed(msg, false) {
+					stats[i].bad++
+				}
+				if i == 0 && h.Kind == wire.KindResult && stats[i].frames <= 5 {
+					var b bytes.Buffer
+					w, _ := flate.NewWriter(&b, flate.HuffmanOnly) // as the board deflates
+					w.Write(msg)
+					w.Close()
+					stats[i].raw += len(msg)
+					stats[i].deflated += b.Len()
 				}
 			}
 		}()
@@ -215,11 +202,9 @@ func run(bin, model, src string, sp spec) result {
 	if fps > 0 {
 		rate = fmt.Sprintf("%g fps", fps)
 	}
-	fmt.Printf("%d clients (%s), %s: %d frames, %d messages, %d malformed, %d partial frames, %d frames missing vs %s dropped (counted), latency send→receive p99 %.1f ms (budget 20 ms), RSS while streaming up to %.0f MB (budget %d MB), server CPU %.2f s\n",
+	fmt.Printf("%d clients (%s), %s: %d frames, %d messages, %d malformed, %d partial frames, %d frames missing vs %s dropped (counted), latency send→arrival p99 %.1f ms (budget 20 ms), RSS while streaming up to %.0f MB (budget %d MB), server CPU %.2f s\n",
 		clients, rate, dur, frames, msgs, bad, partial, gaps, dropped, p99, float64(peak)/1024, rssBudget, cpu)
 	if clients > 1 {
-		// The compressed viewers' latency includes this process's Go
-		// inflate (~2.7 ms per 200 KB result; a browser's zlib is faster).
 		fmt.Printf("  p99 by viewer kind: uncompressed %.1f ms, compressed %.1f ms\n", percentile99(byKind[0]), percentile99(byKind[1]))
 	}
 	if report && stats[0].raw > 0 {
