@@ -32,8 +32,8 @@ func TestAnalyzeDoesNotLower(t *testing.T) {
 			}
 		}
 	}
-	if convs == 0 || a.plain.bufOf != nil || len(a.Outputs()) == 0 {
-		t.Fatalf("%d convs, plan %v, outputs %v: want an unlowered program that knows its outputs", convs, a.plain.bufOf != nil, a.Outputs())
+	if convs == 0 || a.plain.offset != nil || len(a.Outputs()) == 0 {
+		t.Fatalf("%d convs, plan %v, outputs %v: want an unlowered program that knows its outputs", convs, a.plain.offset != nil, a.Outputs())
 	}
 	c, err := Compile(m, Options{Threads: 2})
 	if err != nil {
