@@ -8,6 +8,7 @@
 package quant
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/nniescope/nniescope/shared/calib"
@@ -108,4 +109,30 @@ func quantizeWeights(w *tensor.Tensor, dtype string, scales []float64) (*tensor.
 		}
 	}
 	return out, scales
+}
+
+// Uniform is what SVP ACL does to values under one factor of a record (a
+// data type with its scale and offset): each value's integer code
+// q = clamp(round_half_even(x·scale) + offset) and the value that code
+// means, (q − offset)/scale — the same arithmetic the simulator applies.
+// An F16 factor rounds to binary16 (the codes are then the rounded values).
+func Uniform(f calib.Factor, values []float32) (codes, out []float32, err error) {
+	p, ok := newPoint(f)
+	if !ok {
+		return nil, nil, fmt.Errorf("data type %q with scale %v: want S8/U8/S16/U16/S4/U4 with a scale, or F16", f.DataType, f.Scale)
+	}
+	if !p.float16 && !(p.scale > 0) {
+		return nil, nil, fmt.Errorf("scale %v: want a positive number", f.Scale[0])
+	}
+	out = make([]float32, len(values))
+	p.apply(out, values)
+	codes = make([]float32, len(values))
+	for i, v := range values {
+		if p.float16 {
+			codes[i] = out[i]
+			continue
+		}
+		codes[i] = max(p.lo, min(p.hi, float32(math.RoundToEven(float64(v*p.scale)))+p.offset))
+	}
+	return codes, out, nil
 }

@@ -2,15 +2,18 @@ package quant
 
 import (
 	"context"
+	"maps"
 	"math"
 	"strings"
 	"testing"
 
 	"github.com/nniescope/nniescope/internal/demoframes"
+	"github.com/nniescope/nniescope/internal/familymodels"
 	"github.com/nniescope/nniescope/internal/testassets"
 	"github.com/nniescope/nniescope/shared/calib"
 	"github.com/nniescope/nniescope/shared/dataset"
 	"github.com/nniescope/nniescope/shared/onnx"
+	"github.com/nniescope/nniescope/shared/synth"
 	"github.com/nniescope/nniescope/shared/tensor"
 )
 
@@ -201,68 +204,75 @@ func TestRealATCFileMapsOntoYOLOv8n(t *testing.T) {
 
 func first(s []string, n int) []string { return s[:min(n, len(s))] }
 
-// TestOtherFamilies: calibration and simulation of YOLOv5n and YOLO11n.
-// YOLOv5's output is assembled by Concats and Reshapes of float16 vector
-// results (coordinates in pixels beside scores in 0..1): they stay F16
-// (one 8-bit scale rounded every score to zero: AP 0). YOLO11's attention
+// TestOtherFamilies: calibration and simulation of YOLOv5 and YOLO11: the
+// embedded family models on synthetic scenes, and YOLOv5n and YOLO11n on
+// COCO pictures. YOLOv5's output is assembled by Concats and Reshapes of
+// float16 vector results (coordinates in pixels beside scores in 0..1):
+// they stay F16 (one 8-bit scale rounded every score to zero: AP 0), and
+// its decode arithmetic is tagged as the box branch. YOLO11's attention
 // MatMul multiplies two activations: both are quantized, no weights.
 func TestOtherFamilies(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the models")
 	}
-	files, err := dataset.ImageFiles(testassets.Path(t, "coco", "calib"))
-	if err != nil {
-		t.Fatal(err)
+	cocoFiles := func(t *testing.T) []string {
+		files, err := dataset.ImageFiles(testassets.Path(t, "coco", "calib"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return files[:2]
 	}
-	for _, tc := range []struct {
-		model string
-		check func(t *testing.T, f *calib.File, s *Sim)
-	}{
-		{"yolov5n-640.onnx", func(t *testing.T, f *calib.File, s *Sim) {
-			for _, name := range []string{"/model/24/Concat_0", "/model/24/Concat_2", "/model/24/Concat_out"} {
-				l := f.Layer(name)
-				if l == nil || l.CalcDataType != calib.F16 || l.Inputs[0].DataType != calib.F16 {
-					t.Errorf("%s: %+v, want an F16 record", name, l)
-				}
-			}
-			if l := f.Layer("/model/0/conv/Conv"); l == nil || l.CalcDataType != calib.S8 {
-				t.Errorf("stem conv: %+v, want S8", l)
-			}
-			// The decode's arithmetic is the box branch (the coupled head's
-			// convs and its Split feed boxes and scores alike).
-			want := map[string]string{"/model/24/Pow_wh_0": "box", "/model/24/Mul_xy1_2": "box", "/model/24/m.0/Conv": "backbone", "/model/24/Split_0": "backbone"}
-			for n, b := range analyse(s.Program()).branches() {
-				if w, ok := want[n.Name]; ok && b != w {
-					t.Errorf("%s tagged %s, want %s", n.Name, b, w)
-				}
-				delete(want, n.Name)
-			}
-			if len(want) > 0 {
-				t.Errorf("nodes not found: %v", want)
-			}
-		}},
-		{"yolo11n-640.onnx", func(t *testing.T, f *calib.File, s *Sim) {
-			const mm = "/model.10/m/m.0/attn/MatMul"
-			if l := f.Layer(mm); l == nil || len(l.Inputs) != 2 || l.Weight != nil {
-				t.Fatalf("%s record %+v: want two data inputs, no weights", mm, l)
-			}
-			n := 0
-			for _, p := range s.Points() {
-				if p.Node == mm {
-					n++
-				}
-			}
-			if n != 2 {
-				t.Errorf("%s: %d quantization points, want both inputs", mm, n)
-			}
-		}},
-	} {
-		t.Run(tc.model, func(t *testing.T) {
-			m, err := onnx.Load(testassets.Path(t, "models", tc.model))
+	synthFiles := func(t *testing.T) []string {
+		dir := t.TempDir()
+		if err := synth.WriteDataset(dir, 11, 0, 2, demoframes.SrcW, demoframes.SrcH); err != nil {
+			t.Fatal(err)
+		}
+		files, err := dataset.ImageFiles(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return files
+	}
+	coco := func(file string) func(t *testing.T) *onnx.Model {
+		return func(t *testing.T) *onnx.Model {
+			m, err := onnx.Load(testassets.Path(t, "models", file))
 			if err != nil {
 				t.Fatal(err)
 			}
-			f, err := Calibrate(context.Background(), m, files[:2], CalibOptions{Bits: 8, Threads: 2}, nil)
+			return m
+		}
+	}
+	embedded := func(name string) func(t *testing.T) *onnx.Model {
+		return func(t *testing.T) *onnx.Model {
+			for _, fm := range familymodels.All() {
+				if fm.Name == name {
+					m, err := onnx.Decode(fm.ONNX, name+".onnx")
+					if err != nil {
+						t.Fatal(err)
+					}
+					return m
+				}
+			}
+			t.Fatalf("no embedded model %s", name)
+			return nil
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		model func(t *testing.T) *onnx.Model
+		files func(t *testing.T) []string
+		check func(t *testing.T, f *calib.File, s *Sim)
+	}{
+		{"yolov5n-640.onnx", coco("yolov5n-640.onnx"), cocoFiles, yolov5Check([]string{"/model/24/Concat_0", "/model/24/Concat_2", "/model/24/Concat_out"}, "/model/0/conv/Conv",
+			map[string]string{"/model/24/Pow_wh_0": "box", "/model/24/Mul_xy1_2": "box", "/model/24/m.0/Conv": "backbone", "/model/24/Split_0": "backbone"})},
+		{"yolov5-embedded", embedded("yolov5"), synthFiles, yolov5Check([]string{"/model.24/Concat_1", "/model.24/Concat_3", "/model.24/Concat_6"}, "/model.0/conv/Conv",
+			map[string]string{"/model.24/Pow": "box", "/model.24/Pow_2": "box", "/model.24/m.0/Conv": "backbone", "/model.24/Split": "backbone"})},
+		{"yolo11n-640.onnx", coco("yolo11n-640.onnx"), cocoFiles, attentionCheck("/model.10/m/m.0/attn/MatMul")},
+		{"yolo11-embedded", embedded("yolo11"), synthFiles, attentionCheck("/model.10/m/m.0/attn/MatMul")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := tc.model(t)
+			f, err := Calibrate(context.Background(), m, tc.files(t), CalibOptions{Bits: 8, Threads: 2}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -272,5 +282,52 @@ func TestOtherFamilies(t *testing.T) {
 			}
 			tc.check(t, f, s)
 		})
+	}
+}
+
+// yolov5Check: the Concats that assemble output0 are F16 records, the
+// stem conv S8, and the nodes in branch are tagged so.
+func yolov5Check(concats []string, stem string, branch map[string]string) func(t *testing.T, f *calib.File, s *Sim) {
+	return func(t *testing.T, f *calib.File, s *Sim) {
+		for _, name := range concats {
+			l := f.Layer(name)
+			if l == nil || l.CalcDataType != calib.F16 || l.Inputs[0].DataType != calib.F16 {
+				t.Errorf("%s: %+v, want an F16 record", name, l)
+			}
+		}
+		if l := f.Layer(stem); l == nil || l.CalcDataType != calib.S8 {
+			t.Errorf("stem conv: %+v, want S8", l)
+		}
+		// The decode's arithmetic is the box branch (the coupled head's
+		// convs and its Split feed boxes and scores alike).
+		want := maps.Clone(branch)
+		for n, b := range analyse(s.Program()).branches() {
+			if w, ok := want[n.Name]; ok && b != w {
+				t.Errorf("%s tagged %s, want %s", n.Name, b, w)
+			}
+			delete(want, n.Name)
+		}
+		if len(want) > 0 {
+			t.Errorf("nodes not found: %v", want)
+		}
+	}
+}
+
+// attentionCheck: the attention MatMul's record has two data inputs and
+// no weights, and both inputs are quantization points.
+func attentionCheck(mm string) func(t *testing.T, f *calib.File, s *Sim) {
+	return func(t *testing.T, f *calib.File, s *Sim) {
+		if l := f.Layer(mm); l == nil || len(l.Inputs) != 2 || l.Weight != nil {
+			t.Fatalf("%s record %+v: want two data inputs, no weights", mm, l)
+		}
+		n := 0
+		for _, p := range s.Points() {
+			if p.Node == mm {
+				n++
+			}
+		}
+		if n != 2 {
+			t.Errorf("%s: %d quantization points, want both inputs", mm, n)
+		}
 	}
 }

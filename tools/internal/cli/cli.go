@@ -42,6 +42,7 @@ func commands() map[string]command {
 		"serve":    {"serve the inspection page for recordings and layer reports", runServe},
 		"synth":    {"write synthetic detection scenes with YOLO labels (deterministic)", runSynth},
 		"demo":     {"the demo: calibrate, search, and stream float / 8-bit / mixed side by side", runDemo},
+		"fq":       {"print what a chip's 8/16-bit format does to given numbers (nnie: logarithmic; svp: uniform)", runFq},
 		"cocoeval": {"COCO bbox evaluation of a results file against ground truth (pycocotools semantics)", runCocoeval},
 	}
 }

@@ -1,0 +1,177 @@
+// Package nnie is the arithmetic of the NNIE generation's data formats
+// (Hi3516DV300/CV500/AV300, Hi3519AV100): logarithmic codes with one clip
+// per layer, where SVP ACL has uniform steps. Sources, and what is
+// uncertain, are in docs/NNIE.md.
+//
+// 8-bit data is sign and magnitude: a magnitude code q in 0..127 means
+// 2^((q+z)/16), 16 codes per octave below the clip c, with
+// z = round(16·log2 c) − 127, and 0x80 (−0) is zero. Values nearer zero
+// than half the smallest code become zero; larger ones take the nearest
+// code in the log domain, clamped to the clip. This is MQBench's NNIE
+// formula; the clip HiSilicon's GFPQ library takes for data whose largest
+// magnitude is m is 2^(floor(16·log2 m)/16) (Clip8). Values are float32,
+// as the library computes them: each code means the float32 nearest its
+// power of two, which reproduces the library's published test vectors
+// exactly (2^(25/16) is 2.9536523819 there, not 2.9536522919).
+package nnie
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Clip8 is the clip HiSilicon's GFPQ library takes for 8-bit data whose
+// largest magnitude is maxAbs: the largest 1/16-octave step not above it,
+// 2^(floor(16·log2 maxAbs)/16). It is 0 for maxAbs 0 (nothing to scale).
+func Clip8(maxAbs float64) float64 { return clipSteps(maxAbs, 16) }
+
+func clipSteps(maxAbs, perOctave float64) float64 {
+	if !(maxAbs > 0) || math.IsInf(maxAbs, 0) {
+		return 0
+	}
+	return math.Exp2(math.Floor(perOctave*math.Log2(maxAbs)) / perOctave)
+}
+
+// MaxAbs is the largest finite magnitude among values (NaN ignored).
+func MaxAbs(values []float32) float64 {
+	m := 0.0
+	for _, v := range values {
+		if a := math.Abs(float64(v)); a > m && !math.IsInf(a, 0) {
+			m = a
+		}
+	}
+	return m
+}
+
+// Log8 is the 8-bit quantizer of one layer's data (or weights).
+type Log8 struct {
+	z int // the exponent of the smallest code, in 1/16 octaves
+}
+
+// NewLog8 is the quantizer for clip c (> 0, finite).
+func NewLog8(c float64) (Log8, error) {
+	if !(c > 0) || math.IsInf(c, 0) {
+		return Log8{}, fmt.Errorf("clip %v: want a positive, finite number", c)
+	}
+	return Log8{z: int(math.RoundToEven(16*math.Log2(c))) - 127}, nil
+}
+
+// Code is x's 8-bit code: bit 7 the sign, bits 0-6 the magnitude code.
+// NaN is zero.
+func (q Log8) Code(v float32) byte {
+	x, z := float64(v), float64(q.z)
+	switch {
+	case x >= math.Exp2(z/16-1):
+		return byte(magnitude(x, z, 0, 127))
+	case x < -math.Exp2((z+1)/16-1):
+		return 0x80 | byte(magnitude(-x, z, 1, 127))
+	}
+	return 0x80 // −0: zero, and the band around it
+}
+
+// magnitude is clamp(round(steps·log2 a) − z, lo, hi) for a > 0, +Inf
+// included (clamped before converting).
+func magnitude(a, z float64, lo, hi int) int {
+	l := math.RoundToEven(16*math.Log2(a)) - z
+	return int(max(float64(lo), min(float64(hi), l)))
+}
+
+// Value is what a code means.
+func (q Log8) Value(code byte) float32 {
+	if code == 0x80 {
+		return 0
+	}
+	v := float32(math.Exp2(float64(int(code&0x7f)+q.z) / 16))
+	if code&0x80 != 0 {
+		return -v
+	}
+	return v
+}
+
+// Quantize is x as the chip holds it.
+func (q Log8) Quantize(x float32) float32 { return q.Value(q.Code(x)) }
+
+// Format16 names a reading of NNIE's 16-bit data, which no public source
+// specifies (docs/NNIE.md).
+type Format16 string
+
+const (
+	// GFPQ16 is nnieqat's reimplementation of HiSilicon's GFPQ library:
+	// 2048 codes per octave over the 16 octaves below the clip, the clip
+	// a 1/128-octave step (floor, as for 8-bit), magnitudes that round
+	// to code 0 or below are zero. The default: it is executable code
+	// written against the vendor library.
+	GFPQ16 Format16 = "gfpq16"
+	// Log157 reads a toolkit note that prints 16-bit dumps as "1.5.7":
+	// sign, 5 bits of octave, 7 of fraction: 128 codes per octave over
+	// the 32 octaves below the clip; magnitudes below half the smallest
+	// code are zero.
+	Log157 Format16 = "log1.5.7"
+)
+
+// Formats16 are the readings Parse16 accepts.
+var Formats16 = []Format16{GFPQ16, Log157}
+
+// Parse16 reads a --nnie16 value.
+func Parse16(s string) (Format16, error) {
+	for _, f := range Formats16 {
+		if string(f) == s {
+			return f, nil
+		}
+	}
+	return "", fmt.Errorf("16-bit format %q: want %s or %s", s, GFPQ16, Log157)
+}
+
+// Clip16 is the clip both 16-bit readings take for data whose largest
+// magnitude is maxAbs: a 1/128-octave step, floor (0 for maxAbs 0).
+func Clip16(maxAbs float64) float64 { return clipSteps(maxAbs, 128) }
+
+// Log16 is a 16-bit quantizer of one format and clip.
+type Log16 struct {
+	f Format16
+	c float64
+}
+
+// NewLog16 is the quantizer for clip c (> 0, finite) in format f.
+func NewLog16(f Format16, c float64) (Log16, error) {
+	if !(c > 0) || math.IsInf(c, 0) {
+		return Log16{}, fmt.Errorf("clip %v: want a positive, finite number", c)
+	}
+	if _, err := Parse16(string(f)); err != nil {
+		return Log16{}, err
+	}
+	return Log16{f: f, c: c}, nil
+}
+
+// Quantize is x as the chip holds it under this reading. NaN is zero.
+func (q Log16) Quantize(x float32) float32 {
+	a := math.Abs(float64(x))
+	if !(a > 0) {
+		return 0
+	}
+	var v float64
+	switch q.f {
+	case GFPQ16:
+		// q = round(2048·log2(65536·a/c)), 1..32768; x' = c/65536·2^(q/2048).
+		l := math.RoundToEven(2048 * math.Log2(65536*a/q.c))
+		if l <= 0 {
+			return 0
+		}
+		v = q.c / 65536 * math.Exp2(min(l, 32768)/2048)
+	default: // Log157
+		z := math.RoundToEven(128*math.Log2(q.c)) - 4095
+		if a < math.Exp2(z/128-1) {
+			return 0
+		}
+		l := max(0, min(4095, math.RoundToEven(128*math.Log2(a))-z))
+		v = math.Exp2((l + z) / 128)
+	}
+	if x < 0 {
+		return -float32(v)
+	}
+	return float32(v)
+}
+
+// ErrNoData is returned for a clip taken from values that are all zero.
+var ErrNoData = errors.New("every value is zero: no clip to take from them")

@@ -1,0 +1,120 @@
+package nnie
+
+import (
+	"math"
+	"testing"
+)
+
+// TestGFPQReferenceVectors: HiSilicon's GFPQ library, as published with
+// nnieqat, quantizes 0..9 (and, with a negative value in the tensor,
+// −9, 0..9) to these values (tolerance 1e-9, as there); the clip is taken
+// from the data.
+func TestGFPQReferenceVectors(t *testing.T) {
+	ref := []float64{0, 1, 2, 2.9536523819, 4, 4.9674310684, 5.9073047638, 7.0250086784, 8, 8.7240619659}
+	for _, tc := range []struct {
+		name string
+		in   []float32
+		want []float64
+	}{
+		{"0..9", []float32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, ref},
+		{"-9, 0..9", []float32{-9, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, append([]float64{-8.7240619659}, ref...)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q, err := NewLog8(Clip8(MaxAbs(tc.in)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, x := range tc.in {
+				if got := float64(q.Quantize(x)); math.Abs(got-tc.want[i]) > 1e-9 {
+					t.Errorf("%v -> %.10f, want %.10f", x, got, tc.want[i])
+				}
+			}
+		})
+	}
+}
+
+// TestLog8Edges: MQBench's formula at its edges, for the clip of the
+// reference vector (z = −77: the smallest codes are 2^(−77/16) and
+// −2^(−76/16)).
+func TestLog8Edges(t *testing.T) {
+	c := Clip8(9)
+	q, err := NewLog8(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := func(x float64) float32 { return float32(x) }
+	small, smallNeg, cf := math.Exp2(-77.0/16), math.Exp2(-76.0/16), f(c)
+	for _, tc := range []struct {
+		name string
+		x    float32
+		code byte
+		want float32
+	}{
+		{"zero is -0", 0, 0x80, 0},
+		{"negative zero", f(math.Copysign(0, -1)), 0x80, 0},
+		{"NaN is zero", f(math.NaN()), 0x80, 0},
+		{"below half the smallest code: zero", f(small/2 - 1e-6), 0x80, 0},
+		{"half the smallest code and up: the smallest code", f(small/2 + 1e-6), 0x00, f(small)},
+		{"the negative band is wider: code 1 is the smallest", f(-smallNeg/2 + 1e-6), 0x80, 0},
+		{"negative just past the band", f(-smallNeg/2 - 1e-6), 0x81, -f(smallNeg)},
+		{"one", 1, 77, 1},
+		{"minus one", -1, 0x80 | 77, -1},
+		{"past the clip clamps", 1e6, 0x7f, cf},
+		{"+Inf clamps", f(math.Inf(1)), 0x7f, cf},
+		{"-Inf clamps", f(math.Inf(-1)), 0xff, -cf},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code := q.Code(tc.x)
+			if got := q.Value(code); code != tc.code || got != tc.want {
+				t.Errorf("%v: code %#02x value %v, want %#02x %v", tc.x, code, got, tc.code, tc.want)
+			}
+		})
+	}
+	// The relative error is the same at every magnitude: at most half a
+	// 1/16 octave (2.2%).
+	for x := float32(0.05); x < cf; x *= 1.013 {
+		if e := math.Abs(float64(q.Quantize(x)-x)) / float64(x); e > math.Exp2(1.0/32)-1+1e-6 {
+			t.Fatalf("%v: relative error %v", x, e)
+		}
+	}
+	if _, err := NewLog8(0); err == nil {
+		t.Error("clip 0 accepted")
+	}
+	if Clip8(0) != 0 {
+		t.Error("a clip for all zeros")
+	}
+}
+
+// TestLog16: both 16-bit readings keep the clip, zero and NaN as zero, and
+// every value within half a code of itself.
+func TestLog16(t *testing.T) {
+	for _, tc := range []struct {
+		f       Format16
+		relStep float64 // one code, relatively
+	}{{GFPQ16, math.Exp2(1.0/2048) - 1}, {Log157, math.Exp2(1.0/128) - 1}} {
+		t.Run(string(tc.f), func(t *testing.T) {
+			c := Clip16(9)
+			if c != math.Exp2(math.Floor(128*math.Log2(9))/128) || c > 9 {
+				t.Fatalf("clip %v", c)
+			}
+			q, err := NewLog16(tc.f, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cf, nan := float32(c), float32(math.NaN())
+			if q.Quantize(0) != 0 || q.Quantize(nan) != 0 || q.Quantize(1e9) != cf || q.Quantize(-1e9) != -cf {
+				t.Fatalf("0 -> %v, NaN -> %v, 1e9 -> %v, -1e9 -> %v; want 0, 0, ±%v", q.Quantize(0), q.Quantize(nan), q.Quantize(1e9), q.Quantize(-1e9), c)
+			}
+			for x := float32(0.01); x < cf; x *= 1.0007 {
+				for _, v := range []float32{x, -x} {
+					if e := math.Abs(float64(q.Quantize(v)-v)) / float64(x); e > tc.relStep/2+2e-7 {
+						t.Fatalf("%v: relative error %v, want ≤ half a code (%v)", v, e, tc.relStep/2)
+					}
+				}
+			}
+		})
+	}
+	if _, err := Parse16("1.5.7"); err == nil {
+		t.Error("unknown 16-bit format accepted")
+	}
+}
