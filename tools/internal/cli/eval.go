@@ -17,6 +17,7 @@ import (
 	"github.com/nniescope/nniescope/shared/metrics/coco"
 	"github.com/nniescope/nniescope/shared/onnx"
 	"github.com/nniescope/nniescope/shared/quant"
+	"github.com/nniescope/nniescope/shared/quant/nnie"
 )
 
 // evalVariant is one row of `nniescope eval --json` (docs/CLI.md).
@@ -119,6 +120,15 @@ func evaluate(ctx context.Context, env Env, m *onnx.Model, modelPath, data strin
 			if prog, err = engine.Compile(m, engine.Options{Threads: threads}); err != nil {
 				return nil, err
 			}
+		} else if nf, err := loadNNIE(file); err != nil || nf != nil {
+			if err != nil {
+				return nil, err
+			}
+			sim, err := nnie.NewSim(m, nf, threads, nil)
+			if err != nil {
+				return nil, fmt.Errorf("variant %s: %w", name, err)
+			}
+			prog, hooks, row.Coverage = sim.Program(), sim.Hooks(), nf.Coverage()
 		} else {
 			f, err := calib.Load(file)
 			if err != nil {
@@ -161,6 +171,20 @@ func evaluate(ctx context.Context, env Env, m *onnx.Model, modelPath, data strin
 		res.Variants = append(res.Variants, row)
 	}
 	return res, nil
+}
+
+// loadNNIE reads file as an NNIE calibration when it is one (nil, nil
+// when it is an ATC calibration_param.txt).
+func loadNNIE(file string) (*nnie.File, error) {
+	b, err := os.ReadFile(file)
+	if err != nil || !nnie.IsFile(b) {
+		return nil, err
+	}
+	f, err := nnie.Decode(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return f, nil
 }
 
 func writeJSON(stdout io.Writer, path string, v any) error {

@@ -1,0 +1,426 @@
+package nnie
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+
+	"github.com/nniescope/nniescope/shared/engine"
+	"github.com/nniescope/nniescope/shared/onnx"
+	"github.com/nniescope/nniescope/shared/preprocess"
+	"github.com/nniescope/nniescope/shared/tensor"
+)
+
+// FileFormat names the calibration file Calibrate writes (docs/NNIE.md).
+const FileFormat = "nniescope-nnie-calibration"
+
+// File is an NNIE calibration: per layer (each Conv, Gemm and MatMul),
+// the largest magnitude of each data input over the calibration images
+// and of its weights, and the layer's precision. The clips follow from
+// the magnitudes by GFPQ's rule for the layer's bits (Clip8, Clip16), so
+// one file serves 8-bit, 16-bit and mixed (compile_mode 2) variants.
+type File struct {
+	Format   string   `json:"format"`
+	Version  int      `json:"version"`
+	Model    string   `json:"model,omitempty"`
+	Images   int      `json:"images"`
+	Bits     int      `json:"bits"`     // every layer's, unless the layer says
+	Format16 Format16 `json:"format16"` // the 16-bit reading
+	LayerSet LayerSet `json:"layer_set"`
+	Layers   []Layer  `json:"layers"`
+}
+
+// LayerSet says which nodes NNIE is modelled to quantize the inputs of:
+// which of its layers requantize their input blobs is not public
+// (docs/NNIE.md), so the simulation takes either reading.
+type LayerSet string
+
+const (
+	// Cube: Conv, Gemm and MatMul (data inputs and weights); every other
+	// node computes in float.
+	Cube LayerSet = "cube"
+	// Eltwise: also Add, Sub, Mul and Div with a data input (Caffe's
+	// Eltwise and Scale layers, such as YOLOv8's stride multiply): their
+	// data inputs are quantized, constant operands kept.
+	Eltwise LayerSet = "eltwise"
+)
+
+// ParseLayerSet reads a --nnie-layers value.
+func ParseLayerSet(s string) (LayerSet, error) {
+	switch LayerSet(s) {
+	case Cube, Eltwise:
+		return LayerSet(s), nil
+	}
+	return "", fmt.Errorf("layer set %q: want %s or %s", s, Cube, Eltwise)
+}
+
+// Has says whether the set quantizes a node of this op type.
+func (s LayerSet) Has(op string) bool {
+	switch op {
+	case "Conv", "Gemm", "MatMul":
+		return true
+	case "Add", "Sub", "Mul", "Div":
+		return s == Eltwise
+	}
+	return false
+}
+
+// Layer is one layer's calibration.
+type Layer struct {
+	Name string `json:"name"`
+	Op   string `json:"op"`
+	// Inputs are the data inputs' largest magnitudes, in input order;
+	// Index is each one's input index on the node.
+	Inputs []float64 `json:"inputs_max_abs"`
+	Index  []int     `json:"input_index"`
+	Weight float64   `json:"weight_max_abs,omitempty"` // 0: no constant weight
+	// Bits overrides the file's: 16 marks a high-precision layer of
+	// compile_mode 2.
+	Bits int `json:"bits,omitempty"`
+}
+
+// layerBits is the precision the layer runs at.
+func (f *File) layerBits(l *Layer) int {
+	if l.Bits != 0 {
+		return l.Bits
+	}
+	return f.Bits
+}
+
+// Load reads a calibration file, checking it is one.
+func Load(path string) (*File, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := Decode(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, nil
+}
+
+// IsFile reports whether b starts like a JSON object (an NNIE
+// calibration, not an ATC calibration_param.txt).
+func IsFile(b []byte) bool {
+	b = bytes.TrimLeft(b, " \t\r\n\ufeff")
+	return len(b) > 0 && b[0] == '{'
+}
+
+// Decode parses and checks a calibration file.
+func Decode(b []byte) (*File, error) {
+	var f File
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&f); err != nil {
+		return nil, fmt.Errorf("nnie calibration: %w", err)
+	}
+	if f.Format != FileFormat || f.Version != 1 {
+		return nil, fmt.Errorf("nnie calibration: format %q version %d, want %q version 1", f.Format, f.Version, FileFormat)
+	}
+	if f.Bits != 8 && f.Bits != 16 {
+		return nil, fmt.Errorf("nnie calibration: bits %d, want 8 or 16", f.Bits)
+	}
+	if _, err := Parse16(string(f.Format16)); err != nil {
+		return nil, fmt.Errorf("nnie calibration: %w", err)
+	}
+	if _, err := ParseLayerSet(string(f.LayerSet)); err != nil {
+		return nil, fmt.Errorf("nnie calibration: %w", err)
+	}
+	for i := range f.Layers {
+		l := &f.Layers[i]
+		if l.Bits != 0 && l.Bits != 8 && l.Bits != 16 {
+			return nil, fmt.Errorf("nnie calibration: layer %q: bits %d, want 8 or 16", l.Name, l.Bits)
+		}
+		if len(l.Index) != len(l.Inputs) {
+			return nil, fmt.Errorf("nnie calibration: layer %q: %d input indices for %d inputs", l.Name, len(l.Index), len(l.Inputs))
+		}
+		for _, m := range append(slices.Clone(l.Inputs), l.Weight) {
+			if m < 0 || math.IsNaN(m) || math.IsInf(m, 0) {
+				return nil, fmt.Errorf("nnie calibration: layer %q: magnitude %v, want a finite number ≥ 0", l.Name, m)
+			}
+		}
+	}
+	return &f, nil
+}
+
+// Save writes the file.
+func (f *File) Save(path string) error {
+	b, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// Coverage says what a variant of this file simulates, for tables.
+func (f *File) Coverage() string {
+	high := 0
+	for i := range f.Layers {
+		if f.layerBits(&f.Layers[i]) == 16 {
+			high++
+		}
+	}
+	if f.Bits == 16 {
+		return fmt.Sprintf("nnie 16-bit (%s), %d %s layers", f.Format16, len(f.Layers), f.LayerSet)
+	}
+	return fmt.Sprintf("nnie 8-bit, %d %s layers, %d of them 16-bit", len(f.Layers), f.LayerSet, high)
+}
+
+// clip is a magnitude's clip at a precision (0 for no data).
+func clip(bits int, maxAbs float64) float64 {
+	if bits == 16 {
+		return Clip16(maxAbs)
+	}
+	return Clip8(maxAbs)
+}
+
+// WriteGFPQParams writes the data clips the way MQBench hands them to
+// nnie_mapper, {"nnie": {"gfpq_param_dict": {layer: [clip...]}}}: the
+// community's format for a gfpq_param_file (nnie_mapper's own is not
+// public). Layers are named as in the ONNX model; after an ONNX→Caffe
+// conversion they must be renamed to the Caffe layers.
+func (f *File) WriteGFPQParams(w io.Writer) error {
+	d := map[string][]float64{}
+	for i := range f.Layers {
+		l := &f.Layers[i]
+		for _, m := range l.Inputs {
+			d[l.Name] = append(d[l.Name], float64(float32(clip(f.layerBits(l), m))))
+		}
+	}
+	b, err := json.MarshalIndent(map[string]any{"nnie": map[string]any{"gfpq_param_dict": d}}, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// CalibOptions configure Calibrate.
+type CalibOptions struct {
+	Bits     int
+	Format16 Format16 // default GFPQ16
+	LayerSet LayerSet // default Cube
+	Threads  int
+	StopAt   []string
+	Model    string // recorded in the file
+}
+
+// Calibrate runs the float model over the images and records, per
+// layer, the largest magnitude of each data input and of its weights.
+func Calibrate(ctx context.Context, m *onnx.Model, images []string, o CalibOptions, progress func(done, total int)) (*File, error) {
+	if o.Bits != 8 && o.Bits != 16 {
+		return nil, fmt.Errorf("nnie: calibrate: bits %d, want 8 or 16", o.Bits)
+	}
+	if o.Format16 == "" {
+		o.Format16 = GFPQ16
+	}
+	if o.LayerSet == "" {
+		o.LayerSet = Cube
+	}
+	if len(images) == 0 {
+		return nil, fmt.Errorf("nnie: calibrate: no images")
+	}
+	prog, err := engine.Compile(m, engine.Options{Threads: o.Threads, StopAt: o.StopAt})
+	if err != nil {
+		return nil, err
+	}
+	in := prog.Inputs()
+	if len(in) != 1 || len(in[0].Shape) != 4 {
+		return nil, fmt.Errorf("nnie: calibrate: want one [1,3,H,W] input, have %v", in)
+	}
+	f := &File{Format: FileFormat, Version: 1, Model: o.Model, Images: len(images), Bits: o.Bits, Format16: o.Format16, LayerSet: o.LayerSet}
+	at := map[*onnx.Node]int{}
+	for _, n := range prog.Nodes() {
+		if !o.LayerSet.Has(n.OpType) {
+			continue
+		}
+		cube := n.OpType == "Conv" || n.OpType == "Gemm"
+		l := Layer{Name: n.Name, Op: n.OpType}
+		for i, name := range n.Inputs {
+			if name == "" || (cube && i > 1) {
+				continue // bias
+			}
+			if w, ok := prog.Constant(name); ok {
+				if cube && i == 1 {
+					l.Weight = MaxAbs(w.F)
+				}
+				continue // an eltwise layer's constant operand stays as it is
+			}
+			l.Index = append(l.Index, i)
+			l.Inputs = append(l.Inputs, 0)
+		}
+		if len(l.Index) == 0 {
+			continue // constant arithmetic, folded
+		}
+		at[n] = len(f.Layers)
+		f.Layers = append(f.Layers, l)
+	}
+	sess := prog.NewSession()
+	defer sess.Close()
+	x := tensor.New(in[0].Shape...)
+	hooks := &engine.Hooks{BeforeNode: func(n *onnx.Node, ins []*tensor.Tensor) {
+		li, ok := at[n]
+		if !ok {
+			return
+		}
+		l := &f.Layers[li]
+		for k, i := range l.Index {
+			l.Inputs[k] = max(l.Inputs[k], MaxAbs(ins[i].F))
+		}
+	}}
+	for i, path := range images {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("nnie: calibrate: stopped after %d of %d images: %w", i, len(images), err)
+		}
+		if _, err := preprocess.File(path, in[0].Shape[3], in[0].Shape[2], x.F); err != nil {
+			return nil, err
+		}
+		if _, err := sess.Run(ctx, []*tensor.Tensor{x}, hooks); err != nil {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("nnie: calibrate: stopped after %d of %d images: %w", i, len(images), ctx.Err())
+			}
+			return nil, fmt.Errorf("nnie: calibrate: %s: %w", path, err)
+		}
+		if progress != nil {
+			progress(i+1, len(images))
+		}
+	}
+	return f, nil
+}
+
+// Sim is a model as NNIE computes it: each layer's weights and data
+// inputs in the layer's logarithmic format, everything else float. Its
+// hooks hold one buffer per quantized input: one run at a time.
+type Sim struct {
+	prog  *engine.Program
+	hooks *engine.Hooks
+}
+
+// Program is the program with the layers' weights quantized.
+func (s *Sim) Program() *engine.Program { return s.prog }
+
+// Hooks quantize the layers' data inputs; pass them to every run.
+func (s *Sim) Hooks() *engine.Hooks { return s.hooks }
+
+// dataPoint quantizes one data input of a layer into its buffer.
+type dataPoint struct {
+	index int
+	q     quantizer
+	buf   *tensor.Tensor
+}
+
+// quantizer is one clip at one precision.
+type quantizer func(dst, src []float32)
+
+func newQuantizer(bits int, f16 Format16, maxAbs float64) (quantizer, error) {
+	c := clip(bits, maxAbs)
+	if c == 0 { // no data ever reached it: zero is all there is
+		return func(dst, src []float32) { clear(dst) }, nil
+	}
+	if bits == 8 {
+		q, err := NewLog8(c)
+		if err != nil {
+			return nil, err
+		}
+		return func(dst, src []float32) {
+			for i, v := range src {
+				dst[i] = q.Quantize(v)
+			}
+		}, nil
+	}
+	q, err := NewLog16(f16, c)
+	if err != nil {
+		return nil, err
+	}
+	return func(dst, src []float32) {
+		for i, v := range src {
+			dst[i] = q.Quantize(v)
+		}
+	}, nil
+}
+
+// NewSim builds the simulation of m under f. Every Conv, Gemm and MatMul
+// of the model must have a record; a record naming no node of the model
+// is an error (a file made for another model).
+func NewSim(m *onnx.Model, f *File, threads int, stopAt []string) (*Sim, error) {
+	base, err := engine.Analyze(m, engine.Options{Threads: 1, StopAt: stopAt})
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]*Layer{}
+	for i := range f.Layers {
+		byName[f.Layers[i].Name] = &f.Layers[i]
+	}
+	weights := map[string]*tensor.Tensor{}
+	data := map[*onnx.Node][]dataPoint{}
+	for _, n := range base.Nodes() {
+		l := byName[n.Name]
+		if !f.LayerSet.Has(n.OpType) {
+			continue
+		}
+		if l == nil {
+			if n.OpType == "Conv" || n.OpType == "Gemm" || n.OpType == "MatMul" {
+				return nil, fmt.Errorf("nnie: layer %q (%s) has no record in the calibration file", n.Name, n.OpType)
+			}
+			continue // eltwise arithmetic on constants only
+		}
+		delete(byName, n.Name)
+		bits := f.layerBits(l)
+		if len(n.Inputs) > 1 && (n.OpType == "Conv" || n.OpType == "Gemm" || n.OpType == "MatMul") {
+			if w, ok := base.Constant(n.Inputs[1]); ok && l.Weight > 0 {
+				q, err := newQuantizer(bits, f.Format16, MaxAbs(w.F))
+				if err != nil {
+					return nil, fmt.Errorf("nnie: layer %q weights: %w", n.Name, err)
+				}
+				qw := tensor.New(w.Shape...)
+				q(qw.F, w.F)
+				weights[n.Inputs[1]] = qw
+			}
+		}
+		for k, i := range l.Index {
+			if i >= len(n.Inputs) {
+				return nil, fmt.Errorf("nnie: layer %q: input %d: the node has %d inputs", n.Name, i, len(n.Inputs))
+			}
+			shape, ok := base.Shape(n.Inputs[i])
+			if !ok {
+				return nil, fmt.Errorf("nnie: layer %q: input %q has no shape", n.Name, n.Inputs[i])
+			}
+			q, err := newQuantizer(bits, f.Format16, l.Inputs[k])
+			if err != nil {
+				return nil, fmt.Errorf("nnie: layer %q input %d: %w", n.Name, i, err)
+			}
+			data[n] = append(data[n], dataPoint{i, q, tensor.New(shape...)})
+		}
+	}
+	for name := range byName {
+		return nil, fmt.Errorf("nnie: the calibration file's layer %q is not a node it quantizes (%s) in this model (a file made for another model?)", name, f.LayerSet)
+	}
+	prog, err := engine.Compile(m, engine.Options{Threads: threads, Initializers: weights, StopAt: stopAt})
+	if err != nil {
+		return nil, err
+	}
+	// The program compiled from m has its own nodes: key the hooks by name.
+	byNode := map[string]int{}
+	var points [][]dataPoint
+	for n, ps := range data {
+		byNode[n.Name] = len(points)
+		points = append(points, ps)
+	}
+	hooks := &engine.Hooks{BeforeNode: func(n *onnx.Node, in []*tensor.Tensor) {
+		pi, ok := byNode[n.Name]
+		if !ok {
+			return
+		}
+		for _, p := range points[pi] {
+			p.q(p.buf.F, in[p.index].F)
+			in[p.index] = p.buf
+		}
+	}}
+	return &Sim{prog: prog, hooks: hooks}, nil
+}
