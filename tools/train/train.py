@@ -175,6 +175,7 @@ class Detect(nn.Module):
 
 class Model(nn.Module):
     """YOLOv8 layout, indices as in Ultralytics' yolov8.yaml (head = 22)."""
+    det_index = 22
 
     def __init__(self, nc, w=(8, 16, 24, 48, 64)):
         super().__init__()
@@ -242,7 +243,7 @@ def assign(gt, anchors, strides, sizes):
 
 
 def loss_fn(model, preds, gts, w, h):
-    det = model.model[22]
+    det = model.model[model.det_index]
     nc = det.nc
     b = preds[0].shape[0]
     sizes = [p.shape[2] * p.shape[3] for p in preds]
@@ -295,11 +296,11 @@ def giou(a, b):
 def fuse(model):
     """Fold every BatchNorm into its conv, as an export does."""
     for m in model.modules():
-        if isinstance(m, Conv):
+        if isinstance(getattr(m, 'bn', None), nn.BatchNorm2d):  # Conv, and families.ConvBN
             c, bn = m.conv, m.bn
             w = c.weight * (bn.weight / (bn.running_var + bn.eps).sqrt()).view(-1, 1, 1, 1)
             bias = bn.bias - bn.running_mean * bn.weight / (bn.running_var + bn.eps).sqrt()
-            fused = nn.Conv2d(c.in_channels, c.out_channels, c.kernel_size, c.stride, c.padding, bias=True)
+            fused = nn.Conv2d(c.in_channels, c.out_channels, c.kernel_size, c.stride, c.padding, groups=c.groups, bias=True)
             fused.weight.data, fused.bias.data = w.detach(), bias.detach()
             m.conv, m.bn = fused, nn.Identity()
     return model
@@ -315,6 +316,8 @@ def main():
     ap.add_argument('--lr', type=float, default=3e-3)
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--arch', choices=('yolov8', 'yolo11', 'yolov5'), default='yolov8',
+                    help='yolov8 (the demo model), or a test model of another family (families.py)')
     args = ap.parse_args()
     torch.manual_seed(args.seed)
     random.seed(args.seed)
@@ -325,8 +328,15 @@ def main():
     imgs, labels = load_set(args.train, args.out + '.cache.npz')
     w = h = args.size
     gts = targets_for(labels, w, h, nc)
-    model = Model(nc)
-    det = model.model[22]
+    loss = loss_fn
+    if args.arch == 'yolov8':
+        model = Model(nc)
+    else:
+        import families
+        model = {'yolo11': families.YOLO11, 'yolov5': families.YOLOv5}[args.arch](nc)
+        if args.arch == 'yolov5':
+            loss = lambda model, preds, gts, w, h: families.loss5(model.model[model.det_index], preds, gts)
+    det = model.model[model.det_index]
     det.set_input(w, h)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=5e-4)
     steps = args.epochs * math.ceil(len(imgs) / args.batch)
@@ -346,13 +356,13 @@ def main():
                 xb = xb.flip(3)
                 for g in gb:
                     g[:, [1, 3]] = w - g[:, [3, 1]]
-            loss = loss_fn(model, model(xb), gb, w, h)
+            l = loss(model, model(xb), gb, w, h)
             opt.zero_grad()
-            loss.backward()
+            l.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
             opt.step()
             sched.step()
-            tot += loss.item() * len(idx)
+            tot += l.item() * len(idx)
         print(json.dumps({'epoch': ep + 1, 'loss': round(tot / len(imgs), 4), 'seconds': round(time.time() - t0, 1)}), flush=True)
     model.eval()
     fuse(model)

@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/nniescope/nniescope/internal/demoframes"
+	"github.com/nniescope/nniescope/internal/familymodels"
 	"github.com/nniescope/nniescope/internal/testassets"
 	"github.com/nniescope/nniescope/shared/dataset"
 	"github.com/nniescope/nniescope/shared/onnx"
@@ -314,20 +315,33 @@ func TestConfigFile(t *testing.T) {
 	}
 }
 
-// TestStreamsOtherFamilies: the sim engine streams YOLO11n (output0, as
-// YOLOv8) and YOLOv5n (anchor-major) on COCO pictures; each result says
-// its layout, and its F16 tensors decode to the boxes the message carries.
+// TestStreamsOtherFamilies: the sim engine streams YOLO11 (output0, as
+// YOLOv8) and YOLOv5 (anchor-major): the embedded family models on
+// synthetic scenes, and YOLO11n and YOLOv5n on COCO pictures. Each result
+// says its layout, and its F16 tensors decode to the boxes the message
+// carries.
 func TestStreamsOtherFamilies(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the models")
 	}
-	for _, tc := range []struct {
-		model  string
-		layout yolo.Layout
-	}{{"yolo11n-640.onnx", yolo.Output0}, {"yolov5n-640.onnx", yolo.AnchorMajor}} {
-		t.Run(tc.model, func(t *testing.T) {
-			addr, cancel, done := start(t, "--model", testassets.Path(t, "models", tc.model), "--variant", "float",
-				"--source", "dir:"+testassets.Path(t, "coco", "val"), "--threads", "2")
+	type family struct {
+		name          string
+		model, source func(t testing.TB) string
+		layout        yolo.Layout
+		input         int
+	}
+	coco := func(file string) func(t testing.TB) string {
+		return func(t testing.TB) string { return testassets.Path(t, "models", file) }
+	}
+	cocoVal := func(t testing.TB) string { return "dir:" + testassets.Path(t, "coco", "val") }
+	families := []family{{"yolo11n-640.onnx", coco("yolo11n-640.onnx"), cocoVal, yolo.Output0, 640}, {"yolov5n-640.onnx", coco("yolov5n-640.onnx"), cocoVal, yolo.AnchorMajor, 640}}
+	for _, m := range familymodels.All() {
+		families = append(families, family{m.Name + "-synthetic", m.File, func(testing.TB) string { return "synthetic" }, m.Layout, 256})
+	}
+	for _, tc := range families {
+		t.Run(tc.name, func(t *testing.T) {
+			addr, cancel, done := start(t, "--model", tc.model(t), "--variant", "float",
+				"--source", tc.source(t), "--threads", "2")
 			defer func() {
 				cancel()
 				if err := <-done; err != nil {
@@ -353,8 +367,8 @@ func TestStreamsOtherFamilies(t *testing.T) {
 					t.Fatal(err)
 				}
 				results++
-				if r.Layout != tc.layout || r.DstW != 640 || len(r.Tensors) != 1 {
-					t.Fatalf("layout %d, input %dx%d, %d tensors: want layout %d at 640", r.Layout, r.DstW, r.DstH, len(r.Tensors), tc.layout)
+				if r.Layout != tc.layout || r.DstW != tc.input || len(r.Tensors) != 1 {
+					t.Fatalf("layout %d, input %dx%d, %d tensors: want layout %d at %d", r.Layout, r.DstW, r.DstH, len(r.Tensors), tc.layout, tc.input)
 				}
 				dets, err := r.Request(yolo.DefaultParams()).Decode()
 				if err != nil {

@@ -5,7 +5,10 @@
 // scripts/demo-goldens.sh runs it, then onnxruntime-node on the inputs;
 // only index.json and onnxruntime's outputs are committed.
 //
-//	demogolden -out DIR
+// The family models (internal/familymodels) take the same 256x256 input,
+// so their goldens are of the same scenes.
+//
+//	demogolden -out DIR [-model PATH]
 package main
 
 import (
@@ -37,22 +40,23 @@ type Frame struct {
 
 func main() {
 	out := flag.String("out", "", "folder for the inputs and index.json")
+	model := flag.String("model", "internal/demomodel/demo.onnx", "the model the goldens are of (recorded in index.json)")
 	flag.Parse()
 	if *out == "" {
 		fmt.Fprintln(os.Stderr, "demogolden: -out DIR is required")
 		os.Exit(2)
 	}
-	if err := run(*out); err != nil {
+	if err := run(*out, *model); err != nil {
 		fmt.Fprintln(os.Stderr, "demogolden:", err)
 		os.Exit(1)
 	}
 }
 
-func run(out string) error {
+func run(out, model string) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	idx := Index{Model: "internal/demomodel/demo.onnx", Tool: "onnxruntime-node (bench/peer/golden.js)"}
+	idx := Index{Model: model, Tool: "onnxruntime-node (bench/peer/golden.js)"}
 	for _, i := range demoframes.Frames() {
 		b, err := demoframes.InputBytes(i)
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/nniescope/nniescope/internal/demoframes"
+	"github.com/nniescope/nniescope/internal/familymodels"
 	"github.com/nniescope/nniescope/internal/testassets"
 	"github.com/nniescope/nniescope/internal/wasmbuild"
 	"github.com/nniescope/nniescope/shared/engine"
@@ -67,6 +68,49 @@ var frameSets = []frameSet{
 	{"coco-yolov5n-anchor-major", anchorMajorRequests},
 }
 
+func init() {
+	// Each family's own small model on the synthetic scenes (always there).
+	for _, m := range familymodels.All() {
+		frameSets = append(frameSets, frameSet{m.Name + "-synthetic", func(t testing.TB) [][]byte { return familyRequests(t, m) }})
+	}
+}
+
+// familyRequests are an embedded family model's outputs on the demo
+// scenes, as decode requests of the model's layout.
+func familyRequests(t testing.TB, fm familymodels.Model) [][]byte {
+	m, err := onnx.Decode(fm.ONNX, fm.Name+".onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := engine.Compile(m, engine.Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := p.NewSession()
+	defer s.Close()
+	var reqs [][]byte
+	for _, i := range demoframes.Frames() {
+		x, g := demoframes.Input(t, i)
+		outs, err := s.Run(context.Background(), []*tensor.Tensor{x}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reqs = append(reqs, encodeF32(outs[0], fm.Layout, g))
+	}
+	return reqs
+}
+
+// encodeF32 is one output as an F32 decode request.
+func encodeF32(o *tensor.Tensor, layout yolo.Layout, g letterbox.Geometry) []byte {
+	data := make([]byte, 4*len(o.F))
+	for i, v := range o.F {
+		binary.LittleEndian.PutUint32(data[4*i:], math.Float32bits(v))
+	}
+	r := &yolo.Request{Layout: layout, Params: yolo.DefaultParams(), Geometry: g,
+		Tensors: []yolo.Raw{{Type: yolo.RawF32, Shape: append([]int(nil), o.Shape...), Scale: 1, Data: data}}}
+	return r.Encode()
+}
+
 // anchorMajorRequests are yolov5n's outputs on two COCO pictures as
 // anchor-major decode requests.
 func anchorMajorRequests(t testing.TB) [][]byte {
@@ -95,14 +139,7 @@ func anchorMajorRequests(t testing.TB) [][]byte {
 		if err != nil {
 			t.Fatal(err)
 		}
-		o := outs[0]
-		data := make([]byte, 4*len(o.F))
-		for i, v := range o.F {
-			binary.LittleEndian.PutUint32(data[4*i:], math.Float32bits(v))
-		}
-		r := &yolo.Request{Layout: yolo.AnchorMajor, Params: yolo.DefaultParams(), Geometry: g,
-			Tensors: []yolo.Raw{{Type: yolo.RawF32, Shape: append([]int(nil), o.Shape...), Scale: 1, Data: data}}}
-		reqs = append(reqs, r.Encode())
+		reqs = append(reqs, encodeF32(outs[0], yolo.AnchorMajor, g))
 	}
 	return reqs
 }
@@ -276,6 +313,9 @@ func wireAndDiff(t *testing.T, m *Module, raw []byte) {
 	}
 	// Diff the golden boxes against themselves shifted by 3 px.
 	dets, _ := req.Decode()
+	if len(dets) == 0 {
+		t.Fatal("the frame has no detections to diff")
+	}
 	moved := append([]yolo.Detection(nil), dets...)
 	for i := range moved {
 		moved[i].Box[0] += 3

@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/nniescope/nniescope/internal/demoframes"
+	"github.com/nniescope/nniescope/internal/familymodels"
+	"github.com/nniescope/nniescope/shared/synth"
+)
+
+// TestFamiliesEndToEnd: for each family's embedded model, on synthetic
+// scenes it never trained on, run finds objects, calib writes 8- and
+// 16-bit files, eval scores float, 16-bit and 8-bit, and search ends with
+// a verdict (a layer set that reaches its target, or that none does).
+func TestFamiliesEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the models")
+	}
+	for _, fm := range familymodels.All() {
+		t.Run(fm.Name, func(t *testing.T) {
+			dir := t.TempDir()
+			model, data := fm.File(t), filepath.Join(dir, "data")
+			if err := synth.WriteDataset(data, demoframes.Seed, 0, 12, demoframes.SrcW, demoframes.SrcH); err != nil {
+				t.Fatal(err)
+			}
+			code, stdout, stderr := run(t, "run", "--model", model, "--image", filepath.Join(data, "images", "000000.png"))
+			if code != 0 || strings.HasPrefix(stdout, "0 detections") {
+				t.Fatalf("run: exit %d\n%s%s", code, stdout, stderr)
+			}
+			c8, c16 := filepath.Join(dir, "int8.txt"), filepath.Join(dir, "int16.txt")
+			for bits, p := range map[string]string{"8": c8, "16": c16} {
+				if code, _, stderr := run(t, "calib", "--model", model, "--images", data, "--bits", bits, "-o", p); code != 0 {
+					t.Fatalf("calib %s: %s", bits, stderr)
+				}
+			}
+			code, stdout, stderr = run(t, "eval", "--model", model, "--data", data, "--variant", "float", "--variant", "int16="+c16, "--variant", "int8="+c8)
+			if code != 0 {
+				t.Fatalf("eval: exit %d: %s", code, stderr)
+			}
+			ap := map[string]float64{}
+			for _, m := range regexp.MustCompile(`(?m)^(float|int16|int8)\s+([0-9.]+)`).FindAllStringSubmatch(stdout, -1) {
+				ap[m[1]], _ = strconv.ParseFloat(m[2], 64)
+			}
+			if len(ap) != 3 || ap["float"] < 0.3 {
+				t.Fatalf("eval: want float AP ≥ 0.3 and three variants:\n%s", stdout)
+			}
+			t.Logf("AP float %.3f, int16 %.3f, int8 %.3f", ap["float"], ap["int16"], ap["int8"])
+			out := filepath.Join(dir, "mixed.txt")
+			code, stdout, stderr = run(t, "search", "--model", model, "--calib8", c8, "--calib16", c16, "--data", data, "-o", out)
+			if code != 0 {
+				t.Fatalf("search: exit %d: %s", code, stderr)
+			}
+			lines := strings.Split(strings.TrimSpace(stdout), "\n")
+			verdict := lines[len(lines)-1]
+			switch {
+			case strings.HasPrefix(verdict, "reached:"):
+				if _, err := os.Stat(out); err != nil {
+					t.Fatalf("search says %q but wrote no file: %v", verdict, err)
+				}
+			case strings.Contains(stdout, "all 8-bit already reaches the target"):
+			default:
+				t.Fatalf("search gave no verdict:\n%s", stdout)
+			}
+			t.Log(verdict)
+		})
+	}
+}
