@@ -46,7 +46,9 @@ func MaxAbs(values []float32) float64 {
 
 // Log8 is the 8-bit quantizer of one layer's data (or weights).
 type Log8 struct {
-	z int // the exponent of the smallest code, in 1/16 octaves
+	z        int          // the exponent of the smallest code, in 1/16 octaves
+	pos, neg float64      // the band: x ≥ pos or x < −neg are coded
+	values   [256]float32 // what each code means
 }
 
 // NewLog8 is the quantizer for clip c (> 0, finite).
@@ -54,43 +56,64 @@ func NewLog8(c float64) (Log8, error) {
 	if !(c > 0) || math.IsInf(c, 0) {
 		return Log8{}, fmt.Errorf("clip %v: want a positive, finite number", c)
 	}
-	return Log8{z: int(math.RoundToEven(16*math.Log2(c))) - 127}, nil
+	z := int(math.RoundToEven(16*math.Log2(c))) - 127
+	q := Log8{z: z, pos: math.Exp2(float64(z)/16 - 1), neg: math.Exp2(float64(z+1)/16 - 1)}
+	for code := range 256 {
+		if code == 0x80 {
+			continue
+		}
+		v := float32(math.Exp2(float64(code&0x7f+z) / 16))
+		if code&0x80 != 0 {
+			v = -v
+		}
+		q.values[code] = v
+	}
+	return q, nil
 }
 
 // Code is x's 8-bit code: bit 7 the sign, bits 0-6 the magnitude code.
 // NaN is zero.
-func (q Log8) Code(v float32) byte {
-	x, z := float64(v), float64(q.z)
+func (q *Log8) Code(v float32) byte {
+	x := float64(v)
 	switch {
-	case x >= math.Exp2(z/16-1):
-		return byte(magnitude(x, z, 0, 127))
-	case x < -math.Exp2((z+1)/16-1):
-		return 0x80 | byte(magnitude(-x, z, 1, 127))
+	case x >= q.pos:
+		return byte(max(0, min(127, round16Log2(x)-q.z)))
+	case x < -q.neg:
+		return 0x80 | byte(max(1, min(127, round16Log2(-x)-q.z)))
 	}
 	return 0x80 // −0: zero, and the band around it
 }
 
-// magnitude is clamp(round(steps·log2 a) − z, lo, hi) for a > 0, +Inf
-// included (clamped before converting).
-func magnitude(a, z float64, lo, hi int) int {
-	l := math.RoundToEven(16*math.Log2(a)) - z
-	return int(max(float64(lo), min(float64(hi), l)))
+// halfSteps are 2^((k+0.5)/16), k = 0..15: where round(16·log2 m) steps
+// up for a mantissa m in [1, 2).
+var halfSteps = func() (h [16]float64) {
+	for k := range h {
+		h[k] = math.Exp2((float64(k) + 0.5) / 16)
+	}
+	return h
+}()
+
+// round16Log2 is round(16·log2 a) for a > 0 (+Inf: a large number): the
+// octave from the exponent and the step from comparing the mantissa with
+// the half-step boundaries, exact where log2 would round.
+func round16Log2(a float64) int {
+	if math.IsInf(a, 0) {
+		return 1 << 20
+	}
+	m, e := math.Frexp(a) // a = m·2^e, m in [0.5, 1)
+	m, e = 2*m, e-1
+	j := 0
+	for j < 16 && m >= halfSteps[j] {
+		j++
+	}
+	return 16*e + j
 }
 
 // Value is what a code means.
-func (q Log8) Value(code byte) float32 {
-	if code == 0x80 {
-		return 0
-	}
-	v := float32(math.Exp2(float64(int(code&0x7f)+q.z) / 16))
-	if code&0x80 != 0 {
-		return -v
-	}
-	return v
-}
+func (q *Log8) Value(code byte) float32 { return q.values[code] }
 
 // Quantize is x as the chip holds it.
-func (q Log8) Quantize(x float32) float32 { return q.Value(q.Code(x)) }
+func (q *Log8) Quantize(x float32) float32 { return q.values[q.Code(x)] }
 
 // Format16 names a reading of NNIE's 16-bit data, which no public source
 // specifies (docs/NNIE.md).

@@ -118,3 +118,32 @@ func TestLog16(t *testing.T) {
 		t.Error("unknown 16-bit format accepted")
 	}
 }
+
+// TestLog8MatchesFormula: the table-driven code equals MQBench's formula
+// computed with log2 wherever 16·log2|x| is not within rounding of a
+// half step (where the formula's own log2 decides by its last bit).
+func TestLog8MatchesFormula(t *testing.T) {
+	q, err := NewLog8(Clip8(40))
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := float64(q.z)
+	for i := range 200000 {
+		x := float32(math.Exp2(float64(i%4000)/97-30)) * float32(1-2*(i%2))
+		a := math.Abs(float64(x))
+		l := 16 * math.Log2(a)
+		if math.Abs(l-math.Floor(l)-0.5) < 1e-9 {
+			continue
+		}
+		var want float64
+		switch {
+		case float64(x) >= math.Exp2(z/16-1):
+			want = math.Exp2((max(0, min(127, math.RoundToEven(l)-z)) + z) / 16)
+		case float64(x) < -math.Exp2((z+1)/16-1):
+			want = -math.Exp2((max(1, min(127, math.RoundToEven(l)-z)) + z) / 16)
+		}
+		if got := q.Quantize(x); got != float32(want) {
+			t.Fatalf("%v: %v, formula %v", x, got, float32(want))
+		}
+	}
+}
