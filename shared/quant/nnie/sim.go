@@ -323,20 +323,19 @@ func newQuantizer(bits int, f16 Format16, maxAbs float64) (quantizer, error) {
 	if c == 0 { // no data ever reached it: zero is all there is
 		return func(dst, src []float32) { clear(dst) }, nil
 	}
+	var q interface{ Quantize(float32) float32 }
 	if bits == 8 {
-		q, err := NewLog8(c)
+		q8, err := NewLog8(c)
 		if err != nil {
 			return nil, err
 		}
-		return func(dst, src []float32) {
-			for i, v := range src {
-				dst[i] = q.Quantize(v)
-			}
-		}, nil
-	}
-	q, err := NewLog16(f16, c)
-	if err != nil {
-		return nil, err
+		q = &q8
+	} else {
+		q16, err := NewLog16(f16, c)
+		if err != nil {
+			return nil, err
+		}
+		q = q16
 	}
 	return func(dst, src []float32) {
 		for i, v := range src {

@@ -16,7 +16,7 @@ import (
 	"github.com/nniescope/nniescope/shared/tensor"
 )
 
-func calibrated(t *testing.T, bits int) (*onnx.Model, *File) {
+func calibrated(t *testing.T, bits int, set LayerSet) (*onnx.Model, *File) {
 	t.Helper()
 	dir := t.TempDir()
 	if err := synth.WriteDataset(dir, 11, 0, 3, demoframes.SrcW, demoframes.SrcH); err != nil {
@@ -27,7 +27,7 @@ func calibrated(t *testing.T, bits int) (*onnx.Model, *File) {
 		t.Fatal(err)
 	}
 	m := demoframes.Model(t)
-	f, err := Calibrate(context.Background(), m, files, CalibOptions{Bits: bits, Threads: 2}, nil)
+	f, err := Calibrate(context.Background(), m, files, CalibOptions{Bits: bits, LayerSet: set, Threads: 2}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func cosine(a, b []float32) float64 {
 // its input in the layer's format (checked on the stem conv against Log8
 // applied by hand), 16-bit stays near float and 8-bit departs further.
 func TestCalibrateAndSimulate(t *testing.T) {
-	m, f8 := calibrated(t, 8)
+	m, f8 := calibrated(t, 8, Cube)
 	convs := 0
 	for _, n := range m.Nodes {
 		if n.OpType == "Conv" {
@@ -145,7 +145,7 @@ func TestCalibrateAndSimulate(t *testing.T) {
 // TestFileMistakes: a file is checked before use, and a file for another
 // model is refused naming the layer.
 func TestFileMistakes(t *testing.T) {
-	m, f := calibrated(t, 8)
+	m, f := calibrated(t, 8, Cube)
 	b, err := json.Marshal(f)
 	if err != nil {
 		t.Fatal(err)
@@ -207,19 +207,7 @@ func TestFileMistakes(t *testing.T) {
 // layer (one data input; the stride constant kept), and quantizing its
 // input changes the 8-bit output.
 func TestEltwiseLayers(t *testing.T) {
-	dir := t.TempDir()
-	if err := synth.WriteDataset(dir, 11, 0, 3, demoframes.SrcW, demoframes.SrcH); err != nil {
-		t.Fatal(err)
-	}
-	files, err := dataset.ImageFiles(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := demoframes.Model(t)
-	f, err := Calibrate(context.Background(), m, files, CalibOptions{Bits: 8, LayerSet: Eltwise, Threads: 2}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, f := calibrated(t, 8, Eltwise)
 	var mul *Layer
 	for i := range f.Layers {
 		if f.Layers[i].Name == "/model.22/Mul_2" {
@@ -229,7 +217,7 @@ func TestEltwiseLayers(t *testing.T) {
 	if mul == nil || len(mul.Inputs) != 1 || mul.Index[0] != 0 || mul.Weight != 0 || mul.Inputs[0] <= 0 {
 		t.Fatalf("stride Mul record %+v: want its data input (index 0) alone", mul)
 	}
-	_, cube := calibrated(t, 8)
+	_, cube := calibrated(t, 8, Cube)
 	se, err := NewSim(m, f, 2, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -82,33 +82,12 @@ func familyRequests(t testing.TB, fm familymodels.Model) [][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := engine.Compile(m, engine.Options{Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := p.NewSession()
-	defer s.Close()
-	var reqs [][]byte
+	var frames []frame
 	for _, i := range demoframes.Frames() {
 		x, g := demoframes.Input(t, i)
-		outs, err := s.Run(context.Background(), []*tensor.Tensor{x}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		reqs = append(reqs, encodeF32(outs[0], fm.Layout, g))
+		frames = append(frames, frame{x, g})
 	}
-	return reqs
-}
-
-// encodeF32 is one output as an F32 decode request.
-func encodeF32(o *tensor.Tensor, layout yolo.Layout, g letterbox.Geometry) []byte {
-	data := make([]byte, 4*len(o.F))
-	for i, v := range o.F {
-		binary.LittleEndian.PutUint32(data[4*i:], math.Float32bits(v))
-	}
-	r := &yolo.Request{Layout: layout, Params: yolo.DefaultParams(), Geometry: g,
-		Tensors: []yolo.Raw{{Type: yolo.RawF32, Shape: append([]int(nil), o.Shape...), Scale: 1, Data: data}}}
-	return r.Encode()
+	return modelRequests(t, m, fm.Layout, frames)
 }
 
 // anchorMajorRequests are yolov5n's outputs on two COCO pictures as
@@ -118,13 +97,7 @@ func anchorMajorRequests(t testing.TB) [][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := engine.Compile(m, engine.Options{Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := p.NewSession()
-	defer s.Close()
-	var reqs [][]byte
+	var frames []frame
 	for _, id := range []string{"000000000139", "000000006040"} {
 		img, err := preprocess.Open(testassets.Path(t, "coco", "val", "images", id+".jpg"))
 		if err != nil {
@@ -135,11 +108,40 @@ func anchorMajorRequests(t testing.TB) [][]byte {
 		if err != nil {
 			t.Fatal(err)
 		}
-		outs, err := s.Run(context.Background(), []*tensor.Tensor{x}, nil)
+		frames = append(frames, frame{x, g})
+	}
+	return modelRequests(t, m, yolo.AnchorMajor, frames)
+}
+
+// frame is a model input and the geometry that made it.
+type frame struct {
+	x *tensor.Tensor
+	g letterbox.Geometry
+}
+
+// modelRequests runs m on each frame and encodes its first output as an
+// F32 decode request of the layout.
+func modelRequests(t testing.TB, m *onnx.Model, layout yolo.Layout, frames []frame) [][]byte {
+	p, err := engine.Compile(m, engine.Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := p.NewSession()
+	defer s.Close()
+	var reqs [][]byte
+	for _, f := range frames {
+		outs, err := s.Run(context.Background(), []*tensor.Tensor{f.x}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		reqs = append(reqs, encodeF32(outs[0], yolo.AnchorMajor, g))
+		o := outs[0]
+		data := make([]byte, 4*len(o.F))
+		for i, v := range o.F {
+			binary.LittleEndian.PutUint32(data[4*i:], math.Float32bits(v))
+		}
+		r := &yolo.Request{Layout: layout, Params: yolo.DefaultParams(), Geometry: f.g,
+			Tensors: []yolo.Raw{{Type: yolo.RawF32, Shape: append([]int(nil), o.Shape...), Scale: 1, Data: data}}}
+		reqs = append(reqs, r.Encode())
 	}
 	return reqs
 }
