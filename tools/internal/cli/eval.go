@@ -221,8 +221,12 @@ func printEvalTable(w io.Writer, r *evalOutput, md bool) {
 		return
 	}
 	fmt.Fprintf(w, "%s on %s (%d images), placement %s\n", r.Model, r.Data, r.Images, r.Placement)
-	fmt.Fprintf(w, "%-12s %7s %7s %7s %10s %8s %7s  %s\n", "variant", "AP", "AP50", "AP75", "shift px", "kept", "sec", "calibration records")
+	width := 12 // the name column fits the longest name
 	for _, v := range r.Variants {
-		fmt.Fprintf(w, "%-12s %7.3f %7.3f %7.3f %10s %8s %7.1f  %s\n", v.Name, v.AP, v.AP50, v.AP75, f(v.BoxShiftPx, "%.2f"), f(v.Matched, "%.2f"), v.Seconds, cov(v))
+		width = max(width, len(v.Name))
+	}
+	fmt.Fprintf(w, "%-*s %7s %7s %7s %10s %8s %7s  %s\n", width, "variant", "AP", "AP50", "AP75", "shift px", "kept", "sec", "calibration records")
+	for _, v := range r.Variants {
+		fmt.Fprintf(w, "%-*s %7.3f %7.3f %7.3f %10s %8s %7.1f  %s\n", width, v.Name, v.AP, v.AP50, v.AP75, f(v.BoxShiftPx, "%.2f"), f(v.Matched, "%.2f"), v.Seconds, cov(v))
 	}
 }
