@@ -36,7 +36,7 @@ type Model struct {
 // All are the embedded models.
 func All() []Model {
 	return []Model{
-		{"yolo11", yolo11, yolo.Output0, func(s []int, i int) bool { return i/s[2] < 4 }},   // [1, 4+nc, A]: rows 0-3
+		{"yolo11", yolo11, yolo.Output0, func(s []int, i int) bool { return i/s[2] < 4 }},     // [1, 4+nc, A]: rows 0-3
 		{"yolov5", yolov5, yolo.AnchorMajor, func(s []int, i int) bool { return i%s[2] < 4 }}, // [1, A, 5+nc]: columns 0-3
 	}
 }
