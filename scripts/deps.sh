@@ -31,6 +31,7 @@ declare -A why=(
   [protobuf-compiler]="the test that regenerates shared/onnx/onnxpb"
   [libonnx-dev]="the test that regenerates shared/onnx/onnxpb (onnx.proto)"
   [python3-onnx]="the ONNX backend node tests the engine is checked against (generated at test time)"
+  [parallel]="the test that runs the sharded-evaluation example examples/shards/parallel.sh (GNU parallel)"
 )
 pkgs=()
 command -v chromium >/dev/null 2>&1 || [ -n "${CHROMIUM:-}" ] || pkgs+=(chromium)
@@ -38,6 +39,7 @@ command -v qemu-arm-static >/dev/null 2>&1 || pkgs+=(qemu-user-static)
 command -v protoc >/dev/null 2>&1 || pkgs+=(protobuf-compiler)
 [ -e /usr/include/onnx/onnx.proto ] || pkgs+=(libonnx-dev)
 [ -e /usr/lib/python3/dist-packages/onnx/__init__.py ] || pkgs+=(python3-onnx)
+command -v parallel >/dev/null 2>&1 || pkgs+=(parallel)
 if [ ${#pkgs[@]} -gt 0 ]; then
   for p in "${pkgs[@]}"; do echo "deps: Debian package $p is missing: needed by ${why[$p]}"; done
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nniescope/nniescope/shared/calib"
+	"github.com/nniescope/nniescope/shared/dataset"
 	"github.com/nniescope/nniescope/shared/detect"
 	"github.com/nniescope/nniescope/shared/engine"
 	"github.com/nniescope/nniescope/shared/eval"
@@ -54,7 +56,10 @@ func variantSpec(s string) (name, file string) {
 }
 
 func runEval(ctx context.Context, env Env, args []string) error {
-	fs := newFlagSet(env, "eval", "eval --model M --data DIR --variant float --variant int8.txt [--variant NAME=FILE...] [--json out.json] [--md]")
+	if len(args) > 0 && args[0] == "merge" {
+		return runEvalMerge(ctx, env, args[1:])
+	}
+	fs := newFlagSet(env, "eval", "eval --model M --data DIR --variant float --variant int8.txt [--variant NAME=FILE...] [--json out.json] [--md]\n       nniescope eval ... --shard K/N --shard-out FILE   (then: nniescope eval merge --model M --data DIR FILE...)")
 	model := fs.String("model", "", "float YOLO ONNX model (YOLOv8, YOLO11, YOLOv5)")
 	data := fs.String("data", "", "dataset: DIR/images + DIR/labels (YOLO txt)")
 	var variants stringList
@@ -66,6 +71,8 @@ func runEval(ctx context.Context, env Env, args []string) error {
 	loader := addModelFlags(fs)
 	resultsDir := fs.String("results", "", "also write each variant's detections as COCO results JSON (DIR/NAME.json)")
 	records := addRecordFlags(fs)
+	shard := fs.String("shard", "", "evaluate only shard K of N (K from 0: a contiguous block of the sorted images) and write its per-image detections to --shard-out; nothing is scored until eval merge")
+	shardOut := fs.String("shard-out", "", "with --shard: the shard file to write")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -76,9 +83,26 @@ func runEval(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	var k, n int
+	if *shard != "" {
+		if k, n, err = parseShard(*shard); err != nil {
+			return err
+		}
+		if *shardOut == "" {
+			return errors.New("--shard needs --shard-out FILE")
+		}
+		if *jsonOut != "" || *md || *resultsDir != "" {
+			return errors.New("--json, --md and --results are eval merge's when sharding: a shard scores nothing")
+		}
+	} else if *shardOut != "" {
+		return errors.New("--shard-out needs --shard K/N")
+	}
 	m, err := loader.load(env, *model)
 	if err != nil {
 		return err
+	}
+	if *shard != "" {
+		return evalShard(ctx, env, m, *model, *data, variants, pl, *threads, records, k, n, *shardOut)
 	}
 	res, err := evaluate(ctx, env, m, *model, *data, variants, pl, *threads, *resultsDir, records)
 	if err != nil {
@@ -101,6 +125,90 @@ func evaluate(ctx context.Context, env Env, m *onnx.Model, modelPath, data strin
 		return nil, err
 	}
 	res := &evalOutput{Model: modelPath, Data: data, Images: len(set.Images), Placement: string(pl)}
+	sc, err := newScorer(set, resultsDir)
+	if err != nil {
+		return nil, err
+	}
+	// One variant's detections at a time: scored, then dropped (the first
+	// float run is kept, the reference of the box shift).
+	for _, v := range variants {
+		vr, err := detectVariant(ctx, env, m, set, v, pl, threads, records)
+		if err != nil {
+			return nil, err
+		}
+		row, err := sc.score(vr)
+		if err != nil {
+			return nil, err
+		}
+		res.Variants = append(res.Variants, row)
+	}
+	return res, nil
+}
+
+// variantRun is one variant's detections over a set, with the fields of
+// its row that need no scoring.
+type variantRun struct {
+	row evalVariant
+	run *eval.Run
+}
+
+// detectVariant runs one variant ("float", a calibration file, NAME=FILE)
+// over the set's images.
+func detectVariant(ctx context.Context, env Env, m *onnx.Model, set *dataset.Set, v string, pl quant.Placement, threads int, records *recordPolicy) (variantRun, error) {
+	name, file := variantSpec(v)
+	start := time.Now()
+	var prog *engine.Program
+	var hooks *engine.Hooks
+	var err error
+	row := evalVariant{Name: name, Calib: file}
+	if file == "" {
+		if prog, err = engine.Compile(m, engine.Options{Threads: threads}); err != nil {
+			return variantRun{}, err
+		}
+	} else if nf, err := loadNNIE(file); err != nil || nf != nil {
+		if err != nil {
+			return variantRun{}, err
+		}
+		sim, err := nnie.NewSim(m, nf, threads, nil)
+		if err != nil {
+			return variantRun{}, fmt.Errorf("variant %s: %w", name, err)
+		}
+		prog, hooks, row.Coverage = sim.Program(), sim.Hooks(), nf.Coverage()
+	} else {
+		f, err := calib.Load(file)
+		if err != nil {
+			return variantRun{}, err
+		}
+		sim, rep, err := records.simulate(env, "eval", m, f, quant.Options{Placement: pl, Threads: threads})
+		if err != nil {
+			return variantRun{}, err
+		}
+		prog, hooks, row.Points, row.Coverage = sim.Program(), sim.Hooks(), rep.Points, rep.Coverage()
+	}
+	det, err := detect.New(prog)
+	if err != nil {
+		return variantRun{}, err
+	}
+	defer det.Close()
+	bar := newProgress(env.Stderr, "eval "+name, len(set.Images))
+	run, err := eval.Detect(ctx, set, det, eval.Params(), hooks, bar.update)
+	if err != nil {
+		return variantRun{}, err
+	}
+	row.Seconds = time.Since(start).Seconds()
+	return variantRun{row, run}, nil
+}
+
+// scorer scores variant runs over a set: AP, and the boxes against the
+// first float variant's; with a results folder it writes the ground truth
+// and each variant's COCO results there.
+type scorer struct {
+	set        *dataset.Set
+	resultsDir string
+	floatRun   *eval.Run
+}
+
+func newScorer(set *dataset.Set, resultsDir string) (*scorer, error) {
 	if resultsDir != "" {
 		if err := os.MkdirAll(resultsDir, 0o755); err != nil {
 			return nil, err
@@ -109,68 +217,29 @@ func evaluate(ctx context.Context, env Env, m *onnx.Model, modelPath, data strin
 			return nil, err
 		}
 	}
-	var floatRun *eval.Run
-	for _, v := range variants {
-		name, file := variantSpec(v)
-		start := time.Now()
-		var prog *engine.Program
-		var hooks *engine.Hooks
-		row := evalVariant{Name: name, Calib: file}
-		if file == "" {
-			if prog, err = engine.Compile(m, engine.Options{Threads: threads}); err != nil {
-				return nil, err
-			}
-		} else if nf, err := loadNNIE(file); err != nil || nf != nil {
-			if err != nil {
-				return nil, err
-			}
-			sim, err := nnie.NewSim(m, nf, threads, nil)
-			if err != nil {
-				return nil, fmt.Errorf("variant %s: %w", name, err)
-			}
-			prog, hooks, row.Coverage = sim.Program(), sim.Hooks(), nf.Coverage()
-		} else {
-			f, err := calib.Load(file)
-			if err != nil {
-				return nil, err
-			}
-			sim, rep, err := records.simulate(env, "eval", m, f, quant.Options{Placement: pl, Threads: threads})
-			if err != nil {
-				return nil, err
-			}
-			prog, hooks, row.Points, row.Coverage = sim.Program(), sim.Hooks(), rep.Points, rep.Coverage()
-		}
-		det, err := detect.New(prog)
-		if err != nil {
-			return nil, err
-		}
-		bar := newProgress(env.Stderr, "eval "+name, len(set.Images))
-		run, err := eval.Detect(ctx, set, det, eval.Params(), hooks, bar.update)
-		det.Close()
-		if err != nil {
-			return nil, err
-		}
-		stats, err := eval.Score(set, run)
-		if err != nil {
-			return nil, err
-		}
-		row.AP, row.AP50, row.AP75 = stats[0], stats[1], stats[2]
-		if resultsDir != "" {
-			if err := coco.WriteResults(filepath.Join(resultsDir, name+".json"), run.Results(set)); err != nil {
-				return nil, err
-			}
-		}
-		if file == "" && floatRun == nil {
-			floatRun = run
-		}
-		if floatRun != nil {
-			shift, matched := eval.BoxShift(floatRun, run, 0.25)
-			row.BoxShiftPx, row.Matched = &shift, &matched
-		}
-		row.Seconds = time.Since(start).Seconds()
-		res.Variants = append(res.Variants, row)
+	return &scorer{set: set, resultsDir: resultsDir}, nil
+}
+
+func (s *scorer) score(vr variantRun) (evalVariant, error) {
+	row, run := vr.row, vr.run
+	stats, err := eval.Score(s.set, run)
+	if err != nil {
+		return row, err
 	}
-	return res, nil
+	row.AP, row.AP50, row.AP75 = stats[0], stats[1], stats[2]
+	if s.resultsDir != "" {
+		if err := coco.WriteResults(filepath.Join(s.resultsDir, row.Name+".json"), run.Results(s.set)); err != nil {
+			return row, err
+		}
+	}
+	if row.Calib == "" && s.floatRun == nil {
+		s.floatRun = run
+	}
+	if s.floatRun != nil {
+		shift, matched := eval.BoxShift(s.floatRun, run, 0.25)
+		row.BoxShiftPx, row.Matched = &shift, &matched
+	}
+	return row, nil
 }
 
 // loadNNIE reads file as an NNIE calibration when it is one (nil, nil
