@@ -29,6 +29,9 @@ type Options struct {
 	MaxLayers   int // stop growing the set beyond this (default 8)
 	Threads     int
 	Cost        CostModel // default SVP
+	// Costs per layer, from a real compile (CostsFromPerf); nil: the
+	// rule-based counts of Costs.
+	Costs []LayerCost
 	// AllowMissing simulates calibration files that lack records for some
 	// conv/matmul layers (quant.Options.AllowMissing).
 	AllowMissing bool
@@ -62,6 +65,11 @@ type Result struct {
 	// in by the caller that checked them.
 	Coverage8  string `json:"calib8_coverage,omitempty"`
 	Coverage16 string `json:"calib16_coverage,omitempty"`
+	// CostSource says where the board times come from; PerfUnmatched
+	// names the atc_perf.csv records that matched no node. Filled in by
+	// the caller that chose the costs.
+	CostSource    string   `json:"cost_source,omitempty"`
+	PerfUnmatched []string `json:"atc_perf_unmatched,omitempty"`
 }
 
 // Progress reports a phase and its completion.
@@ -93,7 +101,10 @@ func Search(ctx context.Context, m *onnx.Model, f8, f16 *calib.File, set *datase
 	if err != nil {
 		return nil, err
 	}
-	costs := Costs(float)
+	costs := o.Costs
+	if costs == nil {
+		costs = Costs(float)
+	}
 	s := &searcher{ctx: ctx, m: m, f8: f8, f16: f16, set: set, o: o, costs: costs, memo: map[string]float64{}, progress: progress}
 	res := &Result{Reference: "int16"}
 

@@ -3,10 +3,13 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/nniescope/nniescope/shared/calib"
+	"github.com/nniescope/nniescope/shared/engine"
 	"github.com/nniescope/nniescope/shared/mixed"
+	"github.com/nniescope/nniescope/shared/onnx"
 	"github.com/nniescope/nniescope/shared/quant"
 )
 
@@ -24,6 +27,7 @@ func runSearch(ctx context.Context, env Env, args []string) error {
 	placement := fs.String("placement", string(quant.DefaultPlacement), "where the chip quantizes (docs/QUANT.md)")
 	proxy := fs.Int("proxy-images", 4, "images for the sensitivity proxy")
 	threads := fs.Int("threads", 0, "engine threads (0: all cores)")
+	atcPerf := fs.String("atc-perf", "", "ATC's atc_perf.csv from compiling this model: board times from its per-layer DDR traffic, weights and ops instead of the rule-based model")
 	loader := addModelFlags(fs)
 	records := addRecordFlags(fs)
 	if err := parse(fs, args); err != nil {
@@ -63,9 +67,13 @@ func runSearch(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	costs, source, unmatched, err := searchCosts(m, *atcPerf)
+	if err != nil {
+		return err
+	}
 	bars := map[string]*progress{}
 	res, err := mixed.Search(ctx, m, f8, f16, set, mixed.Options{
-		MaxDrop: *maxDrop, VsFloat: *vs == "float", BudgetMS: *budget, Placement: pl, ProxyImages: *proxy, Threads: *threads, AllowMissing: records.allow,
+		MaxDrop: *maxDrop, VsFloat: *vs == "float", BudgetMS: *budget, Placement: pl, ProxyImages: *proxy, Threads: *threads, AllowMissing: records.allow, Costs: costs,
 	}, func(phase string, done, total int) {
 		b := bars[phase]
 		if b == nil {
@@ -78,6 +86,7 @@ func runSearch(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	res.Coverage8, res.Coverage16 = coverage[0], coverage[1]
+	res.CostSource, res.PerfUnmatched = source, unmatched
 	mixedFile := f8
 	if len(res.Layers) > 0 {
 		if mixedFile, err = f8.Splice(f16, res.Layers...); err != nil {
@@ -98,6 +107,14 @@ func runSearch(ctx context.Context, env Env, args []string) error {
 	w := env.Stdout
 	fmt.Fprintf(w, "reference %s AP %.4f, target %.4f (max drop %.2f AP points), placement %s\n", res.Reference, res.ReferenceAP, res.TargetAP, *maxDrop, pl)
 	fmt.Fprintf(w, "calibration records: %s %s, %s %s\n", *c8, res.Coverage8, *c16, res.Coverage16)
+	fmt.Fprintf(w, "board time: %s\n", res.CostSource)
+	if n := len(res.PerfUnmatched); n > 0 {
+		names := strings.Join(res.PerfUnmatched[:min(n, 5)], ", ")
+		if n > 5 {
+			names += ", …"
+		}
+		fmt.Fprintf(w, "  atc_perf.csv records that name no node of the model (%d): %s\n", n, names)
+	}
 	if len(res.Sensitivity) == 0 {
 		fmt.Fprintf(w, "all 8-bit already reaches the target: no layer needs 16-bit (the sensitivity proxy was not run)\n")
 	} else {
@@ -123,4 +140,33 @@ func runSearch(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(w, "NOT reached: the best set found, %s, gives AP %.4f < target %.4f (%.2f ms); wrote it to %s\n", strings.Join(res.Layers, ", "), res.AP, res.TargetAP, res.LatencyMS, *out)
 	}
 	return nil
+}
+
+// searchCosts is the board-time source: the records of an atc_perf.csv
+// mapped onto the model, or (no file) the rule-based model.
+func searchCosts(m *onnx.Model, perfFile string) (costs []mixed.LayerCost, source string, unmatched []string, err error) {
+	if perfFile == "" {
+		return nil, "the rule-based model by op type (docs/QUANT.md; --atc-perf uses ATC's per-layer figures)", nil, nil
+	}
+	f, err := os.Open(perfFile)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	defer f.Close()
+	recs, err := mixed.ReadPerf(f)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("%s: %w", perfFile, err)
+	}
+	p, err := engine.Analyze(m, engine.Options{Threads: 1})
+	if err != nil {
+		return nil, "", nil, err
+	}
+	pc := mixed.CostsFromPerf(p, recs)
+	if pc.Matched == 0 {
+		return nil, "", nil, fmt.Errorf("--atc-perf %s: none of its %d records names a node of the model (a file from another model?)", perfFile, len(recs))
+	}
+	for _, r := range pc.Unmatched {
+		unmatched = append(unmatched, r.Name)
+	}
+	return pc.Costs, pc.Source(perfFile), unmatched, nil
 }
