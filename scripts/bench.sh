@@ -30,6 +30,20 @@ if [ -d "$A" ]; then
   echo "eval, 4 variants x 65 images at 512x288: $(awk "BEGIN{printf \"%.1f\", $end - $start}") s (target < 180 s)"
 fi
 
+# eval's growth: the demo model (float) over 200 and 2,000 synthetic
+# scenes. The target is flat memory and linear time; today memory grows
+# with the detections kept for scoring (up to 300 per image at conf 0.001)
+# and the COCO evaluator's per-detection state, about 32 KB per image.
+S=out/bench/synth
+mkdir -p "$S"
+go build -o "$S/nniescope" ./tools/cmd/nniescope
+go build -o "$S/peakrss" ./internal/cmd/peakrss
+for n in 200 2000; do
+  [ -d "$S/$n" ] || "$S/nniescope" synth --out "$S/$n" --n $n --seed 2 --size 320x240 >/dev/null
+  "$S/peakrss" "eval, demo model, $n images" "$S/nniescope" eval --model internal/demomodel/demo.onnx --data "$S/$n" --variant float 2>/dev/null | grep '^eval, demo' | tee "$S/$n.txt"
+done
+awk '{t[NR]=$(NF-5); m[NR]=$(NF-1)} END {printf "eval growth 200 -> 2000 images: time %.1fx (linear: 10x), peak RSS %.2fx (flat: 1x)\n", t[2]/t[1], m[2]/m[1]}' "$S/200.txt" "$S/2000.txt"
+
 # The post-process module: size, and decode + NMS natively, in wazero
 # (BenchmarkDecode above) and in Chromium.
 GOOS=wasip1 GOARCH=wasm go build -trimpath -ldflags="-s -w" -buildmode=c-shared -o out/nniescope.wasm ./wasm
