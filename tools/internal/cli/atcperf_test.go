@@ -29,7 +29,7 @@ func TestSearchATCPerf(t *testing.T) {
 		args := append([]string{"search", "--model", fx.model, "--calib8", fx.c8, "--calib16", fx.c16, "--data", fx.data, "-o", filepath.Join(fx.dir, "m.txt"), "--max-drop", "100"}, extra...)
 		return run(t, args...)
 	}
-	code, stdout, stderr := search("--atc-perf", perf, "--json", filepath.Join(fx.dir, "s.json"))
+	code, _, stderr := search("--atc-perf", perf, "--json", filepath.Join(fx.dir, "s.json"))
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -52,7 +52,7 @@ func TestSearchATCPerf(t *testing.T) {
 	if len(res.Evals) == 0 || abs(res.Evals[0].LatencyMS-want) > 1e-9 {
 		t.Fatalf("all-8-bit board time %v ms, want %v from the file's figures", res.Evals, want)
 	}
-	code, stdout, _ = search("--atc-perf", perf)
+	code, stdout, _ := search("--atc-perf", perf)
 	if code != 0 || !strings.Contains(stdout, "board time: "+perf+": 2 of 3 records matched") || !strings.Contains(stdout, "name no node of the model (1): /model.99/cv4/Conv") {
 		t.Fatalf("table:\n%s", stdout)
 	}

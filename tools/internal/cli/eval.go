@@ -108,13 +108,19 @@ func runEval(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *jsonOut != "" {
-		if err := writeJSON(env.Stdout, *jsonOut, res); err != nil {
+	return reportEval(env, res, *jsonOut, *md)
+}
+
+// reportEval writes the table as JSON (--json FILE, or - for stdout) and,
+// unless that went to stdout, prints it.
+func reportEval(env Env, res *evalOutput, jsonOut string, md bool) error {
+	if jsonOut != "" {
+		if err := writeJSON(env.Stdout, jsonOut, res); err != nil {
 			return err
 		}
 	}
-	if *jsonOut != "-" {
-		printEvalTable(env.Stdout, res, *md)
+	if jsonOut != "-" {
+		printEvalTable(env.Stdout, res, md)
 	}
 	return nil
 }

@@ -221,15 +221,7 @@ func runEvalMerge(ctx context.Context, env Env, args []string) error {
 		}
 		res.Variants = append(res.Variants, row)
 	}
-	if *jsonOut != "" {
-		if err := writeJSON(env.Stdout, *jsonOut, res); err != nil {
-			return err
-		}
-	}
-	if *jsonOut != "-" {
-		printEvalTable(env.Stdout, res, *md)
-	}
-	return nil
+	return reportEval(env, res, *jsonOut, *md)
 }
 
 // decodeShard parses one shard file and checks it is whole: its image
