@@ -250,7 +250,7 @@ function attachView(c) {
 // Live stream with reconnection backoff.
 let backoff = 500;
 function connect() {
-  if (state.replaying) return;
+  if (state.replaying || offline()) return;
   const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws${auth}`);
   ws.binaryType = 'arraybuffer';
   ws.onopen = () => { backoff = 500; $('conn').textContent = 'live'; $('conn').className = 'live'; };
@@ -263,6 +263,10 @@ function connect() {
   };
 }
 
+// offline: the page is served by `nniescope serve`, with no board behind
+// it: there is no stream to connect to.
+function offline() { return state.info && state.info.engine === 'offline'; }
+
 async function pollInfo() {
   try {
     const r = await fetch('/api/info', { headers: apiHeaders });
@@ -272,6 +276,10 @@ async function pollInfo() {
       return;
     }
     state.info = await r.json();
+    if (offline()) {
+      if (!state.replaying) { $('conn').textContent = 'offline: open a recording or a report'; $('conn').className = 'offline'; }
+      return; // nothing changes without a board
+    }
     for (const v of state.info.variants || []) {
       const el = document.querySelector(`[data-testid="ap-${v.name}"]`);
       if (el) el.textContent = v.ap == null ? '–' : v.ap.toFixed(3);
@@ -352,5 +360,5 @@ addEventListener('drop', (e) => {
   if (f) (f.name.endsWith('.json') ? openLayers(f) : openRecording(f));
 });
 
-connect();
-pollInfo();
+// What serves the page decides whether there is a stream to connect to.
+pollInfo().then(() => { connect(); state.started = true; });

@@ -7,13 +7,16 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/nniescope/nniescope/internal/testassets"
 	"github.com/nniescope/nniescope/shared/calib"
+	"github.com/nniescope/nniescope/webui"
 )
 
 func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -133,6 +136,72 @@ func TestServe(t *testing.T) {
 	cancel()
 	if code := <-done; code != 0 {
 		t.Fatalf("exit %d", code)
+	}
+}
+
+// TestServeOffline: the page `nniescope serve` gives has no board behind
+// it: /api/info says "offline", and in Chromium the page says so instead
+// of a red "disconnected, retrying", opens no WebSocket and throws nothing.
+// Screenshot: out/screenshots/serve/offline.png.
+func TestServeOffline(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- Main(ctx, Env{Stdout: &out, Stderr: &errb}, []string{"serve", "--listen", "127.0.0.1:0"})
+	}()
+	defer func() { cancel(); <-done }()
+	var url string
+	for deadline := time.Now().Add(30 * time.Second); url == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if s := out.String(); strings.Contains(s, "http://") {
+			url = strings.Fields(s[strings.Index(s, "http://"):])[0]
+		}
+	}
+	if url == "" {
+		t.Fatalf("serve printed no URL: %q %q", out.String(), errb.String())
+	}
+	resp, err := http.Get(url + "api/info")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info struct{ Engine string }
+	err = json.NewDecoder(resp.Body).Decode(&info)
+	resp.Body.Close()
+	if err != nil || info.Engine != "offline" {
+		t.Fatalf("/api/info: %v, engine %q", err, info.Engine)
+	}
+	if _, err := webui.Module(); err != nil {
+		t.Fatalf("%v (the test task builds it)", err)
+	}
+	repo, err := filepath.Abs(filepath.Join("..", "..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	node := testassets.Tool(t, "node", "nodejs")
+	testassets.NodeModule(t, filepath.Join(repo, "webui", "test"), "playwright-core")
+	testassets.Chromium(t)
+	shots := filepath.Join(repo, "out", "screenshots", "serve")
+	if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bctx, stop := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer stop()
+	cmd := exec.CommandContext(bctx, node, filepath.Join(repo, "webui", "test", "offline.mjs"), url, filepath.Join(shots, "offline.png"))
+	cmd.Stderr = os.Stderr
+	b, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("chromium: %v", err)
+	}
+	var res struct {
+		Badge, Cls string
+		Sockets    int
+		Errors     []string
+	}
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatalf("%q: %v", b, err)
+	}
+	if res.Badge != "offline: open a recording or a report" || res.Cls != "offline" || res.Sockets != 0 || len(res.Errors) != 0 {
+		t.Fatalf("badge %q (class %q), %d WebSockets, errors %v: want the offline badge, none, none", res.Badge, res.Cls, res.Sockets, res.Errors)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/nniescope/nniescope/shared/version"
 	"github.com/nniescope/nniescope/webui"
 )
 
@@ -23,7 +24,15 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: webui.Handler(webui.FS()), ReadHeaderTimeout: 10 * time.Second}
+	mux := http.NewServeMux()
+	mux.Handle("/", webui.Handler(webui.FS()))
+	// No board behind this page: /api/info says so, and the page opens
+	// recordings and reports instead of retrying a stream that is not there.
+	mux.HandleFunc("/api/info", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"engine":"offline","model":"","input":[0,0],"variants":[],"tensors":[],"version":%q}`+"\n", version.Version)
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(env.Stdout, "nniescope: the inspection page is at http://%s/ (drop a recording or a layers report onto it)\n", ln.Addr())
 	go func() {
 		<-ctx.Done()
