@@ -271,7 +271,9 @@ func Calibrate(ctx context.Context, m *onnx.Model, images []string, o CalibOptio
 		}
 		l := &f.Layers[li]
 		for k, i := range l.Index {
-			l.Inputs[k] = max(l.Inputs[k], MaxAbs(ins[i].F))
+			if ins[i].DType == tensor.Float32 { // shape arithmetic is not data
+				l.Inputs[k] = max(l.Inputs[k], MaxAbs(ins[i].F))
+			}
 		}
 	}}
 	for i, path := range images {
@@ -417,6 +419,9 @@ func NewSim(m *onnx.Model, f *File, threads int, stopAt []string) (*Sim, error) 
 			return
 		}
 		for _, p := range points[pi] {
+			if in[p.index].DType != tensor.Float32 || len(in[p.index].F) != len(p.buf.F) {
+				continue // shape arithmetic is not data
+			}
 			p.q(p.buf.F, in[p.index].F)
 			in[p.index] = p.buf
 		}
