@@ -16,6 +16,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -115,7 +116,7 @@ func (v *Conn) Next() (payload []byte, deflated bool, at int64, err error) {
 			deflated, first = rsv1, false
 		}
 		start := len(v.buf)
-		v.buf = append(v.buf, make([]byte, n)...)
+		v.buf = slices.Grow(v.buf, int(n))[:start+int(n)]
 		if _, err := io.ReadFull(v.br, v.buf[start:]); err != nil {
 			return nil, false, 0, err
 		}

@@ -553,7 +553,7 @@ func (p *Program) fuseSiLU() []step {
 // largest value first, each at the lowest offset free for its whole
 // life), as TensorFlow Lite's arena planner does: for yolov8n 512x288 it
 // needs 4.0 MB (the most live at any step) where pooling whole
-// buffers by last use needed 7.8 MB.
+// buffers by last use needed 8.0 MB.
 func (p *Program) plan(steps []step) layout {
 	l := layout{steps: steps, offset: make([]int, len(p.values))}
 	type life struct{ id, from, to, size int }

@@ -1,7 +1,8 @@
 // Command boardbench measures the board binary's budgets: binary size per
 // target, peak RSS while streaming yolov8n 512x288 in sim mode to 4
-// clients, engine→client latency (excluding inference), message loss with
-// 8 clients, the bandwidth a frame needs raw and deflated, and 32 viewers
+// clients (that run records the stream), engine→client latency with 8
+// clients — excluding inference: the recording replayed at 25 fps; then
+// with the sim engine on the same cores — message loss, the bandwidth a frame needs raw and deflated, and 32 viewers
 // (half negotiating compression) against 1 at the same frame rate:
 // malformed messages, partial frames, lost frames against /metrics'
 // count, and the server's CPU time with 32 viewers over its CPU time with

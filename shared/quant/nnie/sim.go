@@ -70,6 +70,10 @@ func (s LayerSet) Has(op string) bool {
 	return false
 }
 
+// isCube: the op runs on the multiply-accumulate array; every model's
+// such node needs a record, and its input 1, when constant, is weights.
+func isCube(op string) bool { return op == "Conv" || op == "Gemm" || op == "MatMul" }
+
 // Layer is one layer's calibration.
 type Layer struct {
 	Name string `json:"name"`
@@ -240,14 +244,14 @@ func Calibrate(ctx context.Context, m *onnx.Model, images []string, o CalibOptio
 		if !o.LayerSet.Has(n.OpType) {
 			continue
 		}
-		cube := n.OpType == "Conv" || n.OpType == "Gemm"
+		withBias := n.OpType == "Conv" || n.OpType == "Gemm"
 		l := Layer{Name: n.Name, Op: n.OpType}
 		for i, name := range n.Inputs {
-			if name == "" || (cube && i > 1) {
-				continue // bias
+			if name == "" || (withBias && i > 1) {
+				continue // the bias
 			}
 			if w, ok := prog.Constant(name); ok {
-				if cube && i == 1 {
+				if withBias && i == 1 {
 					l.Weight = MaxAbs(w.F)
 				}
 				continue // an eltwise layer's constant operand stays as it is
@@ -359,21 +363,21 @@ func NewSim(m *onnx.Model, f *File, threads int, stopAt []string) (*Sim, error) 
 		byName[f.Layers[i].Name] = &f.Layers[i]
 	}
 	weights := map[string]*tensor.Tensor{}
-	data := map[*onnx.Node][]dataPoint{}
+	data := map[string][]dataPoint{} // by node name: the compiled program has its own nodes
 	for _, n := range base.Nodes() {
 		l := byName[n.Name]
 		if !f.LayerSet.Has(n.OpType) {
 			continue
 		}
 		if l == nil {
-			if n.OpType == "Conv" || n.OpType == "Gemm" || n.OpType == "MatMul" {
+			if isCube(n.OpType) {
 				return nil, fmt.Errorf("nnie: layer %q (%s) has no record in the calibration file", n.Name, n.OpType)
 			}
 			continue // eltwise arithmetic on constants only
 		}
 		delete(byName, n.Name)
 		bits := f.layerBits(l)
-		if len(n.Inputs) > 1 && (n.OpType == "Conv" || n.OpType == "Gemm" || n.OpType == "MatMul") {
+		if len(n.Inputs) > 1 && isCube(n.OpType) {
 			if w, ok := base.Constant(n.Inputs[1]); ok && l.Weight > 0 {
 				q, err := newQuantizer(bits, f.Format16, MaxAbs(w.F))
 				if err != nil {
@@ -396,29 +400,20 @@ func NewSim(m *onnx.Model, f *File, threads int, stopAt []string) (*Sim, error) 
 			if err != nil {
 				return nil, fmt.Errorf("nnie: layer %q input %d: %w", n.Name, i, err)
 			}
-			data[n] = append(data[n], dataPoint{i, q, tensor.New(shape...)})
+			data[n.Name] = append(data[n.Name], dataPoint{i, q, tensor.New(shape...)})
 		}
 	}
-	for name := range byName {
-		return nil, fmt.Errorf("nnie: the calibration file's layer %q is not a node it quantizes (%s) in this model (a file made for another model?)", name, f.LayerSet)
+	for _, l := range f.Layers { // in file order, so the error names the first
+		if byName[l.Name] != nil {
+			return nil, fmt.Errorf("nnie: the calibration file's layer %q is not a node it quantizes (%s) in this model (a file made for another model?)", l.Name, f.LayerSet)
+		}
 	}
 	prog, err := engine.Compile(m, engine.Options{Threads: threads, Initializers: weights, StopAt: stopAt})
 	if err != nil {
 		return nil, err
 	}
-	// The program compiled from m has its own nodes: key the hooks by name.
-	byNode := map[string]int{}
-	var points [][]dataPoint
-	for n, ps := range data {
-		byNode[n.Name] = len(points)
-		points = append(points, ps)
-	}
 	hooks := &engine.Hooks{BeforeNode: func(n *onnx.Node, in []*tensor.Tensor) {
-		pi, ok := byNode[n.Name]
-		if !ok {
-			return
-		}
-		for _, p := range points[pi] {
+		for _, p := range data[n.Name] {
 			if in[p.index].DType != tensor.Float32 || len(in[p.index].F) != len(p.buf.F) {
 				continue // shape arithmetic is not data
 			}

@@ -157,11 +157,11 @@ func runSplice(env Env, args []string) error {
 	if err := require(fs, "base", "from", "layer", "o"); err != nil {
 		return err
 	}
-	b, err := calib.Load(*base)
+	b, err := loadATC("calib splice", *base)
 	if err != nil {
 		return err
 	}
-	f, err := calib.Load(*from)
+	f, err := loadATC("calib splice", *from)
 	if err != nil {
 		return err
 	}
@@ -189,11 +189,11 @@ func runDiff(env Env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	a, err := calib.Load(fs.Arg(0))
+	a, err := loadATC("calib diff", fs.Arg(0))
 	if err != nil {
 		return err
 	}
-	b, err := calib.Load(fs.Arg(1))
+	b, err := loadATC("calib diff", fs.Arg(1))
 	if err != nil {
 		return err
 	}

@@ -111,32 +111,39 @@ func TestEvalResultsRoundTrip(t *testing.T) {
 	}
 }
 
-func TestServe(t *testing.T) {
+// startServe runs `nniescope serve` until the test ends (checking it then
+// exits 0) and returns the URL it prints. The URL is awaited for up to 30 s:
+// on a busy machine the server can take a while to come up.
+func startServe(t *testing.T) string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errb syncBuffer
 	done := make(chan int)
 	go func() {
 		done <- Main(ctx, Env{Stdout: &out, Stderr: &errb}, []string{"serve", "--listen", "127.0.0.1:0"})
 	}()
-	var url string
-	for i := 0; i < 100 && url == ""; i++ {
-		time.Sleep(20 * time.Millisecond)
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("serve exited %d: %s", code, errb.String())
+		}
+	})
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if s := out.String(); strings.Contains(s, "http://") {
-			url = strings.Fields(s[strings.Index(s, "http://"):])[0]
+			return strings.Fields(s[strings.Index(s, "http://"):])[0]
 		}
 	}
-	if url == "" {
-		t.Fatalf("serve printed no URL: %q %q", out.String(), errb.String())
-	}
+	t.Fatalf("serve printed no URL in 30 s: %q %q", out.String(), errb.String())
+	return ""
+}
+
+func TestServe(t *testing.T) {
+	url := startServe(t)
 	resp, err := http.Get(url + "app.js")
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("GET app.js: %v %v", resp, err)
 	}
 	resp.Body.Close()
-	cancel()
-	if code := <-done; code != 0 {
-		t.Fatalf("exit %d", code)
-	}
 }
 
 // TestServeOffline: the page `nniescope serve` gives has no board behind
@@ -144,22 +151,7 @@ func TestServe(t *testing.T) {
 // of a red "disconnected, retrying", opens no WebSocket and throws nothing.
 // Screenshot: out/screenshots/serve/offline.png.
 func TestServeOffline(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	var out, errb syncBuffer
-	done := make(chan int)
-	go func() {
-		done <- Main(ctx, Env{Stdout: &out, Stderr: &errb}, []string{"serve", "--listen", "127.0.0.1:0"})
-	}()
-	defer func() { cancel(); <-done }()
-	var url string
-	for deadline := time.Now().Add(30 * time.Second); url == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if s := out.String(); strings.Contains(s, "http://") {
-			url = strings.Fields(s[strings.Index(s, "http://"):])[0]
-		}
-	}
-	if url == "" {
-		t.Fatalf("serve printed no URL: %q %q", out.String(), errb.String())
-	}
+	url := startServe(t)
 	resp, err := http.Get(url + "api/info")
 	if err != nil {
 		t.Fatal(err)

@@ -163,33 +163,10 @@ type variantRun struct {
 func detectVariant(ctx context.Context, env Env, m *onnx.Model, set *dataset.Set, v string, pl quant.Placement, threads int, records *recordPolicy) (variantRun, error) {
 	name, file := variantSpec(v)
 	start := time.Now()
-	var prog *engine.Program
-	var hooks *engine.Hooks
-	var err error
 	row := evalVariant{Name: name, Calib: file}
-	if file == "" {
-		if prog, err = engine.Compile(m, engine.Options{Threads: threads}); err != nil {
-			return variantRun{}, err
-		}
-	} else if nf, err := loadNNIE(file); err != nil || nf != nil {
-		if err != nil {
-			return variantRun{}, err
-		}
-		sim, err := nnie.NewSim(m, nf, threads, nil)
-		if err != nil {
-			return variantRun{}, fmt.Errorf("variant %s: %w", name, err)
-		}
-		prog, hooks, row.Coverage = sim.Program(), sim.Hooks(), nf.Coverage()
-	} else {
-		f, err := calib.Load(file)
-		if err != nil {
-			return variantRun{}, err
-		}
-		sim, rep, err := records.simulate(env, "eval", m, f, quant.Options{Placement: pl, Threads: threads})
-		if err != nil {
-			return variantRun{}, err
-		}
-		prog, hooks, row.Points, row.Coverage = sim.Program(), sim.Hooks(), rep.Points, rep.Coverage()
+	prog, hooks, err := variantProgram(env, m, &row, pl, threads, records)
+	if err != nil {
+		return variantRun{}, err
 	}
 	det, err := detect.New(prog)
 	if err != nil {
@@ -248,18 +225,62 @@ func (s *scorer) score(vr variantRun) (evalVariant, error) {
 	return row, nil
 }
 
-// loadNNIE reads file as an NNIE calibration when it is one (nil, nil
-// when it is an ATC calibration_param.txt).
-func loadNNIE(file string) (*nnie.File, error) {
-	b, err := os.ReadFile(file)
-	if err != nil || !nnie.IsFile(b) {
-		return nil, err
+// variantProgram is what runs a variant: the float program, or the
+// simulation its calibration file describes (ATC's calibration_param.txt
+// for SVP ACL, or an NNIE calibration); it fills the row's points and
+// coverage.
+func variantProgram(env Env, m *onnx.Model, row *evalVariant, pl quant.Placement, threads int, records *recordPolicy) (*engine.Program, *engine.Hooks, error) {
+	if row.Calib == "" {
+		prog, err := engine.Compile(m, engine.Options{Threads: threads})
+		return prog, nil, err
 	}
-	f, err := nnie.Decode(b)
+	f, nf, err := loadCalibration(row.Calib)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, nil, err
 	}
-	return f, nil
+	if nf != nil {
+		sim, err := nnie.NewSim(m, nf, threads, nil)
+		if err != nil {
+			return nil, nil, fmt.Errorf("variant %s: %w", row.Name, err)
+		}
+		row.Coverage = nf.Coverage()
+		return sim.Program(), sim.Hooks(), nil
+	}
+	sim, rep, err := records.simulate(env, "eval", m, f, quant.Options{Placement: pl, Threads: threads})
+	if err != nil {
+		return nil, nil, err
+	}
+	row.Points, row.Coverage = rep.Points, rep.Coverage()
+	return sim.Program(), sim.Hooks(), nil
+}
+
+// loadCalibration reads a calibration file once: an NNIE calibration
+// (JSON, from calib --chip nnie) or ATC's calibration_param.txt.
+func loadCalibration(file string) (*calib.File, *nnie.File, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, nil, err
+	}
+	if nnie.IsFile(b) {
+		nf, err := nnie.Decode(b)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", file, err)
+		}
+		return nil, nf, nil
+	}
+	f, err := calib.Parse(string(b), file)
+	return f, nil, err
+}
+
+// loadATC reads ATC's calibration_param.txt for a command that takes only
+// those (splice, diff, layers, search), saying so when given an NNIE
+// calibration.
+func loadATC(command, file string) (*calib.File, error) {
+	f, nf, err := loadCalibration(file)
+	if err == nil && nf != nil {
+		return nil, fmt.Errorf("%s is an NNIE calibration (calib --chip nnie): %s takes ATC's calibration_param.txt; NNIE files work with eval (docs/NNIE.md)", file, command)
+	}
+	return f, err
 }
 
 func writeJSON(stdout io.Writer, path string, v any) error {

@@ -45,7 +45,7 @@ func runFq(_ context.Context, env Env, args []string) error {
 		return fmt.Errorf("--bits %d: want 8 or 16", *bits)
 	}
 	set := map[string]bool{}
-	fs.Visit(func(f *flagSetEntry) { set[f.Name] = true })
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
 	switch *chip {
 	case "nnie":
@@ -61,8 +61,6 @@ func runFq(_ context.Context, env Env, args []string) error {
 	}
 	return fmt.Errorf("--chip %q: want nnie or svp", *chip)
 }
-
-type flagSetEntry = flag.Flag
 
 func fqNNIE(env Env, tw *tabwriter.Writer, values []float32, bits int, clip float64, given bool, format16 string) error {
 	m := nnie.MaxAbs(values)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/nniescope/nniescope/shared/calib"
 	"github.com/nniescope/nniescope/shared/dataset"
 	"github.com/nniescope/nniescope/shared/quant"
 )
@@ -35,7 +34,7 @@ func runLayers(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	f, err := calib.Load(*calibPath)
+	f, err := loadATC("layers", *calibPath)
 	if err != nil {
 		return err
 	}

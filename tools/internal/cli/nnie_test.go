@@ -65,6 +65,10 @@ func TestNNIEVariants(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q; want one line with %q", tc.args, code, stderr, tc.want)
 		}
 	}
+	// Commands that take ATC's files say what an NNIE file is for.
+	if code, _, stderr := run(t, "search", "--model", model, "--calib8", n8, "--calib16", n16, "--data", data, "-o", filepath.Join(dir, "m.txt")); code != 1 || !strings.Contains(stderr, "n8.json is an NNIE calibration (calib --chip nnie): search takes ATC's calibration_param.txt") {
+		t.Errorf("search with NNIE files: exit %d, %q", code, stderr)
+	}
 	bad := filepath.Join(dir, "bad.json")
 	os.WriteFile(bad, []byte(`{"format": "something else"}`), 0o644)
 	if code, _, stderr := run(t, "eval", "--model", model, "--data", data, "--variant", bad); code != 1 || !strings.Contains(stderr, "bad.json: nnie calibration: format") {

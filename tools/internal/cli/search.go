@@ -47,11 +47,11 @@ func runSearch(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	f8, err := calib.Load(*c8)
+	f8, err := loadATC("search", *c8)
 	if err != nil {
 		return err
 	}
-	f16, err := calib.Load(*c16)
+	f16, err := loadATC("search", *c16)
 	if err != nil {
 		return err
 	}

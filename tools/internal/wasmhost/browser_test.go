@@ -31,7 +31,7 @@ func TestBrowserMatchesNative(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, set := range frameSets {
+	for _, set := range frameSets() {
 		t.Run(set.name, func(t *testing.T) { browserMatchesNative(t, node, webui, wasm, set.requests(t)) })
 	}
 }

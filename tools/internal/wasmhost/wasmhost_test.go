@@ -48,31 +48,32 @@ func GoldenRequest(t testing.TB, image string) []byte {
 	return r.Encode()
 }
 
-// frameSet is a set of six-head F32 decode requests: the demo model on
-// synthetic scenes (always there), and the onnxruntime heads of the COCO
-// goldens (licensed assets: skipped without them).
+// frameSet is a named set of F32 decode requests (frameSets lists them).
 type frameSet struct {
 	name     string
 	requests func(testing.TB) [][]byte
 }
 
-var frameSets = []frameSet{
-	{"demo-synthetic", demoframes.Requests},
-	{"coco-goldens", func(t testing.TB) [][]byte {
-		var reqs [][]byte
-		for _, img := range testassets.GoldenImages {
-			reqs = append(reqs, GoldenRequest(t, img))
-		}
-		return reqs
-	}},
-	{"coco-yolov5n-anchor-major", anchorMajorRequests},
-}
-
-func init() {
-	// Each family's own small model on the synthetic scenes (always there).
-	for _, m := range familymodels.All() {
-		frameSets = append(frameSets, frameSet{m.Name + "-synthetic", func(t testing.TB) [][]byte { return familyRequests(t, m) }})
+// frameSets are the request sets every module test runs: the demo model
+// on synthetic scenes and each family's own small model (always there),
+// and the onnxruntime heads of the COCO goldens and yolov5n on COCO
+// pictures (licensed assets: skipped without them).
+func frameSets() []frameSet {
+	sets := []frameSet{
+		{"demo-synthetic", demoframes.Requests},
+		{"coco-goldens", func(t testing.TB) [][]byte {
+			var reqs [][]byte
+			for _, img := range testassets.GoldenImages {
+				reqs = append(reqs, GoldenRequest(t, img))
+			}
+			return reqs
+		}},
+		{"coco-yolov5n-anchor-major", anchorMajorRequests},
 	}
+	for _, m := range familymodels.All() {
+		sets = append(sets, frameSet{m.Name + "-synthetic", func(t testing.TB) [][]byte { return familyRequests(t, m) }})
+	}
+	return sets
 }
 
 // familyRequests are an embedded family model's outputs on the demo
@@ -192,7 +193,7 @@ func TestWazeroMatchesNative(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close(ctx)
-	for _, set := range frameSets {
+	for _, set := range frameSets() {
 		t.Run(set.name, func(t *testing.T) {
 			for i, f32 := range set.requests(t) {
 				for typ, req := range map[string][]byte{"f32": f32, "f16": ToF16(t, f32)} {
@@ -283,7 +284,7 @@ func TestWireAndDiffExports(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close(ctx)
-	for _, set := range frameSets {
+	for _, set := range frameSets() {
 		t.Run(set.name, func(t *testing.T) { wireAndDiff(t, m, set.requests(t)[0]) })
 	}
 }
