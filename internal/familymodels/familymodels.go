@@ -13,6 +13,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
+	"github.com/nniescope/nniescope/shared/onnx/onnxpb"
 	"github.com/nniescope/nniescope/shared/yolo"
 )
 
@@ -50,4 +53,88 @@ func (m Model) File(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// YOLOv5Anchors are the test model's anchors (tools/train/families.py's
+// ANCHORS5), in ParseAnchors' form.
+const YOLOv5Anchors = "10,12,16,14,22,24;30,34,44,40,56,60;76,80,100,96,128,132"
+
+// Levels rewrites a YOLOv5 ONNX (the embedded one or a real export) as an
+// export without its decode: the outputs become the head's level
+// convolutions (the Conv nodes whose output is reshaped), and everything
+// they do not need is dropped, so no anchor is left in the graph. It
+// returns the file's bytes and the level outputs' names.
+func Levels(t testing.TB, model []byte) ([]byte, []string) {
+	t.Helper()
+	var mp onnxpb.ModelProto
+	if err := proto.Unmarshal(model, &mp); err != nil {
+		t.Fatal(err)
+	}
+	g := mp.GetGraph()
+	consumers := map[string][]*onnxpb.NodeProto{}
+	for _, n := range g.GetNode() {
+		for _, in := range n.GetInput() {
+			consumers[in] = append(consumers[in], n)
+		}
+	}
+	var levels []string
+	for _, n := range g.GetNode() {
+		if n.GetOpType() != "Conv" {
+			continue
+		}
+		for _, c := range consumers[n.GetOutput()[0]] {
+			if c.GetOpType() == "Reshape" {
+				levels = append(levels, n.GetOutput()[0])
+				break
+			}
+		}
+	}
+	if len(levels) == 0 {
+		t.Fatal("familymodels: no level convolution (a Conv feeding a Reshape) in the model")
+	}
+	// Keep what the levels need, walking back from them.
+	need := map[string]bool{}
+	for _, l := range levels {
+		need[l] = true
+	}
+	nodes := g.GetNode()
+	keep := make([]bool, len(nodes))
+	for i := len(nodes) - 1; i >= 0; i-- {
+		for _, o := range nodes[i].GetOutput() {
+			if need[o] {
+				keep[i] = true
+			}
+		}
+		if keep[i] {
+			for _, in := range nodes[i].GetInput() {
+				need[in] = true
+			}
+		}
+	}
+	var kept []*onnxpb.NodeProto
+	for i, n := range nodes {
+		if keep[i] {
+			kept = append(kept, n)
+		}
+	}
+	g.Node = kept
+	var inits []*onnxpb.TensorProto
+	for _, in := range g.GetInitializer() {
+		if need[in.GetName()] {
+			inits = append(inits, in)
+		}
+	}
+	g.Initializer = inits
+	g.ValueInfo = nil
+	g.Output = nil
+	for _, l := range levels {
+		elem := int32(onnxpb.TensorProto_FLOAT)
+		g.Output = append(g.Output, &onnxpb.ValueInfoProto{Name: proto.String(l), Type: &onnxpb.TypeProto{
+			Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{ElemType: &elem}}}})
+	}
+	b, err := proto.Marshal(&mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, levels
 }

@@ -26,7 +26,10 @@ type Detector struct {
 	w, h   int
 	input  *tensor.Tensor
 	heads  []headRef
-	outs   []*tensor.Tensor
+	// anchors are the YOLOv5 anchors of an AnchorLevels program, per
+	// level in heads' order.
+	anchors yolo.Anchors
+	outs    []*tensor.Tensor
 }
 
 // Outputs are the raw model outputs of the last run (the session's
@@ -35,7 +38,7 @@ func (d *Detector) Outputs() []*tensor.Tensor { return d.outs }
 
 type headRef struct {
 	stride   int
-	reg, cls int // output indices
+	reg, cls int // output indices (an anchor level: reg only)
 }
 
 // New inspects the program's input and outputs and prepares buffers.
@@ -44,7 +47,7 @@ func New(p *engine.Program) (*Detector, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Detector{prog: p, sess: p.NewSession(), layout: lay.layout, heads: lay.heads, h: lay.h, w: lay.w}
+	d := &Detector{prog: p, sess: p.NewSession(), layout: lay.layout, heads: lay.heads, anchors: lay.anchors, h: lay.h, w: lay.w}
 	d.input = tensor.New(p.Inputs()[0].Shape...)
 	return d, nil
 }
@@ -62,14 +65,18 @@ func Classes(p *engine.Program) (int, error) {
 		return outs[0].Shape[1] - 4, nil
 	case yolo.AnchorMajor:
 		return outs[0].Shape[2] - 5, nil
+	case yolo.AnchorLevels:
+		return lay.fields - 5, nil
 	}
 	return outs[lay.heads[0].cls].Shape[1], nil
 }
 
 type layout struct {
-	layout yolo.Layout
-	heads  []headRef
-	w, h   int
+	layout  yolo.Layout
+	heads   []headRef
+	anchors yolo.Anchors
+	fields  int // per anchor, of an AnchorLevels program: 5+nc
+	w, h    int
 }
 
 func inspect(p *engine.Program) (layout, error) {
@@ -83,6 +90,10 @@ func inspect(p *engine.Program) (layout, error) {
 	switch {
 	case len(outs) == 1 && singleLayout(outs[0].Shape, grid) != 0:
 		l.layout = singleLayout(outs[0].Shape, grid) // cheap: a shape compare
+	case levelGrids(outs, l.w, l.h):
+		if err := l.anchorLevels(p); err != nil {
+			return layout{}, fmt.Errorf("detect: %s: %w", p.Model().Source, err)
+		}
 	case len(outs) >= 2 && len(outs)%2 == 0:
 		heads, err := matchHeads(outs, l.h)
 		if err != nil {
@@ -90,7 +101,7 @@ func inspect(p *engine.Program) (layout, error) {
 		}
 		l.layout, l.heads = yolo.Heads, heads
 	default:
-		return layout{}, fmt.Errorf("detect: %s: outputs %v are none of output0 [1,4+nc,%d] (YOLOv8, YOLO11), [1,%d,5+nc] (YOLOv5), raw reg/cls heads", p.Model().Source, outs, grid, 3*grid)
+		return layout{}, fmt.Errorf("detect: %s: outputs %s are none of output0 [1,4+nc,%d] (YOLOv8, YOLO11), [1,%d,5+nc] (YOLOv5), raw reg/cls heads, YOLOv5 levels [1,A·(5+nc),H,W]", p.Model().Source, describe(outs), grid, 3*grid)
 	}
 	return l, nil
 }
@@ -155,9 +166,24 @@ func matchHeads(outs []onnx.ValueInfo, inputH int) ([]headRef, error) {
 // Close releases the detector's session (its worker goroutines).
 func (d *Detector) Close() { d.sess.Close() }
 
-// Layout says how the program's outputs encode detections: yolo.Output0
-// or yolo.Heads (the same values the wire and the module use).
+// Layout says how the program's outputs encode detections (the same
+// values the wire and the module use).
 func (d *Detector) Layout() yolo.Layout { return d.layout }
+
+// Anchors are the anchors of a YOLOv5 program without its decode (layout
+// yolo.AnchorLevels; nil otherwise), per level, strides ascending.
+func (d *Detector) Anchors() yolo.Anchors { return d.anchors }
+
+// Levels are the output indices of an AnchorLevels program, strides
+// ascending: the order of Anchors, and of the tensors a decode request
+// takes before the anchors.
+func (d *Detector) Levels() []int {
+	var ix []int
+	for _, h := range d.heads {
+		ix = append(ix, h.reg)
+	}
+	return ix
+}
 
 // InputSize is the model's input width and height.
 func (d *Detector) InputSize() (w, h int) { return d.w, d.h }
@@ -211,6 +237,12 @@ func Decode(d *Detector, outs []*tensor.Tensor, p yolo.Params) ([]yolo.Detection
 		return yolo.DecodeOutput0(outs[0], p)
 	case yolo.AnchorMajor:
 		return yolo.DecodeAnchorMajor(outs[0], p)
+	case yolo.AnchorLevels:
+		levels := make([]yolo.AnchorLevel, len(d.heads))
+		for i, h := range d.heads {
+			levels[i] = yolo.AnchorLevel{Stride: h.stride, Out: outs[h.reg], Anchors: d.anchors[i]}
+		}
+		return yolo.DecodeAnchorLevels(levels, p)
 	}
 	levels := make([]yolo.Level, len(d.heads))
 	for i, h := range d.heads {

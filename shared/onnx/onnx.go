@@ -36,6 +36,9 @@ type Model struct {
 	Initializers map[string]*tensor.Tensor
 	// Nodes in topological order.
 	Nodes []*Node
+	// Metadata is the model's metadata_props (Ultralytics exports carry
+	// names, stride, imgsz; nniescope reads names and anchors from it).
+	Metadata map[string]string
 }
 
 // ValueInfo is a named value with its (possibly partial) shape; -1 marks
@@ -115,6 +118,12 @@ func Decode(data []byte, source string) (*Model, error) {
 			d = ""
 		}
 		m.Domains[d] = op.GetVersion()
+	}
+	for _, e := range mp.GetMetadataProps() {
+		if m.Metadata == nil {
+			m.Metadata = map[string]string{}
+		}
+		m.Metadata[e.GetKey()] = e.GetValue()
 	}
 	m.Opset = m.Domains[""]
 	if m.Opset == 0 {

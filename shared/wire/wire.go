@@ -396,8 +396,8 @@ func DecodeResult(b []byte) (*Result, error) {
 	res.InferUs = r.u32("inference time")
 	if h.Version >= 2 {
 		res.Layout = yolo.Layout(r.u8("head layout"))
-		if r.err == nil && (res.Layout < yolo.Output0 || res.Layout > yolo.AnchorMajor) {
-			return nil, errfmt.Errorf("%w: head layout %d (want 1 output0, 2 heads, 3 RPN, 4 anchor-major)", ErrFormat, res.Layout)
+		if r.err == nil && (res.Layout < yolo.Output0 || res.Layout > yolo.AnchorLevels) {
+			return nil, errfmt.Errorf("%w: head layout %d (want 1 output0, 2 heads, 3 RPN, 4 anchor-major, 5 anchor levels)", ErrFormat, res.Layout)
 		}
 	}
 	n := int(r.u16("tensor count"))

@@ -32,6 +32,10 @@ const (
 	// AnchorMajor is one [1, A, 5+nc] tensor (YOLOv5): per anchor cx, cy,
 	// w, h in input pixels, objectness, class scores.
 	AnchorMajor
+	// AnchorLevels is a YOLOv5 head without its decode: one raw tensor per
+	// level (strides ascending; [1, A·(5+nc), H, W] or [A, H, W, 5+nc]),
+	// then the anchors (Anchors.Raw: F32 [levels, A, 2], input pixels).
+	AnchorLevels
 )
 
 const (
@@ -157,6 +161,22 @@ func (r *Request) Decode() ([]Detection, error) {
 		}
 		var err error
 		if dets, err = decodeRawHeads(r.Tensors, r.Geometry.DstH, nil, r.Params); err != nil {
+			return nil, err
+		}
+	case AnchorLevels:
+		n := len(r.Tensors)
+		if n < 2 {
+			return nil, errfmt.Errorf("%w: the anchor-levels layout takes the levels, then the anchors, got %d tensors", ErrTensor, n)
+		}
+		a := r.Tensors[n-1]
+		if s := a.Shape; a.Type != RawF32 || len(s) != 3 || s[0] != n-1 || s[2] != 2 {
+			return nil, errfmt.Errorf("%w: the anchors tensor must be F32 [%d levels, anchors, 2]", ErrTensor, n-1)
+		}
+		anchors, err := a.Float()
+		if err != nil {
+			return nil, err
+		}
+		if dets, err = decodeRawAnchorLevels(r.Tensors[:n-1], anchors.F, a.Shape[1], r.Geometry.DstH, nil, r.Params); err != nil {
 			return nil, err
 		}
 	case RPN:

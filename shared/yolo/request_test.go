@@ -164,6 +164,9 @@ func FuzzParseRequest(f *testing.F) {
 	anchorMajor := &Request{Layout: AnchorMajor, Params: DefaultParams(), Geometry: letterbox.Geometry{DstW: 8, DstH: 8, SrcW: 16, SrcH: 12, Scale: 0.5, PadTop: 1},
 		Tensors: []Raw{{Type: RawU8, Shape: []int{1, 2, 7}, Scale: 100, Data: []byte{50, 40, 20, 10, 90, 10, 80, 10, 10, 4, 4, 20, 90, 10}}}}
 	f.Add(anchorMajor.Encode())
+	levels := &Request{Layout: AnchorLevels, Params: DefaultParams(), Geometry: letterbox.Geometry{DstW: 8, DstH: 8},
+		Tensors: []Raw{{Type: RawS8, Shape: []int{1, 6, 1, 1}, Scale: 10, Data: []byte{1, 2, 3, 4, 90, 80}}, Anchors{{{4, 5}}}.Raw()}}
+	f.Add(levels.Encode())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := ParseRequest(b)
 		if err != nil {

@@ -92,9 +92,15 @@ func DecodeAnchorMajor(t *tensor.Tensor, p Params) ([]Detection, error) {
 	if len(t.F) != a*cols {
 		return nil, errfmt.Errorf("yolo: output0 %v holds %d values, want %d", t.Shape, len(t.F), a*cols)
 	}
+	return Filter(selectAnchorMajor(t.F, cols, p), p), nil
+}
+
+// selectAnchorMajor picks the boxes of anchor-major rows (cols floats
+// each): objectness gates, the score is objectness × best class.
+func selectAnchorMajor(rows []float32, cols int, p Params) []Detection {
 	var dets []Detection
-	for j := range a {
-		row := t.F[j*cols : (j+1)*cols]
+	for j := 0; j+cols <= len(rows) && cols > 5; j += cols {
+		row := rows[j : j+cols]
 		obj := row[4]
 		if !(obj >= p.ScoreThreshold) {
 			continue
@@ -112,7 +118,7 @@ func DecodeAnchorMajor(t *tensor.Tensor, p Params) ([]Detection, error) {
 		cx, cy, w, h := row[0], row[1], row[2], row[3]
 		dets = append(dets, Detection{ClassID: cls, Score: score, Box: [4]float32{cx - w/2, cy - h/2, cx + w/2, cy + h/2}})
 	}
-	return Filter(dets, p), nil
+	return dets
 }
 
 // SortOrder returns the indices 0..n-1 stably ordered by cmpIdx: one

@@ -329,19 +329,33 @@ func TestStreamsOtherFamilies(t *testing.T) {
 		model, source func(t testing.TB) string
 		layout        yolo.Layout
 		input         int
+		tensors       int
+		args          []string
 	}
 	coco := func(file string) func(t testing.TB) string {
 		return func(t testing.TB) string { return testassets.Path(t, "models", file) }
 	}
 	cocoVal := func(t testing.TB) string { return "dir:" + testassets.Path(t, "coco", "val") }
-	families := []family{{"yolo11n-640.onnx", coco("yolo11n-640.onnx"), cocoVal, yolo.Output0, 640}, {"yolov5n-640.onnx", coco("yolov5n-640.onnx"), cocoVal, yolo.AnchorMajor, 640}}
+	synthetic := func(testing.TB) string { return "synthetic" }
+	families := []family{{"yolo11n-640.onnx", coco("yolo11n-640.onnx"), cocoVal, yolo.Output0, 640, 1, nil}, {"yolov5n-640.onnx", coco("yolov5n-640.onnx"), cocoVal, yolo.AnchorMajor, 640, 1, nil}}
 	for _, m := range familymodels.All() {
-		families = append(families, family{m.Name + "-synthetic", m.File, func(testing.TB) string { return "synthetic" }, m.Layout, 256})
+		families = append(families, family{m.Name + "-synthetic", m.File, synthetic, m.Layout, 256, 1, nil})
 	}
+	// YOLOv5 exported without its decode: three level tensors and the
+	// anchors (from --anchors: the file has none).
+	levels := func(t testing.TB) string {
+		raw, _ := familymodels.Levels(t, familymodels.All()[1].ONNX)
+		p := filepath.Join(t.TempDir(), "yolov5-levels.onnx")
+		if err := os.WriteFile(p, raw, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	families = append(families, family{"yolov5-levels-synthetic", levels, synthetic, yolo.AnchorLevels, 256, 4, []string{"--anchors", familymodels.YOLOv5Anchors}})
 	for _, tc := range families {
 		t.Run(tc.name, func(t *testing.T) {
-			addr, cancel, done := start(t, "--model", tc.model(t), "--variant", "float",
-				"--source", tc.source(t), "--threads", "2")
+			addr, cancel, done := start(t, append([]string{"--model", tc.model(t), "--variant", "float",
+				"--source", tc.source(t), "--threads", "2"}, tc.args...)...)
 			defer func() {
 				cancel()
 				if err := <-done; err != nil {
@@ -367,8 +381,8 @@ func TestStreamsOtherFamilies(t *testing.T) {
 					t.Fatal(err)
 				}
 				results++
-				if r.Layout != tc.layout || r.DstW != tc.input || len(r.Tensors) != 1 {
-					t.Fatalf("layout %d, input %dx%d, %d tensors: want layout %d at %d", r.Layout, r.DstW, r.DstH, len(r.Tensors), tc.layout, tc.input)
+				if r.Layout != tc.layout || r.DstW != tc.input || len(r.Tensors) != tc.tensors {
+					t.Fatalf("layout %d, input %dx%d, %d tensors: want layout %d at %d, %d tensors", r.Layout, r.DstW, r.DstH, len(r.Tensors), tc.layout, tc.input, tc.tensors)
 				}
 				dets, err := r.Request(yolo.DefaultParams()).Decode()
 				if err != nil {

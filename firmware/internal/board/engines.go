@@ -59,7 +59,7 @@ func (c Config) simEngine(cfg *server.Config, log io.Writer) (engine, error) {
 	if c.Model == "" {
 		return engine{}, errors.New("--engine sim needs --model")
 	}
-	e, err := sim.New(c.Model, c.Variants, sim.Options{Placement: c.Placement, Threads: c.Threads, TailOps: c.TailOps, AllowMissing: c.AllowMissing, InputSize: c.ImgSize,
+	e, err := sim.New(c.Model, c.Variants, sim.Options{Placement: c.Placement, Threads: c.Threads, TailOps: c.TailOps, AllowMissing: c.AllowMissing, InputSize: c.ImgSize, Anchors: c.Anchors,
 		Warn: func(s string) { fmt.Fprintln(log, "nniescope-board:", s) }})
 	if err != nil {
 		return engine{}, err

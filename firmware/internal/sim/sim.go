@@ -53,6 +53,7 @@ type Engine struct {
 	model    string
 	variants []*variant
 	outNames []string
+	order    []int // outputs in stream order (streamOrder)
 	inW, inH int
 	params   yolo.Params
 	tail     engine.Tail
@@ -80,6 +81,9 @@ type Options struct {
 	// InputSize is the WxH a dynamic-shape export runs at (--imgsz);
 	// "" for a static model.
 	InputSize string
+	// Anchors are a YOLOv5's without its decode (--anchors); "" reads
+	// them from the model.
+	Anchors string
 }
 
 // New loads the model once per variant (each has its own session). A
@@ -93,6 +97,9 @@ func New(modelPath string, specs []VariantSpec, o Options) (*Engine, error) {
 		return nil, err
 	}
 	if full, err = inputsize.Apply(full, o.InputSize); err != nil {
+		return nil, err
+	}
+	if full, err = detect.WithAnchors(full, o.Anchors); err != nil {
 		return nil, err
 	}
 	m, tail, err := engine.CutTail(full, engine.TailOps(o.TailOps))
@@ -134,6 +141,7 @@ func New(modelPath string, specs []VariantSpec, o Options) (*Engine, error) {
 			for _, o := range prog.Outputs() {
 				e.outNames = append(e.outNames, o.Name)
 			}
+			e.order = streamOrder(v.det)
 		}
 		e.variants = append(e.variants, v)
 	}
@@ -184,11 +192,42 @@ func (e *Engine) Coverage(name string) string {
 // Tensors describes the streamed tensors.
 func (e *Engine) Tensors() []TensorInfo {
 	var ts []TensorInfo
-	prog := e.variants[0].det.Program()
-	for _, o := range prog.Outputs() {
-		ts = append(ts, TensorInfo{Name: o.Name, Type: "F16", Shape: o.Shape, RowStride: rowStride(o.Shape[len(o.Shape)-1])})
+	det := e.variants[0].det
+	outs := det.Program().Outputs()
+	for _, i := range e.order {
+		shape := streamShape(outs[i].Shape)
+		ts = append(ts, TensorInfo{Name: outs[i].Name, Type: "F16", Shape: shape, RowStride: rowStride(shape[len(shape)-1])})
+	}
+	if a := det.Anchors(); a != nil {
+		ts = append(ts, TensorInfo{Name: AnchorsTensor, Type: "F32", Shape: a.Raw().Shape, RowStride: 8})
 	}
 	return ts
+}
+
+// AnchorsTensor names the tensor that follows a YOLOv5's raw levels in a
+// result (yolo.AnchorLevels): the anchors, so the stream decodes alone.
+const AnchorsTensor = "anchors"
+
+// streamOrder is the order outputs are streamed in: a YOLOv5's levels by
+// stride, as the decode request takes them; otherwise the program's.
+func streamOrder(d *detect.Detector) []int {
+	if d.Layout() == yolo.AnchorLevels {
+		return d.Levels()
+	}
+	var ix []int
+	for i := range d.Program().Outputs() {
+		ix = append(ix, i)
+	}
+	return ix
+}
+
+// streamShape is a shape as a stream tensor has it: rank ≤ 4, so a
+// train-mode YOLOv5 level [1, A, H, W, K] goes as [A, H, W, K].
+func streamShape(s []int) []int {
+	if len(s) == 5 && s[0] == 1 {
+		return s[1:]
+	}
+	return s
 }
 
 func rowStride(cols int) int { return (cols*2 + RowAlign - 1) &^ (RowAlign - 1) }
@@ -221,10 +260,13 @@ func (e *Engine) Process(ctx context.Context, f source.Frame) (frame.Output, err
 		if len(v.rows) != len(outs) {
 			v.rows = make([][]byte, len(outs))
 		}
-		for i, t := range outs {
-			raw := toF16Rows(t, v.rows[i])
+		for _, i := range e.order {
+			raw := toF16Rows(outs[i], v.rows[i])
 			v.rows[i] = raw.Data
 			r.Tensors = append(r.Tensors, wire.Tensor{Name: e.outNames[i], Raw: raw})
+		}
+		if a := v.det.Anchors(); a != nil {
+			r.Tensors = append(r.Tensors, wire.Tensor{Name: AnchorsTensor, Raw: a.Raw()})
 		}
 		r.Header = h
 		r.SentNs = time.Now().UnixNano()
@@ -250,5 +292,5 @@ func toF16Rows(t *tensor.Tensor, buf []byte) yolo.Raw {
 			binary.LittleEndian.PutUint16(data[r*stride+2*c:], tensor.Float32ToFloat16(t.F[r*cols+c]))
 		}
 	}
-	return yolo.Raw{Type: yolo.RawF16, Shape: append([]int(nil), t.Shape...), RowStride: stride, Scale: 1, Data: data}
+	return yolo.Raw{Type: yolo.RawF16, Shape: append([]int(nil), streamShape(t.Shape)...), RowStride: stride, Scale: 1, Data: data}
 }

@@ -78,6 +78,14 @@ func appendArg(b []byte, a any, verb byte, sharp bool) []byte {
 			b = append(b, "0x"...)
 		}
 	}
+	// Integers are widened first and formatted by one call each: every
+	// strconv call site costs the WASM module more than the conversion.
+	var (
+		i     int64
+		u     uint64
+		isInt bool
+		isU   bool
+	)
 	switch v := a.(type) {
 	case nil:
 		return append(b, "<nil>"...)
@@ -88,25 +96,25 @@ func appendArg(b []byte, a any, verb byte, sharp bool) []byte {
 	case string:
 		return append(b, v...)
 	case int:
-		return strconv.AppendInt(b, int64(v), base)
+		i, isInt = int64(v), true
 	case int8:
-		return strconv.AppendInt(b, int64(v), base)
+		i, isInt = int64(v), true
 	case int16:
-		return strconv.AppendInt(b, int64(v), base)
+		i, isInt = int64(v), true
 	case int32:
-		return strconv.AppendInt(b, int64(v), base)
+		i, isInt = int64(v), true
 	case int64:
-		return strconv.AppendInt(b, v, base)
+		i, isInt = v, true
 	case uint:
-		return strconv.AppendUint(b, uint64(v), base)
+		u, isU = uint64(v), true
 	case uint8:
-		return strconv.AppendUint(b, uint64(v), base)
+		u, isU = uint64(v), true
 	case uint16:
-		return strconv.AppendUint(b, uint64(v), base)
+		u, isU = uint64(v), true
 	case uint32:
-		return strconv.AppendUint(b, uint64(v), base)
+		u, isU = uint64(v), true
 	case uint64:
-		return strconv.AppendUint(b, v, base)
+		u, isU = v, true
 	case float32:
 		return strconv.AppendFloat(b, float64(v), 'g', -1, 32)
 	case float64:
@@ -115,13 +123,21 @@ func appendArg(b []byte, a any, verb byte, sharp bool) []byte {
 		return strconv.AppendBool(b, v)
 	case []int:
 		b = append(b, '[')
-		for i, x := range v {
-			if i > 0 {
+		for k, x := range v {
+			if k > 0 {
 				b = append(b, ' ')
 			}
 			b = strconv.AppendInt(b, int64(x), 10)
 		}
 		return append(b, ']')
+	default:
+		return append(b, "%!v(unsupported)"...)
 	}
-	return append(b, "%!v(unsupported)"...)
+	if isInt {
+		return strconv.AppendInt(b, i, base)
+	}
+	if isU {
+		return strconv.AppendUint(b, u, base)
+	}
+	return b
 }

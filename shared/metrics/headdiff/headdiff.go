@@ -39,7 +39,8 @@ type Report struct {
 const Bins = 41
 
 // Compare needs the two results of the same model (same tensor names and
-// shapes): output0 [1, 4+nc, A] or heads ([1,64,H,W] reg, [1,nc,H,W] cls).
+// shapes): output0 [1, 4+nc, A], heads ([1,64,H,W] reg, [1,nc,H,W] cls)
+// or YOLOv5 levels ([1, A·K, H, W] or [A, H, W, K], then the anchors).
 func Compare(ref, other *wire.Result) (*Report, error) {
 	if len(ref.Tensors) != len(other.Tensors) {
 		return nil, errfmt.Errorf("headdiff: %d tensors against %d", len(ref.Tensors), len(other.Tensors))
@@ -62,52 +63,120 @@ func Compare(ref, other *wire.Result) (*Report, error) {
 		floats[1] = append(floats[1], b.F)
 		rep.Hists = append(rep.Hists, histogram(ref.Tensors[i].Name, a.F, b.F))
 	}
-	t0 := ref.Tensors[0].Raw
-	switch {
-	case len(ref.Tensors) == 1 && len(t0.Shape) == 3 && ref.Layout != yolo.AnchorMajor:
-		rows, anchors := t0.Shape[1], t0.Shape[2]
-		a, b := floats[0][0], floats[1][0]
-		off := 0
-		for _, s := range []int{8, 16, 32} {
-			w, h := ref.DstW/s, ref.DstH/s
-			l := Level{Stride: s, W: w, H: h, Box: make([]float32, w*h), Cls: make([]float32, w*h)}
-			for c := range w * h {
-				j := off + c
-				if j >= anchors {
-					return nil, errfmt.Errorf("headdiff: %d anchors do not fit the %dx%d input's grids", anchors, ref.DstW, ref.DstH)
-				}
-				var box float32
-				for r := range 4 {
-					box += abs(a[r*anchors+j] - b[r*anchors+j])
-				}
-				l.Box[c] = box / 4
-				for r := 4; r < rows; r++ {
-					l.Cls[c] = max(l.Cls[c], abs(a[r*anchors+j]-b[r*anchors+j]))
+	levels, err := planes(ref)
+	if err != nil {
+		return nil, err
+	}
+	for _, lp := range levels {
+		l := lp.Level
+		l.Box, l.Cls = make([]float32, l.W*l.H), make([]float32, l.W*l.H)
+		for _, set := range [][]plane{lp.box, lp.cls} {
+			for _, p := range set {
+				if p.base < 0 || p.base+(l.W*l.H-1)*p.step >= len(floats[0][p.t]) {
+					return nil, errfmt.Errorf("headdiff: tensor %v does not hold the %dx%d grid of stride %d", ref.Tensors[p.t].Raw.Shape, l.W, l.H, l.Stride)
 				}
 			}
-			off += w * h
-			rep.Levels = append(rep.Levels, l)
 		}
-	case len(ref.Tensors)%2 == 0 && len(t0.Shape) == 4:
-		for i := 0; i < len(ref.Tensors); i += 2 {
-			rs, cs := ref.Tensors[i].Raw.Shape, ref.Tensors[i+1].Raw.Shape
-			h, w := rs[2], rs[3]
-			l := Level{Stride: ref.DstH / max(h, 1), W: w, H: h, Box: make([]float32, w*h), Cls: make([]float32, w*h)}
-			for c := range w * h {
-				for ch := range rs[1] {
-					l.Box[c] += abs(floats[0][i][ch*w*h+c] - floats[1][i][ch*w*h+c])
-				}
-				l.Box[c] /= float32(rs[1])
-				for ch := range cs[1] {
-					l.Cls[c] = max(l.Cls[c], abs(floats[0][i+1][ch*w*h+c]-floats[1][i+1][ch*w*h+c]))
-				}
+		for c := range l.Box {
+			for _, p := range lp.box {
+				i := p.base + c*p.step
+				l.Box[c] += abs(floats[0][p.t][i] - floats[1][p.t][i])
 			}
-			rep.Levels = append(rep.Levels, l)
+			l.Box[c] /= float32(len(lp.box))
+			for _, p := range lp.cls {
+				i := p.base + c*p.step
+				l.Cls[c] = max(l.Cls[c], abs(floats[0][p.t][i]-floats[1][p.t][i]))
+			}
 		}
-	default:
-		return nil, errfmt.Errorf("headdiff: no per-cell maps for tensors %v (layout %d): they are made for output0 [1,4+nc,A] and reg/cls heads", t0.Shape, ref.Layout)
+		rep.Levels = append(rep.Levels, l)
 	}
 	return rep, nil
+}
+
+// plane is one value of every cell of a level: cell c's is element
+// base + c·step of tensor t.
+type plane struct{ t, base, step int }
+
+// levelPlanes are a level and where its box values (averaged per cell)
+// and class values (their maximum) are.
+type levelPlanes struct {
+	Level
+	box, cls []plane
+}
+
+// planes lays out the levels of a result's layout: one loop in Compare
+// then serves every layout (the WASM module pays for each loop).
+func planes(r *wire.Result) ([]levelPlanes, error) {
+	t0 := r.Tensors[0].Raw.Shape
+	var out []levelPlanes
+	switch {
+	case r.Layout == yolo.AnchorLevels:
+		n := len(r.Tensors) - 1
+		as := r.Tensors[n].Raw.Shape // [levels, A, 2]
+		if n < 1 || len(as) != 3 || as[0] != n || as[1] < 1 {
+			return nil, errfmt.Errorf("headdiff: anchor levels: %d tensors end in anchors %v", n+1, as)
+		}
+		na := as[1]
+		for i := range n {
+			s := r.Tensors[i].Raw.Shape
+			if len(s) != 4 {
+				return nil, errfmt.Errorf("headdiff: level %v", s)
+			}
+			// [1, A·K, H, W] (the convolution), else [A, H, W, K].
+			k, h, w, fieldStep, cellStep := s[1]/na, s[2], s[3], s[2]*s[3], 1
+			if s[0] == na && !(s[0] == 1 && s[1]%na == 0) {
+				k, h, w, fieldStep, cellStep = s[3], s[1], s[2], 1, s[3]
+			}
+			l := levelPlanes{Level: Level{Stride: r.DstH / max(h, 1), W: w, H: h}}
+			for a := range na {
+				for f := range k {
+					p := plane{i, a*k*h*w + f*fieldStep, cellStep}
+					if f < 4 {
+						l.box = append(l.box, p)
+					} else {
+						l.cls = append(l.cls, p)
+					}
+				}
+			}
+			out = append(out, l)
+		}
+	case len(r.Tensors) == 1 && len(t0) == 3 && r.Layout != yolo.AnchorMajor:
+		rows, anchors, off := t0[1], t0[2], 0
+		for _, s := range []int{8, 16, 32} {
+			l := levelPlanes{Level: Level{Stride: s, W: r.DstW / s, H: r.DstH / s}}
+			for row := range rows {
+				p := plane{0, row*anchors + off, 1}
+				if row < 4 {
+					l.box = append(l.box, p)
+				} else {
+					l.cls = append(l.cls, p)
+				}
+			}
+			if off += l.W * l.H; off > anchors {
+				return nil, errfmt.Errorf("headdiff: %d anchors do not fit the %dx%d input's grids", anchors, r.DstW, r.DstH)
+			}
+			out = append(out, l)
+		}
+	case len(r.Tensors)%2 == 0 && len(t0) == 4:
+		for i := 0; i < len(r.Tensors); i += 2 {
+			rs, cs := r.Tensors[i].Raw.Shape, r.Tensors[i+1].Raw.Shape
+			if len(cs) != 4 || cs[2] != rs[2] || cs[3] != rs[3] {
+				return nil, errfmt.Errorf("headdiff: reg %v and cls %v are no head", rs, cs)
+			}
+			h, w := rs[2], rs[3]
+			l := levelPlanes{Level: Level{Stride: r.DstH / max(h, 1), W: w, H: h}}
+			for ch := range rs[1] {
+				l.box = append(l.box, plane{i, ch * w * h, 1})
+			}
+			for ch := range cs[1] {
+				l.cls = append(l.cls, plane{i + 1, ch * w * h, 1})
+			}
+			out = append(out, l)
+		}
+	default:
+		return nil, errfmt.Errorf("headdiff: no per-cell maps for tensors %v (layout %d): they are made for output0 [1,4+nc,A], reg/cls heads and YOLOv5 levels", t0, r.Layout)
+	}
+	return out, nil
 }
 
 func abs(v float32) float32 { return float32(math.Abs(float64(v))) }

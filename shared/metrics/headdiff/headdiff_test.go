@@ -70,3 +70,47 @@ func TestAppendJSONQuotesNames(t *testing.T) {
 		t.Fatalf("%s: %v %+v", r.AppendJSON(nil), err, js)
 	}
 }
+
+// TestCompareAnchorLevels: YOLOv5 levels ([1, A·K, H, W], then the
+// anchors tensor): an error on one anchor's box and class logits lands on
+// its cell, in its level; the anchors tensor is no level. Before, the
+// four tensors were taken for two reg/cls pairs.
+func TestCompareAnchorLevels(t *testing.T) {
+	const na, k = 3, 7
+	mk := func(bump bool) *wire.Result {
+		r := &wire.Result{Geometry: letterbox.Geometry{DstW: 64, DstH: 32}, Layout: yolo.AnchorLevels}
+		anchors := yolo.Anchors{}
+		for _, s := range []int{8, 16, 32} {
+			h, w := 32/s, 64/s
+			vals := make([]float32, na*k*h*w)
+			if bump && s == 16 {
+				cell := 1*w + 2
+				vals[(1*k+2)*h*w+cell] = 6  // anchor 1, w logit
+				vals[(1*k+5)*h*w+cell] = -3 // anchor 1, class 0
+			}
+			one := result(vals, []int{1, na * k, h, w}).Tensors[0]
+			r.Tensors = append(r.Tensors, one)
+			anchors = append(anchors, [][2]float32{{1, 1}, {2, 2}, {3, 3}})
+		}
+		r.Tensors = append(r.Tensors, wire.Tensor{Name: "anchors", Raw: anchors.Raw()})
+		return r
+	}
+	rep, err := Compare(mk(false), mk(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Levels) != 3 || rep.Levels[1].Stride != 16 || rep.Levels[1].W != 4 {
+		t.Fatalf("levels %+v", rep.Levels)
+	}
+	for li, l := range rep.Levels {
+		for c := range l.Box {
+			wantBox, wantCls := float32(0), float32(0)
+			if li == 1 && c == 1*4+2 {
+				wantBox, wantCls = 6.0/12, 3
+			}
+			if l.Box[c] != wantBox || l.Cls[c] != wantCls {
+				t.Fatalf("level %d cell %d: box %v cls %v, want %v %v", li, c, l.Box[c], l.Cls[c], wantBox, wantCls)
+			}
+		}
+	}
+}

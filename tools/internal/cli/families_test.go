@@ -70,3 +70,51 @@ func TestFamiliesEndToEnd(t *testing.T) {
 		})
 	}
 }
+
+// TestYOLOv5WithoutItsDecode: a YOLOv5 exported as its three level
+// convolutions is refused by every command that decodes until --anchors
+// is given, naming the flag (calib decodes nothing and needs none); with
+// it, run prints the full export's detections and eval its AP.
+func TestYOLOv5WithoutItsDecode(t *testing.T) {
+	fm := familymodels.All()[1]
+	dir := t.TempDir()
+	raw, _ := familymodels.Levels(t, fm.ONNX)
+	levels := filepath.Join(dir, "levels.onnx")
+	if err := os.WriteFile(levels, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "data")
+	if err := synth.WriteDataset(data, demoframes.Seed, 0, 4, demoframes.SrcW, demoframes.SrcH); err != nil {
+		t.Fatal(err)
+	}
+	img := filepath.Join(data, "images", "000000.png")
+	for _, args := range [][]string{
+		{"run", "--model", levels, "--image", img},
+		{"eval", "--model", levels, "--data", data, "--variant", "float"},
+	} {
+		code, _, stderr := run(t, args...)
+		if code == 0 || !strings.Contains(stderr, "--anchors") || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+			t.Fatalf("%s without --anchors: exit %d, want one line naming --anchors:\n%s", args[0], code, stderr)
+		}
+	}
+	if code, _, stderr := run(t, "calib", "--model", levels, "--images", data, "-o", filepath.Join(dir, "c.txt")); code != 0 {
+		t.Fatalf("calib: %s", stderr)
+	}
+	if code, _, stderr := run(t, "run", "--model", levels, "--anchors", "10,12;30", "--image", img); code == 0 || !strings.Contains(stderr, "--anchors") {
+		t.Fatalf("bad --anchors: exit %d: %s", code, stderr)
+	}
+	_, want, _ := run(t, "run", "--model", fm.File(t), "--image", img)
+	code, got, stderr := run(t, "run", "--model", levels, "--anchors", familymodels.YOLOv5Anchors, "--image", img)
+	if code != 0 || got != want || strings.HasPrefix(got, "0 detections") {
+		t.Fatalf("run with --anchors: exit %d %s\n%s\nwant the full export's\n%s", code, stderr, got, want)
+	}
+	_, wantEval, _ := run(t, "eval", "--model", fm.File(t), "--data", data, "--variant", "float")
+	if code, got, stderr := run(t, "eval", "--model", levels, "--anchors", "[[10,12, 16,14, 22,24], [30,34, 44,40, 56,60], [76,80, 100,96, 128,132]]", "--data", data, "--variant", "float"); code != 0 || apLine(got) != apLine(wantEval) || apLine(got) == "" {
+		t.Fatalf("eval with --anchors: exit %d %s\n%s\nwant the full export's\n%s", code, stderr, got, wantEval)
+	}
+}
+
+// apLine is eval's float AP line.
+func apLine(out string) string {
+	return regexp.MustCompile(`(?m)^float\s+.*$`).FindString(out)
+}
