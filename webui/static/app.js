@@ -7,7 +7,10 @@ import { loadPostProcess } from '/wasm.js';
 const $ = (id) => document.getElementById(id);
 const KEEP = 50; // frames kept for stepping back
 const COLORS = ['#e53935', '#1e88e5', '#43a047', '#fb8c00', '#8e24aa', '#00897b'];
-const state = { frames: [], index: -1, paused: false, variants: [], view: { zoom: 1, x: 0, y: 0 }, current: null, info: null };
+const MISSED = '#ffeb3b', EXTRA = '#ff00ff';
+// All the page's state: frames, what is shown, and the user's choices
+// (reference, thresholds, heat map, zoom), which frames never reset.
+const state = { frames: [], index: -1, paused: false, variants: [], view: { zoom: 1, x: 0, y: 0 }, current: null, info: null, ref: '', ap: {}, rec: null };
 window.nniescope = state; // read by the browser tests
 
 const pp = await loadPostProcess('/nniescope.wasm').catch((e) => fail('post-process module: ' + e.message));
@@ -72,10 +75,28 @@ function addMessage(b) {
   }
   f.got++;
   f.count = Math.max(f.count, countOf(b));
-  if (kind === 2) createImageBitmap(imageOf(b)).then((bm) => { f.image = bm; if (f === shown()) render(); });
+  if (kind === 2) createImageBitmap(imageOf(b)).then((bm) => { f.image = bm; follow(); });
   else f.results.push(b);
-  if (!state.paused) { state.index = state.frames.length - 1; schedule(); }
+  follow();
 }
+
+// complete: a frame whose messages all came (v2 counts them; a v1 frame
+// needs its picture and a result per known variant). Live, the page shows
+// the newest complete frame, so it never draws a partial set of panels.
+function complete(f) {
+  if (!f.image) return false;
+  return f.count ? f.got >= f.count : f.results.length >= Math.max(1, state.variants.length);
+}
+function follow() {
+  if (state.paused) return;
+  for (let i = state.frames.length - 1; i >= 0; i--) {
+    if (complete(state.frames[i])) {
+      if (i !== state.index || state.frames[i] !== state.current?.frame) { state.index = i; schedule(); }
+      return;
+    }
+  }
+}
+const label = (id) => { const n = state.info?.names; return n && id >= 0 && id < n.length ? n[id] : String(id); };
 
 const shown = () => state.frames[state.index];
 let pending = false;
@@ -87,7 +108,7 @@ function params() { return { score: +$('score').value, iou: +$('iou').value }; }
 function render() {
   const f = shown();
   if (!f || !pp) return;
-  const cur = { seq: f.seq, dets: {}, msgs: {}, src: null, letterbox: null };
+  const cur = { frame: f, seq: f.seq, dets: {}, msgs: {}, src: null, letterbox: null };
   for (const msg of f.results) {
     const { json, status } = pp.decodeWire(msg, params());
     const r = JSON.parse(json);
@@ -98,9 +119,15 @@ function render() {
     cur.letterbox = r.letterbox;
   }
   state.current = cur;
-  const names = Object.keys(cur.dets);
+  // Panels only ever grow: a frame without some variant's result keeps
+  // that panel (saying so) instead of redrawing the page without it.
+  const names = [...state.variants];
+  for (const n of Object.keys(cur.dets)) if (!names.includes(n)) names.push(n);
   if (names.join() !== state.variants.join()) setVariants(names);
+  // The diff and heat maps of this frame first: the panels draw from them.
+  renderDiff(cur);
   for (const name of names) draw(name, f.image, cur);
+  showHeatScale();
   // A frame is complete when all its messages came (v2 says how many); one
   // that a newer frame overtook stays incomplete and says so.
   const newest = state.frames[state.frames.length - 1] === f;
@@ -110,25 +137,65 @@ function render() {
   $('frameInfo').className = f.incomplete ? 'incomplete' : '';
   $('scrub').max = state.frames.length - 1;
   $('scrub').value = state.index;
-  renderDiff(cur);
 }
+
+const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const colorOf = (name) => COLORS[Math.max(0, state.variants.indexOf(name)) % COLORS.length];
 
 function setVariants(names) {
   state.variants = names;
-  $('panels').innerHTML = '';
-  const ref = $('ref').value;
-  $('ref').innerHTML = names.map((n) => `<option${n === ref ? ' selected' : ''}>${n}</option>`).join('');
+  if (!names.includes(state.ref)) state.ref = names[0] || '';
+  $('ref').innerHTML = names.map((n) => `<option${n === state.ref ? ' selected' : ''}>${esc(n)}</option>`).join('');
   for (const [i, n] of names.entries()) {
+    if (document.querySelector(`[data-testid="canvas-${CSS.escape(n)}"]`)) continue; // panels stay: only new ones are added
     const p = document.createElement('div');
     p.className = 'panel';
-    p.innerHTML = `<h3><span style="color:${COLORS[i % COLORS.length]}">${n}</span><span><span data-testid="count-${n}">0</span> boxes · AP <span data-testid="ap-${n}">–</span></span></h3><canvas data-testid="canvas-${n}"></canvas>`;
+    p.dataset.variant = n;
+    p.innerHTML = `<h3><span style="color:${COLORS[i % COLORS.length]}">${esc(n)}</span><span><span data-testid="count-${esc(n)}">0</span> boxes · AP <span data-testid="ap-${esc(n)}">${fmtAP(state.ap[n])}</span></span></h3><canvas data-testid="canvas-${esc(n)}"></canvas>`;
     $('panels').append(p);
     attachView(p.querySelector('canvas'));
   }
+  $('legend').innerHTML = names.map((n, i) => `<span><i style="border-color:${COLORS[i % COLORS.length]}"></i>${esc(n)}</span>`).join('') +
+    `<span><i style="border-color:${MISSED};border-style:dotted"></i>missed: a reference box this variant has no match for (IoU ≥ 0.5)</span>` +
+    `<span><i style="border-color:${EXTRA};border-style:dashed"></i>extra: a box with no match in the reference</span>`;
+}
+const fmtAP = (v) => (v == null ? '–' : v.toFixed(3));
+
+// textOn picks black or white text for a chip of colour c (#rrggbb).
+function textOn(c) {
+  const v = parseInt(c.slice(1), 16), l = 0.299 * (v >> 16) + 0.587 * ((v >> 8) & 255) + 0.114 * (v & 255);
+  return l > 150 ? '#000' : '#fff';
+}
+
+// drawBoxes strokes each box over a dark halo (visible on any picture),
+// then labels them with chips of the box's colour outside the box, above
+// it (inside at the picture's top edge), moved down past chips already
+// placed so labels never overlap.
+function drawBoxes(g, dets, color, extra, zoom, w) {
+  const rect = (d) => g.strokeRect(d.box[0], d.box[1], d.box[2] - d.box[0], d.box[3] - d.box[1]);
+  dets.forEach((d, i) => {
+    g.setLineDash(extra.has(i) ? [6 / zoom, 4 / zoom] : []);
+    g.lineWidth = 4 / zoom; g.strokeStyle = 'rgba(0,0,0,0.65)'; rect(d);
+    g.lineWidth = 2 / zoom; g.strokeStyle = extra.has(i) ? EXTRA : color; rect(d);
+  });
+  g.setLineDash([]);
+  const fs = 12 / zoom, pad = 2 / zoom, h = fs + 2 * pad, placed = [];
+  g.font = `${fs}px system-ui`; g.textBaseline = 'top';
+  const hits = (r) => placed.some((p) => r.x < p.x + p.w && p.x < r.x + r.w && r.y < p.y + p.h && p.y < r.y + r.h);
+  dets.forEach((d, i) => {
+    const text = `${label(d.class_id)} ${d.score.toFixed(2)}`;
+    const r = { x: Math.max(0, Math.min(d.box[0], w - g.measureText(text).width - 2 * pad)), y: d.box[1] - h, w: g.measureText(text).width + 2 * pad, h };
+    if (r.y < 0) r.y = d.box[1];
+    for (let k = 0; k < 50 && hits(r); k++) r.y += h;
+    placed.push(r);
+    const c = extra.has(i) ? EXTRA : color;
+    g.fillStyle = c; g.fillRect(r.x, r.y, r.w, r.h);
+    g.fillStyle = textOn(c); g.fillText(text, r.x + pad, r.y + pad);
+  });
 }
 
 function draw(name, image, cur) {
-  const c = document.querySelector(`[data-testid="canvas-${name}"]`);
+  const c = document.querySelector(`[data-testid="canvas-${CSS.escape(name)}"]`);
   const [w, h] = cur.src || [image?.width || 640, image?.height || 480];
   if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
   const g = c.getContext('2d');
@@ -137,25 +204,19 @@ function draw(name, image, cur) {
   g.fillStyle = '#777'; g.fillRect(0, 0, w, h);
   g.setTransform(zoom, 0, 0, zoom, x, y);
   if (image) g.drawImage(image, 0, 0, w, h);
-  const dets = cur.dets[name];
+  const dets = cur.dets[name] || [];
   const diff = state.diff?.[name];
-  g.lineWidth = 2 / zoom; g.font = `${12 / zoom}px system-ui`;
-  dets.forEach((d, i) => {
-    const extra = diff && diff.extra.includes(i);
-    g.strokeStyle = extra ? '#ff00ff' : COLORS[state.variants.indexOf(name) % COLORS.length];
-    g.setLineDash(extra ? [6 / zoom, 4 / zoom] : []);
-    g.strokeRect(d.box[0], d.box[1], d.box[2] - d.box[0], d.box[3] - d.box[1]);
-    g.fillStyle = g.strokeStyle;
-    g.fillText(`${d.class_id} ${d.score.toFixed(2)}`, d.box[0] + 2 / zoom, d.box[1] + 12 / zoom);
-  });
   const heat = state.heat?.[name];
-  if (heat && $('heat').value) drawHeat(g, heat, cur, zoom);
-  if (diff) { // reference boxes this variant missed
-    const ref = cur.dets[$('ref').value];
-    g.strokeStyle = '#ffeb3b'; g.setLineDash([2 / zoom, 3 / zoom]);
-    for (const i of diff.missed) g.strokeRect(ref[i].box[0], ref[i].box[1], ref[i].box[2] - ref[i].box[0], ref[i].box[3] - ref[i].box[1]);
+  if (heat && $('heat').value && cur.letterbox) drawHeat(g, heat, cur, zoom);
+  if (diff) { // reference boxes this variant missed, under its own
+    g.lineWidth = 2 / zoom; g.strokeStyle = MISSED; g.setLineDash([2 / zoom, 3 / zoom]);
+    for (const i of diff.missed) { const b = diff.refDets[i].box; g.strokeRect(b[0], b[1], b[2] - b[0], b[3] - b[1]); }
   }
-  document.querySelector(`[data-testid="count-${name}"]`).textContent = dets.length;
+  drawBoxes(g, dets, colorOf(name), new Set(diff ? diff.extra : []), zoom, w);
+  if (!cur.dets[name]) { g.setTransform(1, 0, 0, 1, 0, 0); g.fillStyle = '#fff'; g.font = '14px system-ui'; g.fillText('no result from this variant in this frame', 8, 8); }
+  // The boxes in words, for screen readers (and the tests).
+  c.setAttribute('aria-label', `${name}: ${dets.length} boxes` + (dets.length ? ': ' + dets.map((d) => `${label(d.class_id)} ${d.score.toFixed(2)}`).join(', ') : ''));
+  document.querySelector(`[data-testid="count-${CSS.escape(name)}"]`).textContent = dets.length;
 }
 
 // drawHeat paints the chosen branch's per-anchor error at one stride over
@@ -170,24 +231,44 @@ function drawHeat(g, heat, cur, zoom) {
   for (let y = 0; y < level.h; y++) {
     for (let x = 0; x < level.w; x++) {
       const a = vals[y * level.w + x] / top;
-      if (a < 0.05) continue;
-      g.fillStyle = `rgba(255,0,0,${(0.65 * a).toFixed(3)})`;
+      if (a < 0.02) continue;
+      g.fillStyle = heatColor(a);
       g.fillRect((x * level.stride - padL) / scale, (y * level.stride - padT) / scale, s, s);
     }
   }
+  state.heatScale = { top, stride: level.stride, branch: $('heat').value };
 }
 
+// heatColor: blue (small) through green and yellow to red (the cell's
+// largest error), opaque enough at the low end that a faint branch shows.
+const heatColor = (a) => `hsla(${(240 * (1 - a)).toFixed(0)},100%,50%,${(0.3 + 0.45 * a).toFixed(3)})`;
+
+function showHeatScale() {
+  const h = state.heatScale;
+  if (!$('heat').value || !h) { $('heatScale').hidden = true; return; }
+  $('heatScale').hidden = false;
+  const stops = [0, 0.25, 0.5, 0.75, 1].map((a) => heatColor(a)).join(',');
+  $('heatScale').innerHTML = `<span>${h.branch === 'box' ? 'box' : 'class'} branch |Δ|, stride ${h.stride}: 0</span><i style="background:linear-gradient(90deg,${stops})"></i><span data-testid="heat-max">${h.top.toPrecision(3)}</span>`;
+}
+
+// drawHists: one histogram per tensor of (variant − reference), bins over
+// ± the largest |Δ|, counts on a log scale; axes labelled.
 function drawHists(name, heat) {
   return heat.hists.map((h) => {
-    const top = Math.max(...h.counts);
-    const bars = h.counts.map((c, i) => `<rect x="${i * 4}" y="${40 - 40 * Math.log1p(c) / Math.log1p(top)}" width="3" height="${40 * Math.log1p(c) / Math.log1p(top)}" fill="${i === (h.counts.length >> 1) ? '#90a4ae' : '#e53935'}"/>`).join('');
-    return `<figure style="display:inline-block;margin:0 1em 0 0"><svg width="${h.counts.length * 4}" height="40">${bars}</svg><figcaption>${name}: ${h.name}, error ±${h.limit.toPrecision(3)} (log scale)</figcaption></figure>`;
+    const top = Math.max(...h.counts), W = h.counts.length * 4, H = 48, L = 34, B = 14;
+    const y = (c) => (H * Math.log1p(c)) / Math.log1p(top);
+    const bars = h.counts.map((c, i) => `<rect x="${L + i * 4}" y="${H - y(c)}" width="3" height="${y(c)}" fill="${i === (h.counts.length >> 1) ? '#90a4ae' : '#e53935'}"/>`).join('');
+    const lim = h.limit.toPrecision(2);
+    const axes = `<line x1="${L}" y1="${H}" x2="${L + W}" y2="${H}" stroke="#555"/><line x1="${L}" y1="0" x2="${L}" y2="${H}" stroke="#555"/>` +
+      `<text x="${L}" y="${H + 11}" font-size="9">−${lim}</text><text x="${L + W / 2}" y="${H + 11}" font-size="9" text-anchor="middle">0</text><text x="${L + W}" y="${H + 11}" font-size="9" text-anchor="end">+${lim}</text>` +
+      `<text x="${L - 3}" y="9" font-size="9" text-anchor="end">${top}</text><text x="${L - 3}" y="${H}" font-size="9" text-anchor="end">0</text>`;
+    return `<figure class="hist"><svg width="${L + W + 4}" height="${H + B}" data-testid="hist">${axes}${bars}</svg><figcaption>${esc(name)}: ${esc(h.name)}, Δ vs reference (x), tensor values per bin (y, log scale)</figcaption></figure>`;
   }).join('');
 }
 
 // renderDiff matches each variant's boxes to the reference's in the module.
 function renderDiff(cur) {
-  const refName = $('ref').value || state.variants[0];
+  const refName = state.variants.includes(state.ref) ? state.ref : state.variants[0];
   const ref = cur.dets[refName];
   state.diff = {};
   state.heat = {};
@@ -195,10 +276,11 @@ function renderDiff(cur) {
   let hists = '';
   const details = [];
   for (const name of state.variants) {
-    if (name === refName || !ref) continue;
+    if (name === refName || !ref || !cur.dets[name]) continue;
     const { json, status } = pp.diff(ref, cur.dets[name], 0.5);
     if (status !== 0) { fail(JSON.parse(json).error); continue; }
     const d = JSON.parse(json);
+    d.refDets = ref;
     state.diff[name] = d;
     const h = pp.compare(cur.msgs[refName], cur.msgs[name]);
     if (h.status === 0) {
@@ -209,18 +291,17 @@ function renderDiff(cur) {
     rows.push(`<tr><td>${name}</td><td data-testid="matched-${name}">${d.matched.length}</td><td data-testid="missed-${name}">${d.missed.length}</td><td data-testid="extra-${name}">${d.extra.length}</td><td>${meanIoU.toFixed(3)}</td></tr>`);
     // Box by box: the worst-placed matches first, then what is missing.
     const other = cur.dets[name];
-    const label = (x) => `${x.class_id} @ ${x.box.map((v) => v.toFixed(0)).join(',')}`;
+    const where = (x) => `${esc(label(x.class_id))} @ ${x.box.map((v) => v.toFixed(0)).join(',')}`;
     const pairs = [...d.matched].sort((a, b) => a.iou - b.iou).slice(0, 8)
-      .map((m) => `<tr><td>${name}</td><td>matched</td><td style="text-align:left">${label(ref[m.ref])}</td><td>IoU ${m.iou.toFixed(3)}</td><td>Δscore ${m.score_delta >= 0 ? '+' : ''}${m.score_delta.toFixed(3)}</td></tr>`)
-      .concat(d.missed.map((i) => `<tr><td>${name}</td><td>missed</td><td style="text-align:left">${label(ref[i])}</td><td></td><td>score ${ref[i].score.toFixed(3)}</td></tr>`))
-      .concat(d.extra.map((i) => `<tr><td>${name}</td><td>extra</td><td style="text-align:left">${label(other[i])}</td><td></td><td>score ${other[i].score.toFixed(3)}</td></tr>`));
+      .map((m) => `<tr><td>${name}</td><td>matched</td><td style="text-align:left">${where(ref[m.ref])}</td><td>IoU ${m.iou.toFixed(3)}</td><td>Δscore ${m.score_delta >= 0 ? '+' : ''}${m.score_delta.toFixed(3)}</td></tr>`)
+      .concat(d.missed.map((i) => `<tr><td>${name}</td><td>missed</td><td style="text-align:left">${where(ref[i])}</td><td></td><td>score ${ref[i].score.toFixed(3)}</td></tr>`))
+      .concat(d.extra.map((i) => `<tr><td>${name}</td><td>extra</td><td style="text-align:left">${where(other[i])}</td><td></td><td>score ${other[i].score.toFixed(3)}</td></tr>`));
     details.push(...pairs);
   }
   $('diffBody').innerHTML = rows.length
-    ? `<table><tr><th>vs ${refName}</th><th>matched</th><th>missed (yellow)</th><th>extra (dashed)</th><th>mean IoU</th></tr>${rows.join('')}</table>`
+    ? `<table><tr><th>vs ${esc(refName)}</th><th>matched</th><th>missed (yellow)</th><th>extra (dashed)</th><th>mean IoU</th></tr>${rows.join('')}</table>`
     : 'Only one variant: nothing to compare.';
   $('hists').innerHTML = (details.length ? `<table>${details.join('')}</table>` : '') + hists;
-  if ($('heat').value) for (const n of state.variants) if (state.heat[n]) draw(n, shown().image, cur);
 }
 
 // One zoom/pan for every panel: they show the same frame.
@@ -281,11 +362,27 @@ async function pollInfo() {
       return; // nothing changes without a board
     }
     for (const v of state.info.variants || []) {
-      const el = document.querySelector(`[data-testid="ap-${v.name}"]`);
-      if (el) el.textContent = v.ap == null ? '–' : v.ap.toFixed(3);
+      if (v.ap != null) state.ap[v.name] = v.ap; // once known, kept
+      const el = document.querySelector(`[data-testid="ap-${CSS.escape(v.name)}"]`);
+      if (el) el.textContent = fmtAP(state.ap[v.name]);
     }
+    const m = await fetch('/metrics', { headers: apiHeaders }).then((r) => (r.ok ? r.json() : null)).catch(() => null);
+    state.rec = m?.recording || null;
+    showRecording();
   } catch { /* the stream state shows the outage */ }
   setTimeout(pollInfo, 2000);
+}
+
+const mb = (n) => (n / 1e6).toFixed(n < 1e7 ? 2 : 1) + ' MB';
+// showRecording: the board's recording (size as it grows, and its cap),
+// or the size of a recording being replayed.
+function showRecording() {
+  const r = state.rec, el = $('rec');
+  if (state.replayFile) { el.hidden = false; el.textContent = `recording ${state.replayFile.name}: ${mb(state.replayFile.size)}, ${state.frames.length} frames`; return; }
+  if (!r) { el.hidden = true; return; }
+  el.hidden = false;
+  el.textContent = r.active ? `recording ${r.path.split('/').pop()}: ${mb(r.bytes)}${r.max_bytes ? ' of ' + mb(r.max_bytes) : ''}` : `not recording${r.bytes ? ' (last: ' + mb(r.bytes) + ')' : ''}`;
+  el.className = r.active ? 'on' : '';
 }
 
 // Replay: a recording file's messages (u32 length + message, then index).
@@ -305,10 +402,12 @@ async function openRecording(file) {
   }
   if (!msgs.length) { fail(`${file.name}: no messages`); return; }
   state.replaying = true;
+  state.replayFile = { name: file.name, size: b.length };
   state.frames = []; state.paused = true;
   $('conn').textContent = `replay ${file.name}`; $('conn').className = 'replay';
   for (const m of msgs) addMessage(m);
   state.index = 0; render();
+  showRecording();
 }
 
 // A report file: `nniescope layers --json` (per-layer errors) or
@@ -337,7 +436,7 @@ function showEval(r) {
 
 $('score').oninput = () => { $('scoreV').textContent = (+$('score').value).toFixed(2); render(); };
 $('iou').oninput = () => { $('iouV').textContent = (+$('iou').value).toFixed(2); render(); };
-$('ref').onchange = render;
+$('ref').onchange = () => { state.ref = $('ref').value; render(); };
 $('heat').onchange = render;
 $('stride').onchange = render;
 const step = (d) => { state.paused = true; $('pause').textContent = 'play'; state.index = Math.max(0, Math.min(state.frames.length - 1, state.index + d)); render(); };

@@ -33,7 +33,10 @@ type Info struct {
 	Input    [2]int           `json:"input"`
 	Variants []VariantInfo    `json:"variants"`
 	Tensors  []sim.TensorInfo `json:"tensors"`
-	Version  string           `json:"version"`
+	// Names are the class names (the model's metadata, --names, or the
+	// synthetic scenes' own); absent when unknown.
+	Names   []string `json:"names,omitempty"`
+	Version string   `json:"version"`
 }
 
 // VariantInfo names a variant; AP is the live AP when the source has

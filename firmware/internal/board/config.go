@@ -25,6 +25,7 @@ type Config struct {
 	Model        string
 	ImgSize      string // --imgsz, for a dynamic-shape export
 	Anchors      string // --anchors, for a YOLOv5 without its decode
+	Names        string // --names: class names file
 	TailOps      []string
 	Variants     []sim.VariantSpec
 	Placement    quant.Placement
@@ -62,6 +63,7 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.Engine, "engine", "sim", "sim (pure-Go simulated NPU), replay (a recording), svp (vendor runtime; build tag svp)")
 	fs.StringVar(&c.Model, "model", "", "YOLO ONNX model: YOLOv8, YOLO11, YOLOv5 (engine sim)")
 	fs.StringVar(&c.ImgSize, "imgsz", "", "model input WxH for an ONNX exported with dynamic dims (engine sim; e.g. 640x640)")
+	fs.StringVar(&c.Names, "names", "", "class names file, one per line (line i names class i-1), overriding the model's own (engine sim)")
 	fs.StringVar(&c.Anchors, "anchors", "", "YOLOv5 anchors in input pixels, levels strides ascending (e.g. \"10,13,16,30,33,23;30,61,62,45,59,119;116,90,156,198,373,326\"), for an export without its decode (engine sim)")
 	fs.Var((*listFlag)(&c.TailOps), "tail-op", "also treat nodes with this op type, DOMAIN::OP or node name as the post-process tail and stop before them (engine sim; repeatable)")
 	fs.Var((*variantFlag)(&c.Variants), "variant", "NAME[=CALIB_FILE], repeatable; \"float\" is unquantized (engine sim)")

@@ -59,7 +59,7 @@ func (c Config) simEngine(cfg *server.Config, log io.Writer) (engine, error) {
 	if c.Model == "" {
 		return engine{}, errors.New("--engine sim needs --model")
 	}
-	e, err := sim.New(c.Model, c.Variants, sim.Options{Placement: c.Placement, Threads: c.Threads, TailOps: c.TailOps, AllowMissing: c.AllowMissing, InputSize: c.ImgSize, Anchors: c.Anchors,
+	e, err := sim.New(c.Model, c.Variants, sim.Options{Placement: c.Placement, Threads: c.Threads, TailOps: c.TailOps, AllowMissing: c.AllowMissing, InputSize: c.ImgSize, Anchors: c.Anchors, Names: c.Names,
 		Warn: func(s string) { fmt.Fprintln(log, "nniescope-board:", s) }})
 	if err != nil {
 		return engine{}, err
@@ -90,7 +90,10 @@ func (c Config) simEngine(cfg *server.Config, log io.Writer) (engine, error) {
 		live = newLiveAP(synth.GroundTruth(synthSeed, 0, synthScenes, c.SynthW, c.SynthH))
 	}
 	w, h := e.Input()
-	base := Info{Model: filepath.Base(c.Model), Engine: "sim", Input: [2]int{w, h}, Tensors: e.Tensors(), Version: version.Version}
+	base := Info{Model: filepath.Base(c.Model), Engine: "sim", Input: [2]int{w, h}, Tensors: e.Tensors(), Version: version.Version, Names: e.Names()}
+	if kind, _, _ := strings.Cut(c.Source, ":"); base.Names == nil && kind == "synthetic" && e.Classes() == len(synth.Classes) {
+		base.Names = synth.Classes // the scenes' classes, as the live AP takes them
+	}
 	info := func() any {
 		info := base
 		for _, n := range e.Variants() {

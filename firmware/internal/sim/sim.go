@@ -19,6 +19,7 @@ import (
 	"github.com/nniescope/nniescope/shared/calib"
 	"github.com/nniescope/nniescope/shared/detect"
 	"github.com/nniescope/nniescope/shared/engine"
+	"github.com/nniescope/nniescope/shared/names"
 	"github.com/nniescope/nniescope/shared/onnx"
 	"github.com/nniescope/nniescope/shared/quant"
 	"github.com/nniescope/nniescope/shared/tensor"
@@ -54,6 +55,7 @@ type Engine struct {
 	variants []*variant
 	outNames []string
 	order    []int // outputs in stream order (streamOrder)
+	names    []string
 	inW, inH int
 	params   yolo.Params
 	tail     engine.Tail
@@ -84,6 +86,8 @@ type Options struct {
 	// Anchors are a YOLOv5's without its decode (--anchors); "" reads
 	// them from the model.
 	Anchors string
+	// Names is a class names file (--names), overriding the model's.
+	Names string
 }
 
 // New loads the model once per variant (each has its own session). A
@@ -101,6 +105,13 @@ func New(modelPath string, specs []VariantSpec, o Options) (*Engine, error) {
 	}
 	if full, err = detect.WithAnchors(full, o.Anchors); err != nil {
 		return nil, err
+	}
+	if o.Names != "" {
+		c := *full
+		if c.Metadata, err = names.Apply(full.Metadata, o.Names); err != nil {
+			return nil, err
+		}
+		full = &c
 	}
 	m, tail, err := engine.CutTail(full, engine.TailOps(o.TailOps))
 	if err != nil {
@@ -145,6 +156,12 @@ func New(modelPath string, specs []VariantSpec, o Options) (*Engine, error) {
 		}
 		e.variants = append(e.variants, v)
 	}
+	if e.names, err = names.FromMetadata(full.Metadata); err != nil {
+		return nil, fmt.Errorf("%s: %w", modelPath, err)
+	}
+	if err = names.Check(e.names, e.Classes()); err != nil {
+		return nil, fmt.Errorf("%s: %w", modelPath, err)
+	}
 	return e, nil
 }
 
@@ -168,6 +185,10 @@ func (e *Engine) Classes() int {
 	}
 	return 80
 }
+
+// Names are the model's class names (its metadata or --names), nil when
+// it has none; New has checked them against the class count.
+func (e *Engine) Names() []string { return e.names }
 
 // Variants lists the variant names.
 func (e *Engine) Variants() []string {

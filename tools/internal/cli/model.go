@@ -8,6 +8,7 @@ import (
 
 	"github.com/nniescope/nniescope/internal/inputsize"
 	"github.com/nniescope/nniescope/shared/calib"
+	"github.com/nniescope/nniescope/shared/names"
 	"github.com/nniescope/nniescope/shared/quant"
 
 	"github.com/nniescope/nniescope/shared/dataset"
@@ -24,12 +25,14 @@ type modelLoader struct {
 	tailOps stringList
 	imgsz   string
 	anchors string
+	names   string
 }
 
 func addModelFlags(fs *flag.FlagSet) *modelLoader {
 	l := &modelLoader{}
 	fs.Var(&l.tailOps, "tail-op", "also treat nodes with this op type, DOMAIN::OP or node name as the board's post-process tail and stop before them (repeatable; custom-domain and unknown ops always are)")
 	fs.StringVar(&l.imgsz, "imgsz", "", "model input WxH for an ONNX exported with dynamic dims (e.g. 640x640); a static model keeps its own")
+	fs.StringVar(&l.names, "names", "", "class names file, one per line (line i names class i-1); overrides the names an Ultralytics export carries in its metadata")
 	fs.StringVar(&l.anchors, "anchors", "", "YOLOv5 anchors in input pixels, levels strides ascending (\"10,13,16,30,33,23;30,61,62,45,59,119;116,90,156,198,373,326\" or the yaml's [[...], ...]): for an export without its decode (raw level outputs); a full export's own are read from its graph")
 	return l
 }
@@ -44,6 +47,13 @@ func (l *modelLoader) load(env Env, path string) (*onnx.Model, error) {
 	}
 	if m, err = detect.WithAnchors(m, l.anchors); err != nil {
 		return nil, err
+	}
+	if l.names != "" {
+		c := *m
+		if c.Metadata, err = names.Apply(m.Metadata, l.names); err != nil {
+			return nil, err
+		}
+		m = &c
 	}
 	cut, tail, err := engine.CutTail(m, engine.TailOps(l.tailOps))
 	if err != nil {

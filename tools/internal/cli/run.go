@@ -5,27 +5,32 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"os"
 	"strconv"
-	"strings"
 
 	"github.com/nniescope/nniescope/shared/detect"
 	"github.com/nniescope/nniescope/shared/engine"
+	"github.com/nniescope/nniescope/shared/names"
 	"github.com/nniescope/nniescope/shared/preprocess"
 	"github.com/nniescope/nniescope/shared/yolo"
 )
 
 // runOutput is the --json shape of `nniescope run` (docs/CLI.md).
 type runOutput struct {
-	Detections []yolo.Detection `json:"detections"`
+	Detections []namedDetection `json:"detections"`
+}
+
+// namedDetection is a detection with its class name (when the model or
+// --names has names).
+type namedDetection struct {
+	yolo.Detection
+	Name string `json:"name,omitempty"`
 }
 
 func runRun(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet(env, "run", "run --model M --image I [--json] [--score 0.25] [--iou 0.7]")
 	model := fs.String("model", "", "YOLO ONNX model: YOLOv8/YOLO11 (output0 or six raw heads) or YOLOv5 (anchor-major output0)")
 	imagePath := fs.String("image", "", "JPEG or PNG image")
-	asJSON := fs.Bool("json", false, `print {"detections":[{"class_id","score","box":[x1,y1,x2,y2]}]}`)
-	names := fs.String("names", "", "optional class names file, one per line (line = class id)")
+	asJSON := fs.Bool("json", false, `print {"detections":[{"class_id","score","box":[x1,y1,x2,y2],"name"}]} ("name" when the model or --names has names)`)
 	params := yoloFlags(fs)
 	threads := fs.Int("threads", 0, "engine threads (0: all cores)")
 	loader := addModelFlags(fs)
@@ -48,6 +53,10 @@ func runRun(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer det.Close()
+	classNames, err := modelNames(p)
+	if err != nil {
+		return err
+	}
 	img, err := preprocess.Open(*imagePath)
 	if err != nil {
 		return err
@@ -57,30 +66,43 @@ func runRun(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		out := runOutput{Detections: res.Detections}
-		if out.Detections == nil {
-			out.Detections = []yolo.Detection{}
+		out := runOutput{Detections: []namedDetection{}}
+		for _, d := range res.Detections {
+			nd := namedDetection{Detection: d}
+			if classNames != nil {
+				nd.Name = names.Label(classNames, d.ClassID)
+			}
+			out.Detections = append(out.Detections, nd)
 		}
 		enc := json.NewEncoder(env.Stdout)
 		return enc.Encode(out)
 	}
-	var classNames []string
-	if *names != "" {
-		b, err := os.ReadFile(*names)
-		if err != nil {
-			return err
-		}
-		classNames = strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	}
 	fmt.Fprintf(env.Stdout, "%d detections (image %dx%d)\n", len(res.Detections), res.Geometry.SrcW, res.Geometry.SrcH)
 	for _, d := range res.Detections {
 		name := fmt.Sprint(d.ClassID)
-		if d.ClassID < len(classNames) {
-			name = fmt.Sprintf("%d %s", d.ClassID, classNames[d.ClassID])
+		if classNames != nil {
+			name = fmt.Sprintf("%d %s", d.ClassID, names.Label(classNames, d.ClassID))
 		}
 		fmt.Fprintf(env.Stdout, "%-16s %.3f  [%.1f %.1f %.1f %.1f]\n", name, d.Score, d.Box[0], d.Box[1], d.Box[2], d.Box[3])
 	}
 	return nil
+}
+
+// modelNames are the class names of the program's model (its metadata,
+// or --names), checked against its class count; nil when it has none.
+func modelNames(p *engine.Program) ([]string, error) {
+	n, err := names.FromMetadata(p.Model().Metadata)
+	if err != nil || n == nil {
+		return nil, err
+	}
+	classes, err := detect.Classes(p)
+	if err != nil {
+		return nil, err
+	}
+	if err := names.Check(n, classes); err != nil {
+		return nil, fmt.Errorf("%s: %w", p.Model().Source, err)
+	}
+	return n, nil
 }
 
 // yoloFlags registers the post-process thresholds shared by commands; the

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -26,12 +29,13 @@ func TestRunFindsWhatAPersonSees(t *testing.T) {
 			ClassID int        `json:"class_id"`
 			Score   float64    `json:"score"`
 			Box     [4]float64 `json:"box"`
+			Name    string     `json:"name"`
 		} `json:"detections"`
 	}
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
 		t.Fatalf("output %q: %v", out.String(), err)
 	}
-	found := map[int]bool{}
+	found, names := map[int]bool{}, map[int]string{}
 	for _, d := range res.Detections {
 		if d.Score < 0.25 {
 			t.Errorf("detection below the default threshold: %+v", d)
@@ -40,12 +44,48 @@ func TestRunFindsWhatAPersonSees(t *testing.T) {
 			t.Errorf("box outside the 640x426 image: %+v", d)
 		}
 		found[d.ClassID] = true
+		names[d.ClassID] = d.Name
 	}
 	want := map[int]string{62: "tv", 56: "chair", 0: "person", 58: "potted plant", 75: "vase", 72: "refrigerator", 74: "clock"}
 	for id, name := range want {
 		if !found[id] {
 			t.Errorf("no %s (class %d) among %d detections", name, id, len(res.Detections))
 		}
+		// The names come from the export's metadata.
+		if found[id] && names[id] != name {
+			t.Errorf("class %d is named %q, want %q", id, names[id], name)
+		}
+	}
+}
+
+// TestRunNames: the text output names classes from the model's metadata;
+// --names overrides them and must have one name per class; a model
+// without names prints ids.
+func TestRunNames(t *testing.T) {
+	model := testassets.Path(t, "models", "yolov8n-640.onnx")
+	image := testassets.Path(t, "coco", "val", "images", "000000000139.jpg")
+	code, out, errb := run(t, "run", "--model", model, "--image", image)
+	if code != 0 || !strings.Contains(out, "0 person ") || !strings.Contains(out, "62 tv ") {
+		t.Fatalf("exit %d, want names from the metadata:\n%s%s", code, out, errb)
+	}
+	dir := t.TempDir()
+	custom := filepath.Join(dir, "mine.names")
+	var lines []string
+	for i := range 80 {
+		lines = append(lines, fmt.Sprintf("thing%d", i))
+	}
+	os.WriteFile(custom, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	if code, out, errb := run(t, "run", "--model", model, "--image", image, "--names", custom, "--json"); code != 0 || !strings.Contains(out, `"name":"thing62"`) {
+		t.Fatalf("--names: exit %d %s\n%s", code, errb, out)
+	}
+	short := filepath.Join(dir, "short.names")
+	os.WriteFile(short, []byte("a\nb\n"), 0o644)
+	if code, _, errb := run(t, "run", "--model", model, "--image", image, "--names", short); code == 0 || !strings.Contains(errb, "2 names for a model of 80 classes") {
+		t.Fatalf("2 names for 80 classes: exit %d %s", code, errb)
+	}
+	plain, data := demoData(t, 1)
+	if code, out, errb := run(t, "run", "--model", plain, "--image", filepath.Join(data, "images", "000000.png"), "--json"); code != 0 || strings.Contains(out, `"name"`) {
+		t.Fatalf("a model without names: exit %d %s\n%s", code, errb, out)
 	}
 }
 
