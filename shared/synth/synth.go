@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/nniescope/nniescope/shared/dataset"
 	"github.com/nniescope/nniescope/shared/metrics/coco"
@@ -155,12 +156,17 @@ func boxBlur(img *image.RGBA) {
 }
 
 // WriteDataset writes scenes first..first+n-1 of a seed as DIR/images/*.png
-// and DIR/labels/*.txt (YOLO format), the layout `nniescope eval` reads.
+// and DIR/labels/*.txt (YOLO format), the layout `nniescope eval` reads,
+// and the class names as DIR/classes.txt (one per line: what --names and
+// the trainer read).
 func WriteDataset(dir string, seed uint64, first, n, w, h int) error {
 	for _, sub := range []string{"images", "labels"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
 			return fmt.Errorf("synth: %w", err)
 		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "classes.txt"), []byte(strings.Join(Classes, "\n")+"\n"), 0o644); err != nil {
+		return fmt.Errorf("synth: %w", err)
 	}
 	for i := first; i < first+n; i++ {
 		img, objs := Scene(seed, i, w, h)

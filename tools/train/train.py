@@ -369,7 +369,33 @@ def main():
     det.export = True
     torch.onnx.export(model, torch.zeros(1, 3, h, w), args.out, opset_version=13,
                       input_names=['images'], output_names=['output0'], do_constant_folding=True)
+    names = os.path.join(args.train, 'classes.txt')  # nniescope synth writes it
+    if os.path.exists(names):
+        with open(names) as f:
+            add_names(args.out, [l.strip() for l in f if l.strip()])
     print(json.dumps({'exported': args.out, 'bytes': os.path.getsize(args.out), 'parameters': sum(p.numel() for p in model.parameters())}), flush=True)
+
+
+def add_names(path, names):
+    """Append the class names to the ONNX file's metadata_props as
+    Ultralytics writes them ("{0: 'disc', 1: 'square', ...}"). A protobuf
+    message may end in more fields, so appending ModelProto field 14 (one
+    StringStringEntryProto) needs no onnx package, and the bytes are the
+    same on every run."""
+    def varint(n):
+        b = b''
+        while True:
+            b += bytes([n & 0x7f | (0x80 if n > 0x7f else 0)])
+            n >>= 7
+            if not n:
+                return b
+
+    def field(num, data):
+        return varint(num << 3 | 2) + varint(len(data)) + data
+
+    value = repr(dict(enumerate(names))).encode()
+    with open(path, 'ab') as f:
+        f.write(field(14, field(1, b'names') + field(2, value)))
 
 
 if __name__ == '__main__':

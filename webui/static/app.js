@@ -171,15 +171,17 @@ function textOn(c) {
 // then labels them with chips of the box's colour outside the box, above
 // it (inside at the picture's top edge), moved down past chips already
 // placed so labels never overlap.
-function drawBoxes(g, dets, color, extra, zoom, w) {
+// k is canvas pixels per screen pixel: lines and labels keep their size
+// on screen at any picture size and zoom.
+function drawBoxes(g, dets, color, extra, k, w) {
   const rect = (d) => g.strokeRect(d.box[0], d.box[1], d.box[2] - d.box[0], d.box[3] - d.box[1]);
   dets.forEach((d, i) => {
-    g.setLineDash(extra.has(i) ? [6 / zoom, 4 / zoom] : []);
-    g.lineWidth = 4 / zoom; g.strokeStyle = 'rgba(0,0,0,0.65)'; rect(d);
-    g.lineWidth = 2 / zoom; g.strokeStyle = extra.has(i) ? EXTRA : color; rect(d);
+    g.setLineDash(extra.has(i) ? [6 * k, 4 * k] : []);
+    g.lineWidth = 4 * k; g.strokeStyle = 'rgba(0,0,0,0.65)'; rect(d);
+    g.lineWidth = 2 * k; g.strokeStyle = extra.has(i) ? EXTRA : color; rect(d);
   });
   g.setLineDash([]);
-  const fs = 12 / zoom, pad = 2 / zoom, h = fs + 2 * pad, placed = [];
+  const fs = 12 * k, pad = 2 * k, h = fs + 2 * pad, placed = [];
   g.font = `${fs}px system-ui`; g.textBaseline = 'top';
   const hits = (r) => placed.some((p) => r.x < p.x + p.w && p.x < r.x + r.w && r.y < p.y + p.h && p.y < r.y + r.h);
   dets.forEach((d, i) => {
@@ -212,7 +214,8 @@ function draw(name, image, cur) {
     g.lineWidth = 2 / zoom; g.strokeStyle = MISSED; g.setLineDash([2 / zoom, 3 / zoom]);
     for (const i of diff.missed) { const b = diff.refDets[i].box; g.strokeRect(b[0], b[1], b[2] - b[0], b[3] - b[1]); }
   }
-  drawBoxes(g, dets, colorOf(name), new Set(diff ? diff.extra : []), zoom, w);
+  const k = w / (c.getBoundingClientRect().width || w) / zoom;
+  drawBoxes(g, dets, colorOf(name), new Set(diff ? diff.extra : []), k, w);
   if (!cur.dets[name]) { g.setTransform(1, 0, 0, 1, 0, 0); g.fillStyle = '#fff'; g.font = '14px system-ui'; g.fillText('no result from this variant in this frame', 8, 8); }
   // The boxes in words, for screen readers (and the tests).
   c.setAttribute('aria-label', `${name}: ${dets.length} boxes` + (dets.length ? ': ' + dets.map((d) => `${label(d.class_id)} ${d.score.toFixed(2)}`).join(', ') : ''));
@@ -255,7 +258,7 @@ function showHeatScale() {
 // ± the largest |Δ|, counts on a log scale; axes labelled.
 function drawHists(name, heat) {
   return heat.hists.map((h) => {
-    const top = Math.max(...h.counts), W = h.counts.length * 4, H = 48, L = 34, B = 14;
+    const top = Math.max(...h.counts), W = h.counts.length * 4, H = 48, L = 46, B = 14;
     const y = (c) => (H * Math.log1p(c)) / Math.log1p(top);
     const bars = h.counts.map((c, i) => `<rect x="${L + i * 4}" y="${H - y(c)}" width="3" height="${y(c)}" fill="${i === (h.counts.length >> 1) ? '#90a4ae' : '#e53935'}"/>`).join('');
     const lim = h.limit.toPrecision(2);
