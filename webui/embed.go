@@ -11,6 +11,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"io/fs"
 	"net/http"
@@ -110,4 +111,34 @@ func acceptsGzip(h string) bool {
 		return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
 	}
 	return false
+}
+
+// EvalReport is a self-contained HTML page of an evaluation report (the
+// JSON of `nniescope eval --json`): the page's own report.js inlined with
+// the data, so the file shows the plots the inspection page does without
+// a server or a network.
+func EvalReport(title string, reportJSON []byte) ([]byte, error) {
+	js, err := fs.ReadFile(FS(), "report.js")
+	if err != nil {
+		return nil, err
+	}
+	css, err := fs.ReadFile(FS(), "style.css")
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	b.WriteString("<!doctype html>\n<meta charset=\"utf-8\">\n<title>")
+	template.HTMLEscape(&b, []byte(title))
+	b.WriteString("</title>\n<style>\n")
+	b.Write(css)
+	b.WriteString("</style>\n<section><h2>")
+	template.HTMLEscape(&b, []byte(title))
+	b.WriteString("</h2><div id=\"report\"></div></section>\n<script type=\"module\">\n")
+	b.Write(js)
+	// The data as a JSON literal: json.Marshal's output escapes <, > and
+	// &, so it cannot close the script element.
+	b.WriteString("\ndocument.getElementById('report').innerHTML = renderEval(")
+	b.Write(reportJSON)
+	b.WriteString(");\n</script>\n")
+	return b.Bytes(), nil
 }

@@ -242,3 +242,11 @@ func (s *Set) Category(class int) int64 {
 	}
 	return -1
 }
+
+// Classes is the number of model classes the set maps to categories.
+func (s *Set) Classes() int {
+	if s.ClassToCategory != nil {
+		return len(s.ClassToCategory)
+	}
+	return len(s.GT.Categories)
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/nniescope/nniescope/shared/detect"
 	"github.com/nniescope/nniescope/shared/engine"
 	"github.com/nniescope/nniescope/shared/metrics/coco"
+	"github.com/nniescope/nniescope/shared/metrics/confusion"
 	"github.com/nniescope/nniescope/shared/preprocess"
 	"github.com/nniescope/nniescope/shared/yolo"
 )
@@ -121,4 +122,47 @@ func BoxShift(ref, other *Run, minScore float32) (meanAbsPx, matched float64) {
 		return 0, 0
 	}
 	return sum / float64(n), float64(n) / float64(total)
+}
+
+// ScoreDetail is Score with the per-category APs and the PR curve.
+func ScoreDetail(set *dataset.Set, r *Run) (coco.Detail, error) {
+	return coco.EvaluateDetail(set.GT, r.Results(set))
+}
+
+// Classes maps the set's categories back to model classes (the inverse of
+// Set.Category): -1 for a category no class maps to.
+func Classes(set *dataset.Set, nc int) map[int64]int {
+	m := map[int64]int{}
+	for _, c := range set.GT.Categories {
+		m[c.ID] = -1
+	}
+	for k := range nc {
+		if cat := set.Category(k); cat >= 0 {
+			m[cat] = k
+		}
+	}
+	return m
+}
+
+// Confusion is Ultralytics val's confusion matrix of a run over the set
+// (confusion.Conf, confusion.IoU): ground truth in model classes, crowd
+// regions left out (pycocotools ignores them; YOLO labels have none).
+func Confusion(set *dataset.Set, r *Run, nc int) (*confusion.Matrix, error) {
+	classOf := Classes(set, nc)
+	byImage := map[int64][]confusion.Truth{}
+	for _, a := range set.GT.Annotations {
+		k, ok := classOf[a.CategoryID]
+		if a.IsCrowd != 0 || !ok || k < 0 {
+			continue
+		}
+		b := a.BBox
+		byImage[a.ImageID] = append(byImage[a.ImageID], confusion.Truth{Class: k, Box: [4]float64{b[0], b[1], b[0] + b[2], b[1] + b[3]}})
+	}
+	m := confusion.New(nc)
+	for i, im := range set.Images {
+		if err := m.Add(byImage[im.ID], r.Detections[i], confusion.Conf, confusion.IoU); err != nil {
+			return nil, fmt.Errorf("eval: %s: %w", im.Path, err)
+		}
+	}
+	return m, nil
 }

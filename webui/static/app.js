@@ -3,6 +3,7 @@
 // WebAssembly module whenever a threshold moves, and a box diff against a
 // reference variant computed by the same module. No decoding logic here.
 import { loadPostProcess } from '/wasm.js';
+import { renderEval, renderSearch } from '/report.js';
 
 const $ = (id) => document.getElementById(id);
 const KEEP = 50; // frames kept for stepping back
@@ -419,6 +420,7 @@ async function openLayers(file) {
   try {
     const r = JSON.parse(await file.text());
     if (r.variants) { showEval(r); return; }
+    if (r.evaluations) { showReport('Mixed precision (nniescope search): AP against board time', renderSearch(r)); return; }
     const rows = r.layers.slice(0, 40).map((l) => {
       const w = Math.max(1, Math.min(300, (60 - l.isolated.sqnr_db) * 6));
       return `<tr><td style="text-align:left">${l.name}</td><td>${l.op}</td><td>${l.branch}</td><td>${l.isolated.sqnr_db.toFixed(1)}</td><td>${l.cumulative.sqnr_db.toFixed(1)}</td><td>${l.isolated.max_abs.toPrecision(3)}</td><td style="text-align:left"><span class="bar ${l.branch === 'box' ? 'box' : ''}" style="width:${w}px"></span></td></tr>`;
@@ -429,11 +431,11 @@ async function openLayers(file) {
   } catch (e) { fail(`${file.name}: not a layers report (${e.message})`); }
 }
 
-function showEval(r) {
-  const f = (v) => (v == null ? '–' : v.toFixed(3));
-  const rows = r.variants.map((v) => `<tr><td style="text-align:left">${v.name}</td><td>${f(v.ap)}</td><td>${f(v.ap50)}</td><td>${f(v.ap75)}</td><td>${v.box_shift_px == null ? '–' : v.box_shift_px.toFixed(2)}</td></tr>`);
-  $('layersBody').innerHTML = `<p>${r.model} on ${r.data} (${r.images} images), placement ${r.placement}</p><table data-testid="eval-table"><tr><th>variant</th><th>AP</th><th>AP50</th><th>AP75</th><th>box shift vs float (px)</th></tr>${rows.join('')}</table>`;
-  $('layers').querySelector('h2').textContent = 'Accuracy (nniescope eval)';
+function showEval(r) { showReport('Accuracy (nniescope eval)', renderEval(r)); }
+
+function showReport(title, html) {
+  $('layersBody').innerHTML = html;
+  $('layers').querySelector('h2').textContent = title;
   $('layers').hidden = false;
 }
 

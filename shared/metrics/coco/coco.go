@@ -187,8 +187,32 @@ type imgEval struct {
 // truth whose annotation ids pycocotools would misread is an error
 // (CheckIDs).
 func Evaluate(gt *Dataset, dts []Result) (Stats, error) {
+	d, err := EvaluateDetail(gt, dts)
+	return d.Stats, err
+}
+
+// Detail is an evaluation with what Ultralytics' val shows besides the
+// summary, read from the same precision array pycocotools accumulates
+// (area all, 100 detections).
+type Detail struct {
+	Stats Stats
+	// Categories are the ground truth's category ids, ascending.
+	Categories []int64
+	// ClassAP and ClassAP50 are per category (same order): AP over IoU
+	// .50:.95 and at .50 (pycocotools' summarize restricted to one
+	// category); -1 for a category without ground truth.
+	ClassAP, ClassAP50 []float64
+	// PR50 is precision at the 101 recall points 0, 0.01, ..., 1 at IoU
+	// .50, averaged over the categories with ground truth (the curve whose
+	// area is AP50).
+	PR50 []float64
+}
+
+// EvaluateDetail is Evaluate with the per-category numbers and the
+// precision-recall curve.
+func EvaluateDetail(gt *Dataset, dts []Result) (Detail, error) {
 	if err := gt.CheckIDs(); err != nil {
-		return Stats{}, fmt.Errorf("coco: ground truth: %w", err)
+		return Detail{}, fmt.Errorf("coco: ground truth: %w", err)
 	}
 	imgIDs := make([]int64, 0, len(gt.Images))
 	known := map[int64]bool{}
@@ -221,10 +245,10 @@ func Evaluate(gt *Dataset, dts []Result) (Stats, error) {
 	dtsBy := map[key][]dtBox{}
 	for i, d := range dts {
 		if !known[d.ImageID] {
-			return Stats{}, fmt.Errorf("coco: detection %d: image_id %d is not in the ground truth", i, d.ImageID)
+			return Detail{}, fmt.Errorf("coco: detection %d: image_id %d is not in the ground truth", i, d.ImageID)
 		}
 		if math.IsNaN(d.Score) || math.IsNaN(d.BBox[0]+d.BBox[1]+d.BBox[2]+d.BBox[3]) {
-			return Stats{}, fmt.Errorf("coco: detection %d: NaN in bbox or score", i)
+			return Detail{}, fmt.Errorf("coco: detection %d: NaN in bbox or score", i)
 		}
 		if !catSet[d.CategoryID] {
 			continue
@@ -301,12 +325,52 @@ func Evaluate(gt *Dataset, dts []Result) (Stats, error) {
 		}
 		return sum / float64(n)
 	}
-	return Stats{
+	d := Detail{Stats: Stats{
 		summ(true, -1, 0, 2), summ(true, 0.5, 0, 2), summ(true, 0.75, 0, 2),
 		summ(true, -1, 1, 2), summ(true, -1, 2, 2), summ(true, -1, 3, 2),
 		summ(false, -1, 0, 0), summ(false, -1, 0, 1), summ(false, -1, 0, 2),
 		summ(false, -1, 1, 2), summ(false, -1, 2, 2), summ(false, -1, 3, 2),
-	}, nil
+	}, Categories: catIDs, PR50: make([]float64, R)}
+	// One category's AP: summarize's mean over the valid entries, for
+	// area all and the most detections.
+	classAP := func(k int, only50 bool) float64 {
+		var sum float64
+		n := 0
+		for t := range T {
+			if only50 && math.Abs(iouThrs[t]-0.5) > 1e-12 {
+				continue
+			}
+			for r := range R {
+				if v := precision[(((t*R+r)*K+k)*A+0)*M+M-1]; v > -1 {
+					sum += v
+					n++
+				}
+			}
+		}
+		if n == 0 {
+			return -1
+		}
+		return sum / float64(n)
+	}
+	for k := range K {
+		d.ClassAP = append(d.ClassAP, classAP(k, false))
+		d.ClassAP50 = append(d.ClassAP50, classAP(k, true))
+	}
+	for r := range R {
+		var sum float64
+		n := 0
+		for k := range K {
+			if v := precision[(((0*R+r)*K+k)*A+0)*M+M-1]; v > -1 { // t = 0: IoU .50
+				sum += v
+				n++
+			}
+		}
+		d.PR50[r] = -1
+		if n > 0 {
+			d.PR50[r] = sum / float64(n)
+		}
+	}
+	return d, nil
 }
 
 // computeIoU is maskUtils.iou on xywh boxes: a crowd ground truth divides

@@ -153,3 +153,54 @@ func TestMaxDets(t *testing.T) {
 		}
 	}
 }
+
+// TestDetail: on the reference cases, each category's AP equals the AP of
+// the evaluation restricted to that category (pycocotools with
+// params.catIds = [c]), the mean over categories with ground truth is the
+// overall AP, and the mean of the PR curve is AP50.
+func TestDetail(t *testing.T) {
+	for _, name := range []string{"torchmetrics_inputs_v1", "hotcoco_edge_cases"} {
+		t.Run(name, func(t *testing.T) {
+			dir := testassets.Path(t, "cocoeval", name)
+			gt, err := LoadDataset(filepath.Join(dir, "gt.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			dt, err := LoadResults(filepath.Join(dir, "dt.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := EvaluateDetail(gt, dt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sum, pr float64
+			n := 0
+			for k, c := range d.Categories {
+				one := *gt
+				one.Categories = []Category{{ID: c}}
+				s, err := Evaluate(&one, dt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if math.Abs(s[0]-d.ClassAP[k]) > 1e-12 || math.Abs(s[1]-d.ClassAP50[k]) > 1e-12 {
+					t.Errorf("category %d: AP %v / %v, restricted evaluation %v / %v", c, d.ClassAP[k], d.ClassAP50[k], s[0], s[1])
+				}
+				if d.ClassAP[k] > -1 {
+					sum += d.ClassAP[k]
+					n++
+				}
+			}
+			if n == 0 || math.Abs(sum/float64(n)-d.Stats[0]) > 1e-12 {
+				t.Errorf("mean class AP %v over %d categories, AP %v", sum/float64(n), n, d.Stats[0])
+			}
+			for _, p := range d.PR50 {
+				pr += p
+			}
+			if len(d.PR50) != 101 || math.Abs(pr/101-d.Stats[1]) > 1e-12 {
+				t.Errorf("mean of the PR curve %v, AP50 %v", pr/101, d.Stats[1])
+			}
+			t.Logf("%d categories, AP %.4f, AP50 %.4f", len(d.Categories), d.Stats[0], d.Stats[1])
+		})
+	}
+}

@@ -16,6 +16,9 @@ import (
 	"github.com/nniescope/nniescope/shared/detect"
 	"github.com/nniescope/nniescope/shared/engine"
 	"github.com/nniescope/nniescope/shared/eval"
+	"github.com/nniescope/nniescope/shared/metrics/confusion"
+	"github.com/nniescope/nniescope/shared/names"
+	"github.com/nniescope/nniescope/webui"
 	"github.com/nniescope/nniescope/shared/metrics/coco"
 	"github.com/nniescope/nniescope/shared/onnx"
 	"github.com/nniescope/nniescope/shared/quant"
@@ -34,6 +37,32 @@ type evalVariant struct {
 	Points     int      `json:"quant_points"`
 	Coverage   string   `json:"coverage,omitempty"` // records used of a full file's, conv/matmul layers covered
 	Seconds    float64  `json:"seconds"`
+	// What Ultralytics' val shows besides the summary (docs/CLI.md):
+	// AP per class, the precision-recall curve at IoU .50 (precision at
+	// recall 0, 0.01, ..., 1; -1 where undefined), the confusion matrix
+	// ([predicted][true], index nc = background).
+	Classes   []classRow `json:"classes"`
+	PR50      []float64  `json:"pr50"`
+	Confusion [][]int    `json:"confusion"`
+}
+
+// classRow is one class's AP in a variant; AP -1 when the set has no
+// ground truth of the class.
+type classRow struct {
+	Class     int     `json:"class_id"`
+	Name      string  `json:"name,omitempty"`
+	Instances int     `json:"instances"`
+	AP        float64 `json:"ap"`
+	AP50      float64 `json:"ap50"`
+}
+
+// evalSettings are the thresholds the numbers were computed with.
+type evalSettings struct {
+	Conf          float32 `json:"conf"`
+	IoU           float32 `json:"iou"`
+	MaxDet        int     `json:"max_det"`
+	ConfusionConf float64 `json:"confusion_conf"`
+	ConfusionIoU  float64 `json:"confusion_iou"`
 }
 
 type evalOutput struct {
@@ -41,6 +70,8 @@ type evalOutput struct {
 	Data      string        `json:"data"`
 	Images    int           `json:"images"`
 	Placement string        `json:"placement"`
+	Names     []string      `json:"names,omitempty"`
+	Settings  evalSettings  `json:"settings"`
 	Variants  []evalVariant `json:"variants"`
 }
 
@@ -65,7 +96,8 @@ func runEval(ctx context.Context, env Env, args []string) error {
 	var variants stringList
 	fs.Var(&variants, "variant", `"float", a calibration file, or NAME=FILE (repeatable)`)
 	jsonOut := fs.String("json", "", "write the table as JSON to this file (- for stdout)")
-	md := fs.Bool("md", false, "print the table as Markdown")
+	md := fs.Bool("md", false, "print the table as Markdown, with AP per class")
+	htmlOut := fs.String("html", "", "also write a self-contained HTML report (the page's plots: AP per class, precision-recall curves, confusion matrices) to this file")
 	placement := fs.String("placement", string(quant.DefaultPlacement), "where the chip quantizes: literal, cube-const, fused, fused-sym (docs/QUANT.md)")
 	threads := fs.Int("threads", 0, "engine threads (0: all cores)")
 	loader := addModelFlags(fs)
@@ -108,15 +140,28 @@ func runEval(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return reportEval(env, res, *jsonOut, *md)
+	return reportEval(env, res, *jsonOut, *htmlOut, *md)
 }
 
 // reportEval writes the table as JSON (--json FILE, or - for stdout) and,
 // unless that went to stdout, prints it.
-func reportEval(env Env, res *evalOutput, jsonOut string, md bool) error {
+func reportEval(env Env, res *evalOutput, jsonOut, htmlOut string, md bool) error {
 	if jsonOut != "" {
 		if err := writeJSON(env.Stdout, jsonOut, res); err != nil {
 			return err
+		}
+	}
+	if htmlOut != "" {
+		data, err := json.Marshal(res)
+		if err != nil {
+			return err
+		}
+		page, err := webui.EvalReport("nniescope eval: "+filepath.Base(res.Model)+" on "+res.Data, data)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(htmlOut, page, 0o644); err != nil {
+			return fmt.Errorf("--html: %w", err)
 		}
 	}
 	if jsonOut != "-" {
@@ -130,7 +175,13 @@ func evaluate(ctx context.Context, env Env, m *onnx.Model, modelPath, data strin
 	if err != nil {
 		return nil, err
 	}
-	res := &evalOutput{Model: modelPath, Data: data, Images: len(set.Images), Placement: string(pl)}
+	res := &evalOutput{Model: modelPath, Data: data, Images: len(set.Images), Placement: string(pl), Settings: settings()}
+	if res.Names, err = names.FromMetadata(m.Metadata); err != nil {
+		return nil, err
+	}
+	if err := names.Check(res.Names, set.Classes()); err != nil {
+		return nil, fmt.Errorf("%s: %w", modelPath, err)
+	}
 	sc, err := newScorer(set, resultsDir)
 	if err != nil {
 		return nil, err
@@ -145,6 +196,11 @@ func evaluate(ctx context.Context, env Env, m *onnx.Model, modelPath, data strin
 		row, err := sc.score(vr)
 		if err != nil {
 			return nil, err
+		}
+		for i := range row.Classes {
+			if res.Names != nil {
+				row.Classes[i].Name = names.Label(res.Names, row.Classes[i].Class)
+			}
 		}
 		res.Variants = append(res.Variants, row)
 	}
@@ -203,13 +259,37 @@ func newScorer(set *dataset.Set, resultsDir string) (*scorer, error) {
 	return &scorer{set: set, resultsDir: resultsDir}, nil
 }
 
+// settings are eval's thresholds, as the report states them.
+func settings() evalSettings {
+	p := eval.Params()
+	return evalSettings{Conf: p.ScoreThreshold, IoU: p.NMSThreshold, MaxDet: p.MaxDetections, ConfusionConf: confusion.Conf, ConfusionIoU: confusion.IoU}
+}
+
 func (s *scorer) score(vr variantRun) (evalVariant, error) {
 	row, run := vr.row, vr.run
-	stats, err := eval.Score(s.set, run)
+	d, err := eval.ScoreDetail(s.set, run)
 	if err != nil {
 		return row, err
 	}
-	row.AP, row.AP50, row.AP75 = stats[0], stats[1], stats[2]
+	row.AP, row.AP50, row.AP75, row.PR50 = d.Stats[0], d.Stats[1], d.Stats[2], d.PR50
+	nc := s.set.Classes()
+	classOf := eval.Classes(s.set, nc)
+	instances := map[int64]int{}
+	for _, a := range s.set.GT.Annotations {
+		if a.IsCrowd == 0 {
+			instances[a.CategoryID]++
+		}
+	}
+	for k, cat := range d.Categories {
+		if c := classOf[cat]; c >= 0 {
+			row.Classes = append(row.Classes, classRow{Class: c, Instances: instances[cat], AP: d.ClassAP[k], AP50: d.ClassAP50[k]})
+		}
+	}
+	cm, err := eval.Confusion(s.set, run, nc)
+	if err != nil {
+		return row, err
+	}
+	row.Confusion = cm.Counts
 	if s.resultsDir != "" {
 		if err := coco.WriteResults(filepath.Join(s.resultsDir, row.Name+".json"), run.Results(s.set)); err != nil {
 			return row, err
@@ -296,6 +376,29 @@ func writeJSON(stdout io.Writer, path string, v any) error {
 	return os.WriteFile(path, b, 0o644)
 }
 
+// printClassTable writes AP50-95 per class and variant as Markdown (the
+// classes with ground truth; conf, IoU and max detections stated).
+func printClassTable(w io.Writer, r *evalOutput) {
+	if len(r.Variants) == 0 || len(r.Variants[0].Classes) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nAP50-95 per class (conf %g, NMS IoU %g, max %d detections):\n\n| class | instances |", r.Settings.Conf, r.Settings.IoU, r.Settings.MaxDet)
+	for _, v := range r.Variants {
+		fmt.Fprintf(w, " %s |", v.Name)
+	}
+	fmt.Fprintf(w, "\n|---|---|%s\n", strings.Repeat("---|", len(r.Variants)))
+	for i, c := range r.Variants[0].Classes {
+		if c.AP < 0 {
+			continue
+		}
+		fmt.Fprintf(w, "| %s | %d |", names.Label(r.Names, c.Class), c.Instances)
+		for _, v := range r.Variants {
+			fmt.Fprintf(w, " %.3f |", v.Classes[i].AP)
+		}
+		fmt.Fprintln(w)
+	}
+}
+
 func printEvalTable(w io.Writer, r *evalOutput, md bool) {
 	f := func(p *float64, format string) string {
 		if p == nil {
@@ -314,6 +417,7 @@ func printEvalTable(w io.Writer, r *evalOutput, md bool) {
 		for _, v := range r.Variants {
 			fmt.Fprintf(w, "| %s | %.3f | %.3f | %.3f | %s | %s | %s |\n", v.Name, v.AP, v.AP50, v.AP75, f(v.BoxShiftPx, "%.2f"), f(v.Matched, "%.2f"), cov(v))
 		}
+		printClassTable(w, r)
 		return
 	}
 	fmt.Fprintf(w, "%s on %s (%d images), placement %s\n", r.Model, r.Data, r.Images, r.Placement)

@@ -138,7 +138,8 @@ func runEvalMerge(ctx context.Context, env Env, args []string) error {
 	model := fs.String("model", "", "the model the shards ran (checked by its SHA-256)")
 	data := fs.String("data", "", "the dataset the shards ran on (checked image by image)")
 	jsonOut := fs.String("json", "", "write the table as JSON to this file (- for stdout)")
-	md := fs.Bool("md", false, "print the table as Markdown")
+	md := fs.Bool("md", false, "print the table as Markdown, with AP per class")
+	htmlOut := fs.String("html", "", "also write a self-contained HTML report (the page's plots: AP per class, precision-recall curves, confusion matrices) to this file")
 	resultsDir := fs.String("results", "", "also write each variant's detections as COCO results JSON (DIR/NAME.json)")
 	loader := addModelFlags(fs)
 	var files []string
@@ -210,7 +211,7 @@ func runEvalMerge(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	res := &evalOutput{Model: first.Model, Data: first.Data, Images: first.Images, Placement: first.Placement}
+	res := &evalOutput{Model: first.Model, Data: first.Data, Images: first.Images, Placement: first.Placement, Settings: settings()}
 	for _, vr := range runs {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -221,7 +222,7 @@ func runEvalMerge(ctx context.Context, env Env, args []string) error {
 		}
 		res.Variants = append(res.Variants, row)
 	}
-	return reportEval(env, res, *jsonOut, *md)
+	return reportEval(env, res, *jsonOut, *htmlOut, *md)
 }
 
 // decodeShard parses one shard file and checks it is whole: its image
