@@ -4,6 +4,7 @@
 // reference variant computed by the same module. No decoding logic here.
 import { loadPostProcess } from '/wasm.js';
 import { renderEval, renderSearch } from '/report.js';
+import { renderGraph, legendHTML } from '/graph.js';
 
 const $ = (id) => document.getElementById(id);
 const KEEP = 50; // frames kept for stepping back
@@ -120,6 +121,7 @@ function render() {
     cur.letterbox = r.letterbox;
   }
   state.current = cur;
+  $('diff').hidden = false;
   // Panels only ever grow: a frame without some variant's result keeps
   // that panel (saying so) instead of redrawing the page without it.
   const names = [...state.variants];
@@ -420,15 +422,41 @@ async function openLayers(file) {
   try {
     const r = JSON.parse(await file.text());
     if (r.variants) { showEval(r); return; }
-    if (r.evaluations) { showReport('Mixed precision (nniescope search): AP against board time', renderSearch(r)); return; }
-    const rows = r.layers.slice(0, 40).map((l) => {
-      const w = Math.max(1, Math.min(300, (60 - l.isolated.sqnr_db) * 6));
-      return `<tr><td style="text-align:left">${l.name}</td><td>${l.op}</td><td>${l.branch}</td><td>${l.isolated.sqnr_db.toFixed(1)}</td><td>${l.cumulative.sqnr_db.toFixed(1)}</td><td>${l.isolated.max_abs.toPrecision(3)}</td><td style="text-align:left"><span class="bar ${l.branch === 'box' ? 'box' : ''}" style="width:${w}px"></span></td></tr>`;
-    });
-    $('layers').querySelector('h2').textContent = 'Per-layer error (nniescope layers): worst isolated SQNR first';
-    $('layersBody').innerHTML = `<table><tr><th>layer</th><th>op</th><th>branch</th><th>isolated dB</th><th>cumulative dB</th><th>isolated max abs</th><th>(box path red)</th></tr>${rows.join('')}</table>`;
-    $('layers').hidden = false;
-  } catch (e) { fail(`${file.name}: not a layers report (${e.message})`); }
+    if (r.evaluations) {
+      state.searchReport = r;
+      $('searchBody').innerHTML = renderSearch(r);
+      $('searchSec').hidden = false;
+      if (state.layersReport) showLayers(); // mark its answer in the graph and the table
+      return;
+    }
+    if (!Array.isArray(r.layers)) throw new Error('no layers, variants or evaluations');
+    state.layersReport = r;
+    showLayers();
+  } catch (e) { fail(`${file.name}: not a layers, eval or search report (${e.message})`); }
+}
+
+// showLayers draws a layers report: the graph (when the report has it)
+// and the table — the search's 16-bit layers first when a search report
+// is loaded, then the worst isolated SQNR; bars scaled over the report's
+// range, so the worst stand out.
+function showLayers() {
+  const r = state.layersReport, s = state.searchReport;
+  const chosen = new Set(s?.layers || []);
+  const ordered = [...r.layers.filter((l) => chosen.has(l.name)), ...r.layers.filter((l) => !chosen.has(l.name))];
+  const v = r.layers.map((l) => l.isolated.sqnr_db).filter(Number.isFinite);
+  const hi = Math.max(...v), lo = Math.min(...v);
+  const rows = ordered.slice(0, 40).map((l) => {
+    const t = Number.isFinite(l.isolated.sqnr_db) ? (hi - l.isolated.sqnr_db) / (hi - lo || 1) : 0;
+    return `<tr${chosen.has(l.name) ? ' class="chosen"' : ''}><td style="text-align:left">${esc(l.name)}${chosen.has(l.name) ? ' <b>(16-bit in the search\'s answer)</b>' : ''}</td><td>${esc(l.op)}</td><td>${esc(l.branch)}</td><td>${l.isolated.sqnr_db.toFixed(1)}</td><td>${l.cumulative.sqnr_db.toFixed(1)}</td><td>${l.isolated.max_abs.toPrecision(3)}</td><td style="text-align:left"><span class="bar ${l.branch === 'box' ? 'box' : ''}" style="width:${Math.max(2, 300 * t).toFixed(0)}px"></span></td></tr>`;
+  });
+  showReport(`Per-layer error (nniescope layers)${chosen.size ? ': the search\'s 16-bit layers, then' : ':'} worst isolated SQNR first`,
+    `<table data-testid="layers-table"><tr><th>layer</th><th>op</th><th>branch</th><th>isolated dB</th><th>cumulative dB</th><th>isolated max abs</th><th>worse → (box path red)</th></tr>${rows.join('')}</table>`);
+  if (!r.graph) return;
+  $('graphSec').hidden = false;
+  const el = $('graph');
+  el.dataset.mode = $('gmode').value;
+  state.graph = renderGraph(el, r, s, (html) => { $('gdetails').innerHTML = html; });
+  $('glegend').innerHTML = legendHTML(state.graph.scale, $('gmode').value);
 }
 
 function showEval(r) { showReport('Accuracy (nniescope eval)', renderEval(r)); }
@@ -455,6 +483,8 @@ addEventListener('keydown', (e) => {
   if (e.key === 'ArrowLeft') step(-1);
   if (e.key === 'ArrowRight') step(1);
 });
+$('gfind').onchange = () => { if (state.graph && !state.graph.find($('gfind').value.trim())) fail(`no node named like ${$('gfind').value}`); };
+$('gmode').onchange = () => state.layersReport && showLayers();
 $('recFile').onchange = (e) => e.target.files[0] && openRecording(e.target.files[0]);
 $('layersFile').onchange = (e) => e.target.files[0] && openLayers(e.target.files[0]);
 addEventListener('dragover', (e) => e.preventDefault());

@@ -3,15 +3,21 @@ package cli
 import (
 	"context"
 	"fmt"
+	"math"
+	"slices"
+
+	"github.com/nniescope/nniescope/shared/calib"
+	"github.com/nniescope/nniescope/shared/onnx"
 
 	"github.com/nniescope/nniescope/shared/dataset"
 	"github.com/nniescope/nniescope/shared/quant"
 )
 
 func runLayers(ctx context.Context, env Env, args []string) error {
-	fs := newFlagSet(env, "layers", "layers --model M --calib C --images DIR [--json out.json] [--max-images 8] [--top 20]")
+	fs := newFlagSet(env, "layers", "layers --model M --calib C --images DIR [--calib16 C16] [--json out.json] [--max-images 8] [--top 20]")
 	model := fs.String("model", "", "float YOLO ONNX model (YOLOv8, YOLO11, YOLOv5)")
 	calibPath := fs.String("calib", "", "calibration_param.txt to simulate")
+	calib16 := fs.String("calib16", "", "a 16-bit calibration_param.txt of the same model, whose records --json lists beside --calib's (the page's graph view shows both)")
 	images := fs.String("images", "", "images to measure on (DIR/images or DIR)")
 	jsonOut := fs.String("json", "", "write every layer as JSON to this file (- for stdout)")
 	maxImages := fs.Int("max-images", 8, "use at most this many images (0: all)")
@@ -57,7 +63,15 @@ func runLayers(ctx context.Context, env Env, args []string) error {
 	res.Placement = string(pl)
 	res.Coverage = rep.Coverage()
 	if *jsonOut != "" {
-		if err := writeJSON(env.Stdout, *jsonOut, res); err != nil {
+		out := layersOutput{LayersResult: res, Model: *model, Graph: graphOf(m), Records: map[string]map[string]recordJSON{"calib": recordsOf(f)}}
+		if *calib16 != "" {
+			f16, err := loadATC("layers", *calib16)
+			if err != nil {
+				return err
+			}
+			out.Records["calib16"] = recordsOf(f16)
+		}
+		if err := writeJSON(env.Stdout, *jsonOut, out); err != nil {
 			return err
 		}
 		if *jsonOut == "-" {
@@ -78,4 +92,94 @@ func runLayers(ctx context.Context, env Env, args []string) error {
 		}
 	}
 	return nil
+}
+
+// layersOutput is `layers --json`: the analysis, and what the page's graph
+// view draws it on — the graph, and the calibration records by layer.
+type layersOutput struct {
+	*quant.LayersResult
+	Model string      `json:"model"`
+	Graph []graphNode `json:"graph"`
+	// Records are the calibration files' layer records by name: "calib"
+	// (the file simulated) and, with --calib16, "calib16".
+	Records map[string]map[string]recordJSON `json:"records"`
+}
+
+// graphNode is one node of the model as the analysis ran it: its op and
+// the nodes whose outputs it reads (graph inputs and constants left out).
+type graphNode struct {
+	Name   string   `json:"name"`
+	Op     string   `json:"op"`
+	Inputs []string `json:"inputs"`
+}
+
+func graphOf(m *onnx.Model) []graphNode {
+	producer := map[string]string{}
+	for _, n := range m.Nodes {
+		for _, o := range n.Outputs {
+			producer[o] = n.Name
+		}
+	}
+	var out []graphNode
+	for _, n := range m.Nodes {
+		g := graphNode{Name: n.Name, Op: n.OpType, Inputs: []string{}}
+		for _, in := range n.Inputs {
+			if p, ok := producer[in]; ok && !slices.Contains(g.Inputs, p) {
+				g.Inputs = append(g.Inputs, p)
+			}
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+// recordJSON is one layer record: its tensors' types, scales and offsets,
+// and the step each scale means (1/scale: the value of one code); weights
+// by their channel count and step range (a scale per channel).
+type recordJSON struct {
+	Calc    string       `json:"calc,omitempty"`
+	Inputs  []factorJSON `json:"inputs,omitempty"`
+	Outputs []factorJSON `json:"outputs,omitempty"`
+	Weight  *weightJSON  `json:"weight,omitempty"`
+}
+
+type factorJSON struct {
+	Type   string    `json:"type"`
+	Scale  []float64 `json:"scale"`
+	Offset []float64 `json:"offset"`
+	Step   []float64 `json:"step"`
+}
+
+type weightJSON struct {
+	Type     string  `json:"type"`
+	Channels int     `json:"channels"`
+	MinStep  float64 `json:"min_step"`
+	MaxStep  float64 `json:"max_step"`
+}
+
+func recordsOf(f *calib.File) map[string]recordJSON {
+	out := map[string]recordJSON{}
+	factors := func(fs []calib.Factor) []factorJSON {
+		var js []factorJSON
+		for _, x := range fs {
+			j := factorJSON{Type: x.DataType, Scale: x.Scale, Offset: x.Offset}
+			for _, s := range x.Scale {
+				j.Step = append(j.Step, 1/s)
+			}
+			js = append(js, j)
+		}
+		return js
+	}
+	for _, l := range f.Layers() {
+		r := recordJSON{Calc: l.CalcDataType, Inputs: factors(l.Inputs), Outputs: factors(l.Outputs)}
+		if w := l.Weight; w != nil && len(w.Scale) > 0 {
+			wj := &weightJSON{Type: w.DataType, Channels: len(w.Scale), MinStep: math.Inf(1)}
+			for _, s := range w.Scale {
+				wj.MinStep, wj.MaxStep = min(wj.MinStep, 1/s), max(wj.MaxStep, 1/s)
+			}
+			r.Weight = wj
+		}
+		out[l.Name] = r
+	}
+	return out
 }
