@@ -237,7 +237,7 @@ function drawHeat(g, heat, cur, zoom) {
   for (let y = 0; y < level.h; y++) {
     for (let x = 0; x < level.w; x++) {
       const a = vals[y * level.w + x] / top;
-      if (a < 0.02) continue;
+      if (a < 0.05) continue;
       g.fillStyle = heatColor(a);
       g.fillRect((x * level.stride - padL) / scale, (y * level.stride - padT) / scale, s, s);
     }
@@ -245,9 +245,10 @@ function drawHeat(g, heat, cur, zoom) {
   state.heatScale = { top, stride: level.stride, branch: $('heat').value };
 }
 
-// heatColor: blue (small) through green and yellow to red (the cell's
-// largest error), opaque enough at the low end that a faint branch shows.
-const heatColor = (a) => `hsla(${(240 * (1 - a)).toFixed(0)},100%,50%,${(0.3 + 0.45 * a).toFixed(3)})`;
+// heatColor: blue (small) through green and yellow to red (the level's
+// largest error); cells under 5% of it are left clear so the picture
+// shows, and the faintest shown are still visible.
+const heatColor = (a) => `hsla(${(240 * (1 - a)).toFixed(0)},100%,50%,${(0.12 + 0.55 * a).toFixed(3)})`;
 
 function showHeatScale() {
   const h = state.heatScale;
