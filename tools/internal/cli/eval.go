@@ -16,13 +16,13 @@ import (
 	"github.com/nniescope/nniescope/shared/detect"
 	"github.com/nniescope/nniescope/shared/engine"
 	"github.com/nniescope/nniescope/shared/eval"
+	"github.com/nniescope/nniescope/shared/metrics/coco"
 	"github.com/nniescope/nniescope/shared/metrics/confusion"
 	"github.com/nniescope/nniescope/shared/names"
-	"github.com/nniescope/nniescope/webui"
-	"github.com/nniescope/nniescope/shared/metrics/coco"
 	"github.com/nniescope/nniescope/shared/onnx"
 	"github.com/nniescope/nniescope/shared/quant"
 	"github.com/nniescope/nniescope/shared/quant/nnie"
+	"github.com/nniescope/nniescope/webui"
 )
 
 // evalVariant is one row of `nniescope eval --json` (docs/CLI.md).
