@@ -36,14 +36,18 @@ try {
   const other = await page.evaluate((n) => [...document.querySelectorAll('.gnode')].map((g) => g.dataset.name).find((x) => x !== n), nodeName);
   await page.dispatchEvent(`[data-testid="node-${other}"]`, 'click');
   const clicked = await page.textContent('[data-testid="node-title"]');
-  await page.fill('#gfind', nodeName);
-  await page.dispatchEvent('#gfind', 'change');
+  // And clicking the node itself shows its records.
+  await page.dispatchEvent(`[data-testid="node-${nodeName}"]`, 'click');
+  const back = await page.evaluate(() => ({
+    title: document.querySelector('[data-testid="node-title"]').textContent,
+    records: ['calib', 'calib16'].map((k) => document.querySelector(`[data-testid="record-${k}"]`)?.textContent ?? ''),
+  }));
   const nodes = await page.$$eval('.gnode', (gs) => gs.map((g) => ({ name: g.dataset.name, fill: g.querySelector('rect').getAttribute('fill'), stroke: g.querySelector('rect').getAttribute('stroke'), header: g.querySelectorAll('rect')[1].getAttribute('fill'), op: g.querySelector('text').textContent })));
   const edges = await page.$$eval('[data-testid="graph"] polyline', (ps) => ps.length);
   await page.screenshot({ path: shot });
   await page.selectOption('#gmode', 'cumulative');
   const cumulative = await page.$$eval('.gnode', (gs) => gs.map((g) => g.querySelector('rect').getAttribute('fill')));
-  console.log(JSON.stringify({ found, other, clicked, nodes, edges, cumulative, errors }));
+  console.log(JSON.stringify({ found, other, clicked, back, nodes, edges, cumulative, errors }));
 } finally {
   await browser.close();
 }

@@ -16,10 +16,7 @@ import (
 
 	"github.com/nniescope/nniescope/internal/demoframes"
 	"github.com/nniescope/nniescope/internal/testassets"
-	"github.com/nniescope/nniescope/shared/dataset"
 	"github.com/nniescope/nniescope/shared/metrics/boxdiff"
-	"github.com/nniescope/nniescope/shared/onnx"
-	"github.com/nniescope/nniescope/shared/quant"
 	"github.com/nniescope/nniescope/shared/recording"
 	"github.com/nniescope/nniescope/shared/wire"
 	"github.com/nniescope/nniescope/shared/yolo"
@@ -41,18 +38,7 @@ func TestUIInBrowser(t *testing.T) {
 }
 
 func uiInBrowser(t *testing.T, name string, su setup, repo, node string) {
-	model := su.model
-	m, err := onnx.Load(model)
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, _ := dataset.ImageFiles(su.calib)
-	f8, err := quant.Calibrate(context.Background(), m, files[:4], quant.CalibOptions{Bits: 8, Threads: 2}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c8 := filepath.Join(t.TempDir(), "int8.txt")
-	f8.Save(c8)
+	model, c8 := su.model, su.calibrate(t, 8)
 	addr, cancel, done := start(t, "--model", model, "--variant", "float", "--variant", "int8="+c8,
 		"--source", "dir:"+su.val, "--fps", "2", "--threads", "2")
 	defer func() { cancel(); <-done }()

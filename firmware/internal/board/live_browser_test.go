@@ -3,6 +3,7 @@ package board
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -41,22 +42,9 @@ func TestLiveViewStable(t *testing.T) {
 }
 
 func liveViewStable(t *testing.T, name string, su setup, repo, node string) {
-	m, err := onnx.Load(su.model)
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, _ := dataset.ImageFiles(su.calib)
 	args := []string{"--model", su.model, "--variant", "float"}
 	for _, bits := range []int{16, 8} {
-		f, err := quant.Calibrate(context.Background(), m, files[:4], quant.CalibOptions{Bits: bits, Threads: 2}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := filepath.Join(t.TempDir(), "int"+map[int]string{16: "16", 8: "8"}[bits]+".txt")
-		if err := f.Save(p); err != nil {
-			t.Fatal(err)
-		}
-		args = append(args, "--variant", filepath.Base(strings.TrimSuffix(p, ".txt"))+"="+p)
+		args = append(args, "--variant", fmt.Sprintf("int%d=%s", bits, su.calibrate(t, bits)))
 	}
 	addr, cancel, done := start(t, append(args, "--source", "dir:"+su.val, "--threads", "2")...)
 	defer func() { cancel(); <-done }()
@@ -193,4 +181,24 @@ func TestInfoNames(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "1 names for a model of 4 classes") {
 		t.Fatalf("a names file of the wrong length: %v", err)
 	}
+}
+
+// calibrate writes a calibration file of the setup's model on four of its
+// calibration images.
+func (su setup) calibrate(t *testing.T, bits int) string {
+	t.Helper()
+	m, err := onnx.Load(su.model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := dataset.ImageFiles(su.calib)
+	f, err := quant.Calibrate(context.Background(), m, files[:4], quant.CalibOptions{Bits: bits, Threads: 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), fmt.Sprintf("int%d.txt", bits))
+	if err := f.Save(p); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -15,7 +15,7 @@ import (
 
 	"github.com/nniescope/nniescope/firmware/internal/frame"
 	"github.com/nniescope/nniescope/firmware/internal/source"
-	"github.com/nniescope/nniescope/internal/inputsize"
+	"github.com/nniescope/nniescope/internal/modelflags"
 	"github.com/nniescope/nniescope/shared/calib"
 	"github.com/nniescope/nniescope/shared/detect"
 	"github.com/nniescope/nniescope/shared/engine"
@@ -100,18 +100,8 @@ func New(modelPath string, specs []VariantSpec, o Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	if full, err = inputsize.Apply(full, o.InputSize); err != nil {
+	if full, err = (modelflags.Flags{ImgSize: o.InputSize, Anchors: o.Anchors, Names: o.Names}).Apply(full); err != nil {
 		return nil, err
-	}
-	if full, err = detect.WithAnchors(full, o.Anchors); err != nil {
-		return nil, err
-	}
-	if o.Names != "" {
-		c := *full
-		if c.Metadata, err = names.Apply(full.Metadata, o.Names); err != nil {
-			return nil, err
-		}
-		full = &c
 	}
 	m, tail, err := engine.CutTail(full, engine.TailOps(o.TailOps))
 	if err != nil {

@@ -98,6 +98,10 @@ func TestGraphView(t *testing.T) {
 					Selected                        []string
 				}
 				Other, Clicked string
+				Back           struct {
+					Title   string
+					Records []string
+				}
 				Nodes          []struct{ Name, Fill, Stroke, Header, Op string }
 				Edges          int
 				Cumulative     []string
@@ -121,6 +125,9 @@ func TestGraphView(t *testing.T) {
 			}
 			if res.Clicked != res.Other {
 				t.Errorf("clicking %s shows %q", res.Other, res.Clicked)
+			}
+			if res.Back.Title != stride || len(res.Back.Records) != 2 || !strings.Contains(res.Back.Records[0], "S8 scale") || !strings.Contains(res.Back.Records[1], "S16 scale") {
+				t.Errorf("clicking %s shows %q with records %q", stride, res.Back.Title, res.Back.Records)
 			}
 			for _, want := range []struct{ where, text string }{{res.Found.Calib, "S8 scale"}, {res.Found.Calib16, "S16 scale"}, {res.Found.Calib, "step"}, {res.Found.Calib16, "step"}} {
 				if !strings.Contains(want.where, want.text) {

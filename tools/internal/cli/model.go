@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/nniescope/nniescope/internal/inputsize"
+	"github.com/nniescope/nniescope/internal/modelflags"
 	"github.com/nniescope/nniescope/shared/calib"
-	"github.com/nniescope/nniescope/shared/names"
 	"github.com/nniescope/nniescope/shared/quant"
 
 	"github.com/nniescope/nniescope/shared/dataset"
@@ -42,18 +41,8 @@ func (l *modelLoader) load(env Env, path string) (*onnx.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	if m, err = inputsize.Apply(m, l.imgsz); err != nil {
+	if m, err = (modelflags.Flags{ImgSize: l.imgsz, Anchors: l.anchors, Names: l.names}).Apply(m); err != nil {
 		return nil, err
-	}
-	if m, err = detect.WithAnchors(m, l.anchors); err != nil {
-		return nil, err
-	}
-	if l.names != "" {
-		c := *m
-		if c.Metadata, err = names.Apply(m.Metadata, l.names); err != nil {
-			return nil, err
-		}
-		m = &c
 	}
 	cut, tail, err := engine.CutTail(m, engine.TailOps(l.tailOps))
 	if err != nil {
