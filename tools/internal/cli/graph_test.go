@@ -102,10 +102,10 @@ func TestGraphView(t *testing.T) {
 					Title   string
 					Records []string
 				}
-				Nodes          []struct{ Name, Fill, Stroke, Header, Op string }
-				Edges          int
-				Cumulative     []string
-				Errors         []string
+				Nodes      []struct{ Name, Fill, Stroke, Header, Op string }
+				Edges      int
+				Cumulative []string
+				Errors     []string
 			}
 			if err := json.Unmarshal(out, &res); err != nil {
 				t.Fatalf("%q: %v", out, err)
