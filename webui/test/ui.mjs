@@ -20,6 +20,16 @@ try {
   }, null, { timeout: 90000 }));
   await page.click('#pause');
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
+  // A newer frame (perhaps without boxes) may have been shown between the
+  // wait and the pause: step back to one with boxes in every panel.
+  for (let i = 0; i < 50; i++) {
+    const ok = await page.evaluate(() => {
+      const s = window.nniescope;
+      return s.variants.every((v) => s.current.dets[v] && s.current.dets[v].length > 0);
+    });
+    if (ok) break;
+    await page.click('#prev');
+  }
   const counts = () => page.evaluate(() => Object.fromEntries(window.nniescope.variants.map((v) => [v, +document.querySelector(`[data-testid="count-${v}"]`).textContent])));
   const before = await counts();
   await page.screenshot({ path: `${outDir}/ui-score-0.25.png` });
