@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: the pure-Go suite, then the vendor-runtime binding
-# compiled with cgo against the C test double of the SVP ACL API (the same
-# Go code a board build links). Both go through internal/cmd/testsummary,
+# Runs every test: the pure-Go suite, then the vendor-runtime bindings
+# compiled with cgo against the C test doubles of the SVP ACL and NNIE APIs
+# (the same Go code a board build links). Both go through internal/cmd/testsummary,
 # which prints what plain go test prints and, at the end, one line counting
 # what was skipped and why, and the closing count of the whole suite.
 # Both runs always run; the script fails if either failed.
@@ -15,5 +15,7 @@ status=0
 go test -json -count=1 -timeout 25m ./... | bin/testsummary -tally "$tally" || status=1
 CGO_ENABLED=1 go test -json -count=1 -tags 'svp svptestdouble' -run 'SVP|Binding|StartupErrors' \
   ./firmware/internal/svp/ ./firmware/internal/board/ | bin/testsummary -tally "$tally" || status=1
+CGO_ENABLED=1 go test -json -count=1 -tags 'nnie nnietestdouble' -run 'NNIE|Binding|StartupErrors' \
+  ./firmware/internal/nnie/ ./firmware/internal/board/ | bin/testsummary -tally "$tally" || status=1
 bin/testsummary -tally "$tally" -report
 exit $status

@@ -276,6 +276,8 @@ func TestStartupErrors(t *testing.T) {
 		{[]string{"--engine", "replay", "--recording", filepath.Join(dir, "none.nsw")}, "none.nsw"},
 		{[]string{"--listen", "0.0.0.0:0"}, "set --token"},
 		{[]string{"--engine", "svp"}, map[bool]string{false: "build tag svp", true: "needs --om"}[svpBuilt]},
+		{[]string{"--engine", "nnie"}, map[bool]string{false: "build tag nnie", true: "needs --wk"}[nnieBuilt]},
+		{[]string{"--engine", "tpu"}, "want sim, replay, svp or nnie"},
 		{[]string{"--variant", "float=x.txt"}, "takes no calibration file"},
 		{[]string{"--model", demo, "--variant", "int8=" + partial}, "--allow-missing-records"},
 		{[]string{"--engine", "replay", "--recording", future}, "future.nsw: first message"},

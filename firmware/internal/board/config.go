@@ -20,7 +20,7 @@ type Config struct {
 	AllowHosts    []string
 	MaxPixels     int
 
-	Engine string // sim, replay, svp
+	Engine string // sim, replay, svp, nnie
 	// sim
 	Model        string
 	ImgSize      string // --imgsz, for a dynamic-shape export
@@ -36,6 +36,9 @@ type Config struct {
 	// svp
 	OM             string
 	InputW, InputH int
+	// nnie
+	WK       string
+	RGBOrder string // the channel order the .wk was mapped with
 
 	Source         string
 	SynthW, SynthH int
@@ -60,7 +63,7 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs := flag.NewFlagSet("nniescope-board", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "address to serve HTTP and WebSocket on (non-loopback needs --token)")
-	fs.StringVar(&c.Engine, "engine", "sim", "sim (pure-Go simulated NPU), replay (a recording), svp (vendor runtime; build tag svp)")
+	fs.StringVar(&c.Engine, "engine", "sim", "sim (pure-Go simulated NPU), replay (a recording), svp (SVP ACL runtime, Hi3519DV500 class; build tag svp), nnie (NNIE runtime, Hi3516DV300 class; build tag nnie)")
 	fs.StringVar(&c.Model, "model", "", "YOLO ONNX model: YOLOv8, YOLO11, YOLOv5 (engine sim)")
 	fs.StringVar(&c.ImgSize, "imgsz", "", "model input WxH for an ONNX exported with dynamic dims (engine sim; e.g. 640x640)")
 	fs.StringVar(&c.Names, "names", "", "class names file, one per line (line i names class i-1), overriding the model's own (engine sim)")
@@ -77,6 +80,8 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.Float64Var(&c.FPS, "fps", 0, "frame rate cap (0: as fast as the engine runs; replay: the recorded rate)")
 	fs.IntVar(&c.Threads, "threads", 0, "engine threads (0: all cores)")
 	fs.StringVar(&c.OM, "om", "", "compiled .om model (engine svp)")
+	fs.StringVar(&c.WK, "wk", "", "nnie_mapper's .wk model (engine nnie; its input size comes from the model)")
+	fs.StringVar(&c.RGBOrder, "rgb-order", "BGR", "channel order the .wk was mapped with, as nnie_mapper's RGB_order: BGR or RGB (engine nnie)")
 	input := fs.String("input", "512x288", "model input WxH (engine svp)")
 	recordMax := fs.Int("record-max-mb", 1024, "stop a recording when it reaches this size (0: no limit); GET /metrics shows its size and why it stopped")
 	fs.IntVar(&c.MaxPixels, "max-pixels", 16<<20, "largest image (width × height) an upload or a file source may have; checked from the header before decoding")
@@ -108,6 +113,9 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	}
 	if c.Placement, err = quant.ParsePlacement(*placement); err != nil {
 		return Config{}, err
+	}
+	if c.RGBOrder != "BGR" && c.RGBOrder != "RGB" {
+		return Config{}, fmt.Errorf("--rgb-order %q: want BGR or RGB (nnie_mapper's RGB_order)", c.RGBOrder)
 	}
 	if c.Engine == "svp" {
 		if c.InputW, c.InputH, err = parseSize(*input); err != nil {

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/nniescope/nniescope/firmware/internal/frame"
 	"github.com/nniescope/nniescope/firmware/internal/server"
 	"github.com/nniescope/nniescope/firmware/internal/sim"
 	"github.com/nniescope/nniescope/shared/dataset"
@@ -39,18 +40,27 @@ func (c Config) openEngine(cfg *server.Config, log io.Writer) (engine, error) {
 		return engine{prod: &replayProducer{r: r, paced: c.FPS > 0}, info: func() any { return info }, close: func() { r.Close() }}, nil
 	case "svp":
 		e, closeFn, err := svpEngine(c.OM, c.InputW, c.InputH)
-		if err != nil {
-			return engine{}, err
-		}
-		frames, err := openSource(c.Source, cfg, c.SynthW, c.SynthH)
-		if err != nil {
-			closeFn()
-			return engine{}, err
-		}
-		info := Info{Model: filepath.Base(c.OM), Engine: "svp", Input: [2]int{c.InputW, c.InputH}, Version: version.Version, Variants: []VariantInfo{{Name: "board"}}}
-		return engine{prod: engineProducer{src: frames, eng: e}, info: func() any { return info }, close: closeFn}, nil
+		return c.vendorEngine(cfg, e, closeFn, err, Info{Model: filepath.Base(c.OM), Engine: "svp", Input: [2]int{c.InputW, c.InputH}})
+	case "nnie":
+		e, closeFn, err := nnieEngine(c.WK, c.RGBOrder)
+		return c.vendorEngine(cfg, e, closeFn, err, Info{Model: filepath.Base(c.WK), Engine: "nnie"})
 	}
-	return engine{}, fmt.Errorf("--engine %q: want sim, replay or svp", c.Engine)
+	return engine{}, fmt.Errorf("--engine %q: want sim, replay, svp or nnie", c.Engine)
+}
+
+// vendorEngine wraps a vendor runtime's engine (svp, nnie) with the
+// configured source: one variant, "board", streamed as the NPU wrote it.
+func (c Config) vendorEngine(cfg *server.Config, e frame.Engine, closeFn func(), err error, info Info) (engine, error) {
+	if err != nil {
+		return engine{}, err
+	}
+	frames, err := openSource(c.Source, cfg, c.SynthW, c.SynthH)
+	if err != nil {
+		closeFn()
+		return engine{}, err
+	}
+	info.Version, info.Variants = version.Version, []VariantInfo{{Name: "board"}}
+	return engine{prod: engineProducer{src: frames, eng: e}, info: func() any { return info }, close: closeFn}, nil
 }
 
 // simEngine is the simulated NPU: every variant of the model on each

@@ -1,0 +1,65 @@
+//go:build nnie && nnietestdouble
+
+package nnie
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nniescope/nniescope/shared/yolo"
+)
+
+// TestBindingAgainstTestDouble runs the binding — the code a real board
+// links — against the C test double of the NNIE API: load, the layout the
+// model states, a forward whose query times out once, the S32 × 4096
+// outputs with padded rows.
+func TestBindingAgainstTestDouble(t *testing.T) {
+	if _, err := Load([]byte("not a wk")); err == nil || !strings.Contains(err.Error(), "HI_MPI_SVP_NNIE_LoadModel") || !strings.Contains(err.Error(), "arch_version") {
+		t.Fatalf("loading junk: %v", err)
+	}
+	m, err := Load([]byte("FAKEWK v1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if m.Input.Name != "data" || m.Input.W != 8 || m.Input.H != 4 || m.Input.C != 3 || m.Input.Stride != 16 || !m.Input.U8 || m.Input.Size != 16*4*3 {
+		t.Fatalf("input %+v", m.Input)
+	}
+	if len(m.Outputs) != 2 || m.Outputs[0].Name != "out_a" || m.Outputs[0].Stride != 32 || m.Outputs[1].C != 2 || m.Outputs[1].Stride != 16 {
+		t.Fatalf("outputs %+v", m.Outputs)
+	}
+	in := make([]byte, m.Input.Size)
+	for r := range 12 { // 3 planes × 4 rows of 8 pixels; the padding stays 0
+		for c := range 8 {
+			in[r*16+c] = 1
+		}
+	}
+	if _, err := m.Run(in[:10], time.Second); err == nil || !strings.Contains(err.Error(), "takes 192") {
+		t.Fatalf("short input: %v", err)
+	}
+	for run := range 2 { // the buffers are reused
+		outs, err := m.Run(in, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if outs[0].Type != yolo.RawS32x4096 || len(outs[0].Shape) != 4 || outs[0].Shape[3] != 5 || outs[0].RowStride != 32 {
+			t.Fatalf("run %d: output 0 %+v", run, outs[0])
+		}
+		a, err := outs[0].Float()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// out_a[y][x] = sum(input) + 10y + x with sum = 96.
+		if a.F[0] != 96 || a.F[5+2] != 96+10+2 {
+			t.Fatalf("run %d: out_a %v", run, a.F)
+		}
+		b, err := outs[1].Float()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.F[0] != -0.5 || b.F[5] != -3 {
+			t.Fatalf("run %d: out_b %v", run, b.F)
+		}
+	}
+}

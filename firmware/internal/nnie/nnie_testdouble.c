@@ -1,0 +1,115 @@
+//go:build nnietestdouble
+
+/* TEST DOUBLE of the NNIE runtime and the MMZ allocator, compiled only
+ * with the build tag nnietestdouble. It models one loaded .wk whose
+ * content must begin with "FAKEWK": one segment, input "data" U8 8x4x3
+ * (rows padded to 16 bytes), outputs "out_a" S32 5x2x1 and "out_b" S32
+ * 3x1x2 (rows padded to 16 bytes: width x 4 aligned to 16). Forward
+ * writes known values, as the chip does, in value x 4096:
+ * out_a[y][x] = sum(input pixels) + 10y + x; out_b[c][x] = -(c*3 + x + 1)/2.
+ * It checks the contract the real runtime enforces: buffers from MMZ,
+ * strides and shapes as the model states, the task buffer registered, a
+ * handle queried before the outputs are read (the first query of each
+ * forward times out once, as a busy NNIE does). */
+#include <stdlib.h>
+#include <string.h>
+#include "hi_nnie.h"
+
+struct mmz { void *p; HI_U32 n; struct mmz *next; };
+static struct mmz *allocs;
+static int loaded, tsk_added, pending, timed_out;
+static HI_U64 tsk_phy;
+
+static int is_mmz(HI_U64 vir, HI_U32 need) {
+    for (struct mmz *m = allocs; m; m = m->next) {
+        if ((HI_U64)(uintptr_t)m->p == vir && m->n >= need) return 1;
+    }
+    return 0;
+}
+
+HI_S32 HI_MPI_SYS_MmzAlloc_Cached(HI_U64 *phy, HI_VOID **vir, const HI_CHAR *mmb, const HI_CHAR *zone, HI_U32 n) {
+    (void)mmb; (void)zone;
+    struct mmz *m = calloc(1, sizeof(*m));
+    if (!m || !(m->p = calloc(1, n ? n : 1))) { free(m); return HI_ERR_SVP_NNIE_NOMEM; }
+    m->n = n; m->next = allocs; allocs = m;
+    *vir = m->p; *phy = (HI_U64)(uintptr_t)m->p; /* physical = virtual in the double */
+    return HI_SUCCESS;
+}
+HI_S32 HI_MPI_SYS_MmzFlushCache(HI_U64 phy, HI_VOID *vir, HI_U32 n) {
+    return is_mmz((HI_U64)(uintptr_t)vir, n) && phy == (HI_U64)(uintptr_t)vir ? HI_SUCCESS : HI_ERR_SVP_NNIE_ILLEGAL_PARAM;
+}
+HI_S32 HI_MPI_SYS_MmzFree(HI_U64 phy, HI_VOID *vir) {
+    (void)phy;
+    for (struct mmz **pm = &allocs; *pm; pm = &(*pm)->next) {
+        if ((*pm)->p == vir) { struct mmz *m = *pm; *pm = m->next; free(m->p); free(m); return HI_SUCCESS; }
+    }
+    return HI_ERR_SVP_NNIE_ILLEGAL_PARAM;
+}
+
+static void node(SVP_NNIE_NODE_S *n, SVP_BLOB_TYPE_E t, HI_U32 w, HI_U32 h, HI_U32 c, const char *name) {
+    n->enType = t; n->unShape.stWhc.u32Width = w; n->unShape.stWhc.u32Height = h; n->unShape.stWhc.u32Chn = c;
+    strncpy(n->szName, name, SVP_NNIE_NODE_NAME_LEN - 1);
+}
+
+HI_S32 HI_MPI_SVP_NNIE_LoadModel(const SVP_SRC_MEM_INFO_S *buf, SVP_NNIE_MODEL_S *m) {
+    if (!buf || !m || !is_mmz(buf->u64VirAddr, buf->u32Size)) return HI_ERR_SVP_NNIE_ILLEGAL_PARAM;
+    if (buf->u32Size < 6 || memcmp((void *)(uintptr_t)buf->u64VirAddr, "FAKEWK", 6) != 0) return HI_ERR_SVP_NNIE_ILLEGAL_PARAM;
+    memset(m, 0, sizeof(*m));
+    m->enRunMode = SVP_NNIE_RUN_MODE_CHIP;
+    m->u32TmpBufSize = 1024;
+    m->u32NetSegNum = 1;
+    SVP_NNIE_SEG_S *s = &m->astSeg[0];
+    s->enNetType = SVP_NNIE_NET_TYPE_CNN; s->u16SrcNum = 1; s->u16DstNum = 2;
+    node(&s->astSrcNode[0], SVP_BLOB_TYPE_U8, 8, 4, 3, "data");
+    node(&s->astDstNode[0], SVP_BLOB_TYPE_S32, 5, 2, 1, "out_a");
+    node(&s->astDstNode[1], SVP_BLOB_TYPE_S32, 3, 1, 2, "out_b");
+    loaded = 1;
+    return HI_SUCCESS;
+}
+HI_S32 HI_MPI_SVP_NNIE_UnloadModel(SVP_NNIE_MODEL_S *m) { (void)m; loaded = 0; return HI_SUCCESS; }
+HI_S32 HI_MPI_SVP_NNIE_GetTskBufSize(HI_U32 maxIn, HI_U32 maxBbox, const SVP_NNIE_MODEL_S *m, HI_U32 sizes[], HI_U32 n) {
+    (void)maxBbox;
+    if (!loaded || !m || maxIn < 1 || n != m->u32NetSegNum) return HI_ERR_SVP_NNIE_ILLEGAL_PARAM;
+    sizes[0] = 2048;
+    return HI_SUCCESS;
+}
+HI_S32 HI_MPI_SVP_NNIE_AddTskBuf(const SVP_MEM_INFO_S *t) {
+    if (!t || !is_mmz(t->u64VirAddr, t->u32Size)) return HI_ERR_SVP_NNIE_ILLEGAL_PARAM;
+    tsk_added = 1; tsk_phy = t->u64PhyAddr; return HI_SUCCESS;
+}
+HI_S32 HI_MPI_SVP_NNIE_RemoveTskBuf(const SVP_MEM_INFO_S *t) { (void)t; tsk_added = 0; return HI_SUCCESS; }
+
+static int blob_ok(const SVP_BLOB_S *b, const SVP_NNIE_NODE_S *n, HI_U32 elem) {
+    HI_U32 w = n->unShape.stWhc.u32Width, h = n->unShape.stWhc.u32Height, c = n->unShape.stWhc.u32Chn;
+    HI_U32 stride = (w * elem + 15) / 16 * 16;
+    return b->enType == n->enType && b->u32Num == 1 && b->u32Stride == stride && b->unShape.stWhc.u32Width == w &&
+           b->unShape.stWhc.u32Height == h && b->unShape.stWhc.u32Chn == c && is_mmz(b->u64VirAddr, stride * h * c);
+}
+
+HI_S32 HI_MPI_SVP_NNIE_Forward(SVP_NNIE_HANDLE *h, const SVP_SRC_BLOB_S src[], const SVP_NNIE_MODEL_S *m, const SVP_DST_BLOB_S dst[], const SVP_NNIE_FORWARD_CTRL_S *ctl, HI_BOOL instant) {
+    (void)instant;
+    if (!loaded || !tsk_added || !ctl || ctl->u32NetSegId != 0 || ctl->u32SrcNum != 1 || ctl->u32DstNum != 2 || ctl->stTskBuf.u64PhyAddr != tsk_phy ||
+        ctl->stTmpBuf.u32Size < m->u32TmpBufSize || !is_mmz(ctl->stTmpBuf.u64VirAddr, m->u32TmpBufSize)) return HI_ERR_SVP_NNIE_ILLEGAL_PARAM;
+    const SVP_NNIE_SEG_S *s = &m->astSeg[0];
+    if (!blob_ok(&src[0], &s->astSrcNode[0], 1) || !blob_ok(&dst[0], &s->astDstNode[0], 4) || !blob_ok(&dst[1], &s->astDstNode[1], 4)) return HI_ERR_SVP_NNIE_ILLEGAL_PARAM;
+    const unsigned char *in = (const unsigned char *)(uintptr_t)src[0].u64VirAddr;
+    int32_t sum = 0;
+    for (HI_U32 r = 0; r < 4 * 3; r++) for (HI_U32 x = 0; x < 8; x++) sum += in[r * src[0].u32Stride + x];
+    for (HI_U32 y = 0; y < 2; y++) {
+        int32_t *row = (int32_t *)(uintptr_t)(dst[0].u64VirAddr + y * dst[0].u32Stride);
+        for (HI_U32 x = 0; x < 5; x++) row[x] = (sum + 10 * (int32_t)y + (int32_t)x) * 4096;
+    }
+    for (HI_U32 c = 0; c < 2; c++) {
+        int32_t *row = (int32_t *)(uintptr_t)(dst[1].u64VirAddr + c * dst[1].u32Stride);
+        for (HI_U32 x = 0; x < 3; x++) row[x] = -(int32_t)(c * 3 + x + 1) * 2048;
+    }
+    pending = 1; timed_out = 0; *h = 42;
+    return HI_SUCCESS;
+}
+HI_S32 HI_MPI_SVP_NNIE_Query(SVP_NNIE_ID_E id, SVP_NNIE_HANDLE h, HI_BOOL *done, HI_BOOL block) {
+    (void)block;
+    if (id != SVP_NNIE_ID_0 || h != 42 || !pending) return HI_ERR_SVP_NNIE_ILLEGAL_PARAM;
+    if (!timed_out) { timed_out = 1; *done = HI_FALSE; return HI_ERR_SVP_NNIE_QUERY_TIMEOUT; }
+    pending = 0; *done = HI_TRUE;
+    return HI_SUCCESS;
+}
