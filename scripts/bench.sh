@@ -48,10 +48,10 @@ awk '{t[NR]=$(NF-5); m[NR]=$(NF-1)} END {printf "eval growth 200 -> 2000 images:
 # (BenchmarkDecode above) and in Chromium.
 GOOS=wasip1 GOARCH=wasm go build -trimpath -ldflags="-s -w" -buildmode=c-shared -o out/nniescope.wasm ./wasm
 echo "post-process module: $(wc -c < out/nniescope.wasm) bytes, $(gzip -9 -c out/nniescope.wasm | wc -c) gzipped (targets 2 MB, 600 KB)"
-chrome=$(go test -count=1 -run BrowserMatchesNative -v ./tools/internal/wasmhost/ | sed -n 's/.*Chromium: \([0-9.]*\) ms.*/\1/p')
+chrome=$(go test -count=1 -run BrowserMatchesNative -v ./internal/wasmhost/ | sed -n 's/.*Chromium: \([0-9.]*\) ms.*/\1/p')
 # Decode timings move by tens of percent between single runs on a shared
 # machine: five runs each, medians.
-go test -run='^$' -bench=Decode -count=5 ./tools/internal/wasmhost/ > out/bench-decode.txt
+go test -run='^$' -bench=Decode -count=5 ./internal/wasmhost/ > out/bench-decode.txt
 med() { grep "BenchmarkDecode/$1-" out/bench-decode.txt | awk '{print $3 / 1e6}' | sort -n | sed -n 3p; }
 awk -v chrome="$chrome" -v n32="$(med native/f32)" -v w32="$(med wazero/f32)" -v n16="$(med native/f16)" -v w16="$(med wazero/f16)" 'BEGIN {
   printf "decode + NMS, 512x288 frame, F32 heads (medians of 5): native %.2f ms | wazero %.2f ms (%.1fx, target <= 2x) | Chromium %.2f ms (%.1fx, target <= 5 ms)\n", n32, w32, w32 / n32, chrome, chrome / n32

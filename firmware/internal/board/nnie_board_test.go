@@ -4,6 +4,9 @@ package board
 
 import (
 	"context"
+	"encoding/binary"
+	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,8 +15,10 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/nniescope/nniescope/internal/wasmhost"
 	"github.com/nniescope/nniescope/shared/wire"
 	"github.com/nniescope/nniescope/shared/yolo"
+	"github.com/nniescope/nniescope/webui"
 )
 
 // TestNNIEEngineStreams runs the board with --engine nnie on the test
@@ -70,5 +75,77 @@ func TestNNIEStartupErrors(t *testing.T) {
 	err = Run(context.Background(), []string{"--engine", "nnie", "--wk", wk, "--rgb-order", "GRB", "--listen", "127.0.0.1:0"}, &stderr, nil)
 	if err == nil || !strings.Contains(err.Error(), "--rgb-order") {
 		t.Fatalf("--rgb-order GRB: %v", err)
+	}
+}
+
+// TestNNIEHeadsDecodeInTheModule: the double's YOLOv8 heads (.wk
+// "FAKEWK-HEADS", 32x32 input) stream from --engine nnie as six S32 × 4096
+// blobs, and the page's module (run here in wazero) decodes them to the
+// one box the double encodes: class 0, score σ(5), centred at (1.5, 2.5)
+// cells of stride 8 with every side the DFL expectation of bin 2, mapped
+// back through the 320x240 scene's letterbox.
+func TestNNIEHeadsDecodeInTheModule(t *testing.T) {
+	module, err := webui.Module()
+	if err != nil {
+		t.Fatalf("%v (the test task builds it)", err)
+	}
+	ctx := context.Background()
+	m, err := wasmhost.Load(ctx, module, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close(ctx)
+	wk := filepath.Join(t.TempDir(), "heads.wk")
+	os.WriteFile(wk, []byte("FAKEWK-HEADS test"), 0o644)
+	addr, cancel, done := start(t, "--engine", "nnie", "--wk", wk, "--source", "synthetic", "--synthetic-size", "320x240", "--fps", "20")
+	defer func() { cancel(); <-done }()
+	c, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var msg []byte
+	for {
+		c.SetReadDeadline(time.Now().Add(20 * time.Second))
+		if _, msg, err = c.ReadMessage(); err != nil {
+			t.Fatal(err)
+		}
+		if h, err := wire.PeekHeader(msg); err == nil && h.Kind == wire.KindResult {
+			break
+		}
+	}
+	req := make([]byte, 20, 20+len(msg))
+	binary.LittleEndian.PutUint32(req, math.Float32bits(0.25))
+	binary.LittleEndian.PutUint32(req[4:], math.Float32bits(0.7))
+	binary.LittleEndian.PutUint32(req[16:], 300)
+	out, err := m.DecodeWire(ctx, append(req, msg...))
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	var res struct {
+		Layout     []float64 `json:"letterbox"`
+		Detections []yolo.Detection
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("%s: %v", out, err)
+	}
+	// DFL: softmax over 16 bins with logit 10 in bin 2, 0 elsewhere.
+	e10 := math.Exp(10)
+	dist := (2*e10 + (120 - 2)) / (e10 + 15)
+	scale := 32.0 / 320 // letterbox of 320x240 into 32x32: 32x24, 4 px pad top and bottom
+	want := [4]float64{(12 - 8*dist) / scale, (20 - 8*dist - 4) / scale, (12 + 8*dist) / scale, (20 + 8*dist - 4) / scale}
+	want[0], want[1] = math.Max(want[0], 0), math.Max(want[1], 0) // clipped to the picture
+	want[2], want[3] = math.Min(want[2], 320), math.Min(want[3], 240)
+	if len(res.Detections) != 1 {
+		t.Fatalf("module decoded %s, want one box", out)
+	}
+	d := res.Detections[0]
+	if d.ClassID != 0 || math.Abs(float64(d.Score)-1/(1+math.Exp(-5))) > 1e-6 {
+		t.Fatalf("detection %+v", d)
+	}
+	for k := range 4 {
+		if math.Abs(float64(d.Box[k])-want[k]) > 1e-2 {
+			t.Fatalf("box %v, want %v", d.Box, want)
+		}
 	}
 }

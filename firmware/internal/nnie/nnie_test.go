@@ -18,6 +18,11 @@ func TestBindingAgainstTestDouble(t *testing.T) {
 	if _, err := Load([]byte("not a wk")); err == nil || !strings.Contains(err.Error(), "HI_MPI_SVP_NNIE_LoadModel") || !strings.Contains(err.Error(), "arch_version") {
 		t.Fatalf("loading junk: %v", err)
 	}
+	for wk, want := range map[string]string{"FAKEWK-2IN": "2 inputs", "FAKEWK-2SEG": "2 segments: multi-segment models"} {
+		if _, err := Load([]byte(wk)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want an error mentioning %q", wk, err, want)
+		}
+	}
 	m, err := Load([]byte("FAKEWK v1"))
 	if err != nil {
 		t.Fatal(err)

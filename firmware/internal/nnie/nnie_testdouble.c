@@ -10,14 +10,22 @@
  * It checks the contract the real runtime enforces: buffers from MMZ,
  * strides and shapes as the model states, the task buffer registered, a
  * handle queried before the outputs are read (the first query of each
- * forward times out once, as a busy NNIE does). */
+ * forward times out once, as a busy NNIE does).
+ *
+ * A .wk beginning with "FAKEWK-HEADS" is instead a one-class YOLOv8 cut
+ * before its decode: input "images" U8 32x32x3, outputs reg8/cls8,
+ * reg16/cls16, reg32/cls32 ([64|1, 4|2|1, 4|2|1], S32 x 4096). Forward
+ * writes one object whatever the picture: at stride 8, cell (x 1, y 2),
+ * class logit +5 and, on every side, DFL logit 10 in bin 2 (0 elsewhere);
+ * every other class logit is -10. "FAKEWK-2IN" states two inputs and
+ * "FAKEWK-2SEG" two segments: models the binding must refuse. */
 #include <stdlib.h>
 #include <string.h>
 #include "hi_nnie.h"
 
 struct mmz { void *p; HI_U32 n; struct mmz *next; };
 static struct mmz *allocs;
-static int loaded, tsk_added, pending, timed_out;
+static int loaded, heads, tsk_added, pending, timed_out;
 static HI_U64 tsk_phy;
 
 static int is_mmz(HI_U64 vir, HI_U32 need) {
@@ -59,10 +67,24 @@ HI_S32 HI_MPI_SVP_NNIE_LoadModel(const SVP_SRC_MEM_INFO_S *buf, SVP_NNIE_MODEL_S
     m->u32TmpBufSize = 1024;
     m->u32NetSegNum = 1;
     SVP_NNIE_SEG_S *s = &m->astSeg[0];
-    s->enNetType = SVP_NNIE_NET_TYPE_CNN; s->u16SrcNum = 1; s->u16DstNum = 2;
-    node(&s->astSrcNode[0], SVP_BLOB_TYPE_U8, 8, 4, 3, "data");
-    node(&s->astDstNode[0], SVP_BLOB_TYPE_S32, 5, 2, 1, "out_a");
-    node(&s->astDstNode[1], SVP_BLOB_TYPE_S32, 3, 1, 2, "out_b");
+    s->enNetType = SVP_NNIE_NET_TYPE_CNN; s->u16SrcNum = 1;
+    heads = buf->u32Size >= 12 && memcmp((void *)(uintptr_t)buf->u64VirAddr, "FAKEWK-HEADS", 12) == 0;
+    if (heads) {
+        static const char *names[6] = {"reg8", "cls8", "reg16", "cls16", "reg32", "cls32"};
+        s->u16DstNum = 6;
+        node(&s->astSrcNode[0], SVP_BLOB_TYPE_U8, 32, 32, 3, "images");
+        for (int i = 0; i < 6; i++) {
+            HI_U32 g = 4 >> (i / 2);
+            node(&s->astDstNode[i], SVP_BLOB_TYPE_S32, g, g, i % 2 ? 1 : 64, names[i]);
+        }
+    } else {
+        s->u16DstNum = 2;
+        node(&s->astSrcNode[0], SVP_BLOB_TYPE_U8, 8, 4, 3, "data");
+        node(&s->astDstNode[0], SVP_BLOB_TYPE_S32, 5, 2, 1, "out_a");
+        node(&s->astDstNode[1], SVP_BLOB_TYPE_S32, 3, 1, 2, "out_b");
+    }
+    if (buf->u32Size >= 10 && memcmp((void *)(uintptr_t)buf->u64VirAddr, "FAKEWK-2IN", 10) == 0) s->u16SrcNum = 2; /* a net with two inputs */
+    if (buf->u32Size >= 11 && memcmp((void *)(uintptr_t)buf->u64VirAddr, "FAKEWK-2SEG", 11) == 0) m->u32NetSegNum = 2; /* CPU layers in between */
     loaded = 1;
     return HI_SUCCESS;
 }
@@ -88,10 +110,26 @@ static int blob_ok(const SVP_BLOB_S *b, const SVP_NNIE_NODE_S *n, HI_U32 elem) {
 
 HI_S32 HI_MPI_SVP_NNIE_Forward(SVP_NNIE_HANDLE *h, const SVP_SRC_BLOB_S src[], const SVP_NNIE_MODEL_S *m, const SVP_DST_BLOB_S dst[], const SVP_NNIE_FORWARD_CTRL_S *ctl, HI_BOOL instant) {
     (void)instant;
-    if (!loaded || !tsk_added || !ctl || ctl->u32NetSegId != 0 || ctl->u32SrcNum != 1 || ctl->u32DstNum != 2 || ctl->stTskBuf.u64PhyAddr != tsk_phy ||
+    if (!loaded || !tsk_added || !ctl || ctl->u32NetSegId != 0 || ctl->u32SrcNum != 1 || ctl->stTskBuf.u64PhyAddr != tsk_phy ||
         ctl->stTmpBuf.u32Size < m->u32TmpBufSize || !is_mmz(ctl->stTmpBuf.u64VirAddr, m->u32TmpBufSize)) return HI_ERR_SVP_NNIE_ILLEGAL_PARAM;
     const SVP_NNIE_SEG_S *s = &m->astSeg[0];
-    if (!blob_ok(&src[0], &s->astSrcNode[0], 1) || !blob_ok(&dst[0], &s->astDstNode[0], 4) || !blob_ok(&dst[1], &s->astDstNode[1], 4)) return HI_ERR_SVP_NNIE_ILLEGAL_PARAM;
+    if (ctl->u32DstNum != s->u16DstNum || !blob_ok(&src[0], &s->astSrcNode[0], 1)) return HI_ERR_SVP_NNIE_ILLEGAL_PARAM;
+    for (HI_U32 i = 0; i < s->u16DstNum; i++) if (!blob_ok(&dst[i], &s->astDstNode[i], 4)) return HI_ERR_SVP_NNIE_ILLEGAL_PARAM;
+    if (heads) {
+        for (HI_U32 i = 0; i < 6; i++) {
+            HI_U32 g = 4 >> (i / 2), c = i % 2 ? 1 : 64;
+            for (HI_U32 ch = 0; ch < c; ch++) for (HI_U32 y = 0; y < g; y++) {
+                int32_t *row = (int32_t *)(uintptr_t)(dst[i].u64VirAddr + (ch * g + y) * dst[i].u32Stride);
+                for (HI_U32 x = 0; x < g; x++) {
+                    int hit = i < 2 && y == 2 && x == 1;
+                    if (i % 2) row[x] = (hit ? 5 : -10) * 4096;
+                    else row[x] = hit && ch % 16 == 2 ? 10 * 4096 : 0;
+                }
+            }
+        }
+        pending = 1; timed_out = 0; *h = 42;
+        return HI_SUCCESS;
+    }
     const unsigned char *in = (const unsigned char *)(uintptr_t)src[0].u64VirAddr;
     int32_t sum = 0;
     for (HI_U32 r = 0; r < 4 * 3; r++) for (HI_U32 x = 0; x < 8; x++) sum += in[r * src[0].u32Stride + x];

@@ -9,12 +9,12 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/nniescope/nniescope/internal/wasmhost"
 	"github.com/nniescope/nniescope/shared/dataset"
 	"github.com/nniescope/nniescope/shared/eval"
 	"github.com/nniescope/nniescope/shared/recording"
 	"github.com/nniescope/nniescope/shared/wire"
 	"github.com/nniescope/nniescope/shared/yolo"
-	"github.com/nniescope/nniescope/tools/internal/wasmhost"
 	"github.com/nniescope/nniescope/webui"
 )
 

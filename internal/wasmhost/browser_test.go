@@ -23,7 +23,7 @@ func TestBrowserMatchesNative(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Chromium; run without -short")
 	}
-	webui, _ := filepath.Abs("../../../webui")
+	webui, _ := filepath.Abs("../../webui")
 	node := testassets.Tool(t, "node", "nodejs")
 	testassets.NodeModule(t, filepath.Join(webui, "test"), "playwright-core")
 	testassets.Chromium(t)
