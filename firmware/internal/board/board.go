@@ -188,12 +188,20 @@ func openSource(spec string, cfg *server.Config, synthW, synthH int) (source.Sou
 			return nil, fmt.Errorf("--source %s: want nv12:PATH:WxH", spec)
 		}
 		return source.NewNV12(path, w, h)
+	case "vpss":
+		gs, cs, ok := strings.Cut(arg, ":")
+		grp, err1 := strconv.Atoi(gs)
+		chn, err2 := strconv.Atoi(cs)
+		if !ok || err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("--source %s: want vpss:GROUP:CHANNEL (e.g. vpss:0:1)", spec)
+		}
+		return vpssSource(grp, chn)
 	case "upload":
 		u := source.NewUpload()
 		cfg.Upload = u.Put
 		return u, nil
 	}
-	return nil, fmt.Errorf("--source %q: want dir:PATH, nv12:PATH:WxH, synthetic or upload", spec)
+	return nil, fmt.Errorf("--source %q: want dir:PATH, nv12:PATH:WxH, vpss:GROUP:CHANNEL, synthetic or upload", spec)
 }
 
 // recorder writes the stream to a file between start and stop, up to

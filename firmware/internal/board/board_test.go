@@ -278,6 +278,7 @@ func TestStartupErrors(t *testing.T) {
 		{[]string{"--engine", "svp"}, map[bool]string{false: "build tag svp", true: "needs --om"}[svpBuilt]},
 		{[]string{"--engine", "nnie"}, map[bool]string{false: "build tag nnie", true: "needs --wk"}[nnieBuilt]},
 		{[]string{"--engine", "tpu"}, "want sim, replay, svp or nnie"},
+		{[]string{"--model", demo, "--source", "vpss:x"}, "want vpss:GROUP:CHANNEL"},
 		{[]string{"--variant", "float=x.txt"}, "takes no calibration file"},
 		{[]string{"--model", demo, "--variant", "int8=" + partial}, "--allow-missing-records"},
 		{[]string{"--engine", "replay", "--recording", future}, "future.nsw: first message"},

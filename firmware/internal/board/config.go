@@ -70,7 +70,7 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.Anchors, "anchors", "", "YOLOv5 anchors in input pixels, levels strides ascending (e.g. \"10,13,16,30,33,23;30,61,62,45,59,119;116,90,156,198,373,326\"), for an export without its decode (engine sim)")
 	fs.Var((*listFlag)(&c.TailOps), "tail-op", "also treat nodes with this op type, DOMAIN::OP or node name as the post-process tail and stop before them (engine sim; repeatable)")
 	fs.Var((*variantFlag)(&c.Variants), "variant", "NAME[=CALIB_FILE], repeatable; \"float\" is unquantized (engine sim)")
-	fs.StringVar(&c.Source, "source", "synthetic", "dir:PATH | nv12:PATH:WxH | synthetic | upload")
+	fs.StringVar(&c.Source, "source", "synthetic", "dir:PATH | nv12:PATH:WxH | vpss:GROUP:CHANNEL (camera; build tag vpss) | synthetic | upload")
 	fs.StringVar(&c.Recording, "recording", "", "recording file to play (engine replay)")
 	fs.StringVar(&c.Token, "token", "", "require this token on the API and the stream (header Authorization: Bearer T or ?token=T)")
 	fs.StringVar(&c.RecordDir, "record-dir", ".", "where POST /api/record?action=start writes recordings")

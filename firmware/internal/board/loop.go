@@ -72,7 +72,11 @@ func frameLoop(ctx context.Context, p producer, s *server.Server, rec *recorder,
 			return ctx.Err()
 		}
 		if err != nil {
-			failed++
+			// A source with no frame in time (a camera not streaming yet)
+			// is reported but counts toward no stop: it may come back.
+			if !errors.Is(err, source.ErrNoFrame) {
+				failed++
+			}
 			if frame.IsFatal(err) || failed >= maxConsecutiveErrors {
 				reason := err.Error()
 				if !frame.IsFatal(err) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"image"
 	"image/png"
 	"io"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/nniescope/nniescope/firmware/internal/frame"
 	"github.com/nniescope/nniescope/firmware/internal/server"
+	"github.com/nniescope/nniescope/firmware/internal/source"
 	"github.com/nniescope/nniescope/internal/demoframes"
 	"github.com/nniescope/nniescope/shared/recording"
 	"github.com/nniescope/nniescope/shared/wire"
@@ -150,6 +152,10 @@ func TestFrameLoopEngineFailure(t *testing.T) {
 	for i := range many {
 		many[i] = errors.New("decode failed")
 	}
+	noFrames := make([]error, 2*maxConsecutiveErrors)
+	for i := range noFrames {
+		noFrames[i] = fmt.Errorf("vpss:0:1: %w: no frame in 1s", source.ErrNoFrame)
+	}
 	for _, tc := range []struct {
 		name  string
 		errs  []error
@@ -159,6 +165,9 @@ func TestFrameLoopEngineFailure(t *testing.T) {
 		{"fatal engine error", []error{frame.Fatal(errors.New("svp: runtime gone"))}, "svp: runtime gone", true},
 		{"every frame fails", many, "50 frames in a row failed", true},
 		{"some frames fail", append(append([]error(nil), many[:maxConsecutiveErrors-1]...), nil), "", false},
+		// A camera with no frames for longer than 50 tries is not an engine
+		// failure: when frames come, they stream.
+		{"the camera is late", noFrames, "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := server.New(server.Config{})

@@ -34,6 +34,11 @@ type Source interface {
 // ErrDone ends a finite source.
 var ErrDone = errors.New("source: no more frames")
 
+// ErrNoFrame marks a source that had no frame in time (a camera that is
+// not streaming yet, or stalled): an error of this frame, never a reason
+// to stop the engine, since the camera may come back.
+var ErrNoFrame = errors.New("no frame in time")
+
 // Dir cycles over the images of a directory (DIR/images or DIR).
 type Dir struct {
 	files []string
@@ -116,16 +121,30 @@ func (n *NV12) Next(ctx context.Context) (Frame, error) {
 			return Frame{}, fmt.Errorf("source: NV12: %w", err)
 		}
 	}
-	img := image.NewRGBA(image.Rect(0, 0, n.w, n.h))
-	yp, uv := n.buf[:n.w*n.h], n.buf[n.w*n.h:]
-	for y := range n.h {
-		for x := range n.w {
-			r, g, b := preprocess.YUVToRGB(yp[y*n.w+x], uv[(y/2)*n.w+(x/2)*2], uv[(y/2)*n.w+(x/2)*2+1])
-			img.Pix[(y*n.w+x)*4+0], img.Pix[(y*n.w+x)*4+1], img.Pix[(y*n.w+x)*4+2], img.Pix[(y*n.w+x)*4+3] = r, g, b, 255
-		}
-	}
+	img := SemiPlanarToRGBA(n.buf[:n.w*n.h], n.buf[n.w*n.h:], n.w, n.h, n.w, n.w, false)
 	n.seq++
 	return Frame{Seq: n.seq, Capture: time.Now(), Image: img}, nil
+}
+
+// SemiPlanarToRGBA converts a YUV420SP picture (BT.601): a w×h luma plane
+// with rows strideY bytes apart, then the half-height chroma plane with
+// rows strideUV apart, U first (NV12) or, with vu, V first (NV21, what
+// HiSilicon's VPSS calls YVU420SP). The caller has checked the sizes.
+func SemiPlanarToRGBA(yp, uv []byte, w, h, strideY, strideUV int, vu bool) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	cu, cv := 0, 1
+	if vu {
+		cu, cv = 1, 0
+	}
+	for y := range h {
+		row, crow := yp[y*strideY:y*strideY+w], uv[(y/2)*strideUV:]
+		for x := range w {
+			r, g, b := preprocess.YUVToRGB(row[x], crow[(x/2)*2+cu], crow[(x/2)*2+cv])
+			p := img.Pix[(y*w+x)*4 : (y*w+x)*4+4 : (y*w+x)*4+4]
+			p[0], p[1], p[2], p[3] = r, g, b, 255
+		}
+	}
+	return img
 }
 
 // Upload serves images posted to the board (POST /api/frame).

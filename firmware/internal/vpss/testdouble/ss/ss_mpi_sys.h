@@ -1,0 +1,2 @@
+/* TEST DOUBLE: see ot_common_video.h. */
+#include "ot_common_video.h"

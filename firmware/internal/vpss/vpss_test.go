@@ -1,0 +1,63 @@
+//go:build vpss && vpsstestdouble
+
+package vpss
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestSourceAgainstTestDouble runs the camera source against the C test
+// double of the SDK the build tags select (NNIE-era by default, vpss_ss
+// for the SVP ACL era): a 16x8 NV21 frame with a 32-byte stride converts
+// to the right picture (the padding unseen, V read first), and a timeout,
+// a stride smaller than the width and a format that is not YUV420SP are
+// each this frame's clear error; every frame and mapping is given back,
+// on every path.
+func TestSourceAgainstTestDouble(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(0, 1, 50*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		f, err := s.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Seq != uint64(i+1) || f.Name != "vpss:0:1" || f.Image.Bounds().Dx() != 16 || f.Image.Bounds().Dy() != 8 {
+			t.Fatalf("frame %d: seq %d %s %v", i, f.Seq, f.Name, f.Image.Bounds())
+		}
+		// Luma rises 10 per column (50 at x 0): the right edge is brighter
+		// than the left and not the padding's 255.
+		r0, g0, _, _ := f.Image.At(1, 3).RGBA()
+		r1, g1, _, _ := f.Image.At(14, 3).RGBA()
+		if !(g1 > g0) || g1>>8 >= 250 {
+			t.Fatalf("luma: green %d at x 1, %d at x 14", g0>>8, g1>>8)
+		}
+		// Left half V 200 (red), right half U 200 (blue): read V first.
+		_, _, b0, _ := f.Image.At(1, 3).RGBA()
+		_, _, b1, _ := f.Image.At(14, 3).RGBA()
+		if !(r0 > b0) || !(b1 > r1) {
+			t.Fatalf("chroma order: left r %d b %d, right r %d b %d: V and U swapped?", r0>>8, b0>>8, r1>>8, b1>>8)
+		}
+		if n := outstanding(); n != 0 {
+			t.Fatalf("after frame %d: %d outstanding (frames + 1000 × mappings)", i, n)
+		}
+	}
+	for grp, want := range map[int]string{1: "no frame in time: no frame in 50ms", 2: "smaller than its width 16", 3: "not YUV420SP"} {
+		s, _ := Open(grp, 0, 50*time.Millisecond)
+		_, err := s.Next(ctx)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "vpss:") {
+			t.Errorf("group %d: %v, want an error naming the channel and %q", grp, err, want)
+		}
+		if n := outstanding(); n != 0 {
+			t.Errorf("group %d: %d outstanding after the error: the frame was not released", grp, n)
+		}
+	}
+	if _, err := Open(0, 99, time.Second); err == nil {
+		t.Error("channel 99 accepted")
+	}
+}
