@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nniescope/nniescope/internal/calibfile"
 	"github.com/nniescope/nniescope/shared/calib"
 	"github.com/nniescope/nniescope/shared/dataset"
 	"github.com/nniescope/nniescope/shared/detect"
@@ -336,21 +337,7 @@ func variantProgram(env Env, m *onnx.Model, row *evalVariant, pl quant.Placement
 
 // loadCalibration reads a calibration file once: an NNIE calibration
 // (JSON, from calib --chip nnie) or ATC's calibration_param.txt.
-func loadCalibration(file string) (*calib.File, *nnie.File, error) {
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return nil, nil, err
-	}
-	if nnie.IsFile(b) {
-		nf, err := nnie.Decode(b)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", file, err)
-		}
-		return nil, nf, nil
-	}
-	f, err := calib.Parse(string(b), file)
-	return f, nil, err
-}
+func loadCalibration(file string) (*calib.File, *nnie.File, error) { return calibfile.Load(file) }
 
 // loadATC reads ATC's calibration_param.txt for a command that takes only
 // those (splice, diff, layers, search), saying so when given an NNIE
