@@ -26,6 +26,12 @@ type CostModel struct {
 // model).
 var SVP = CostModel{SecPerOp8: 1 / 2.5e12, SecPerOp16: svpOp16, SecPerByte: svpByte}
 
+// NNIE is the model for the Hi3516DV300 class (docs/NNIE.md): SecPerOp8
+// from the chip's published 1.0 TOPS; 16-bit at half that rate and DDR
+// at SVP's byte time are assumed (no per-layer profile of NNIE is
+// public). docs/NNIE.md compares it with the one published time.
+var NNIE = CostModel{SecPerOp8: 1 / 1.0e12, SecPerOp16: 2 / 1.0e12, SecPerByte: svpByte}
+
 // LayerCost is what a node costs to run.
 type LayerCost struct {
 	Name    string

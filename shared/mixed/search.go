@@ -68,7 +68,12 @@ type Result struct {
 	// CostSource says where the board times come from; PerfUnmatched
 	// names the atc_perf.csv records that matched no node. Filled in by
 	// the caller that chose the costs.
-	CostSource    string   `json:"cost_source,omitempty"`
+	CostSource string `json:"cost_source,omitempty"`
+	// Caffe are the chosen layers under the names of the user's Caffe
+	// prototxt (NNIE, --prototxt), in order; CaffeUnmapped those with no
+	// Caffe counterpart.
+	Caffe         []string `json:"caffe_layers,omitempty"`
+	CaffeUnmapped []string `json:"caffe_unmapped,omitempty"`
 	PerfUnmatched []string `json:"atc_perf_unmatched,omitempty"`
 }
 
@@ -85,6 +90,12 @@ func Search(ctx context.Context, m *onnx.Model, f8, f16 *calib.File, set *datase
 	if o.Placement == "" {
 		o.Placement = quant.DefaultPlacement
 	}
+	chip := SVPChip(m, f8, f16, quant.Options{Placement: o.Placement, Threads: o.Threads, AllowMissing: o.AllowMissing})
+	return SearchChip(ctx, m, chip, set, o, progress)
+}
+
+// SearchChip is Search for either chip generation (SVPChip, NNIEChip).
+func SearchChip(ctx context.Context, m *onnx.Model, chip Chip, set *dataset.Set, o Options, progress Progress) (*Result, error) {
 	if o.ProxyImages <= 0 {
 		o.ProxyImages = 4
 	}
@@ -105,7 +116,7 @@ func Search(ctx context.Context, m *onnx.Model, f8, f16 *calib.File, set *datase
 	if costs == nil {
 		costs = Costs(float)
 	}
-	s := &searcher{ctx: ctx, m: m, f8: f8, f16: f16, set: set, o: o, costs: costs, memo: map[string]float64{}, progress: progress}
+	s := &searcher{ctx: ctx, m: m, chip: chip, set: set, o: o, costs: costs, memo: map[string]float64{}, progress: progress}
 	res := &Result{Reference: "int16"}
 
 	// References.
@@ -114,8 +125,14 @@ func Search(ctx context.Context, m *onnx.Model, f8, f16 *calib.File, set *datase
 		if res.ReferenceAP, err = s.apOf(nil, float); err != nil {
 			return nil, err
 		}
-	} else if res.ReferenceAP, err = s.evalFile(f16, "int16"); err != nil {
-		return nil, err
+	} else {
+		p, h, err := chip.All16()
+		if err != nil {
+			return nil, err
+		}
+		if res.ReferenceAP, err = s.run(p, h, "int16"); err != nil {
+			return nil, err
+		}
 	}
 	res.TargetAP = res.ReferenceAP - o.MaxDrop/100
 	base, err := s.evaluate(nil)
@@ -207,7 +224,7 @@ func greedy(ranked []string, target float64, maxLayers int, budgetMS float64,
 type searcher struct {
 	ctx      context.Context
 	m        *onnx.Model
-	f8, f16  *calib.File
+	chip     Chip
 	set      *dataset.Set
 	o        Options
 	costs    []LayerCost
@@ -230,34 +247,23 @@ func (s *searcher) latency(layers []string) float64 {
 	return s.o.Cost.LatencyMS(s.costs, func(n string) bool { return in[n] })
 }
 
-// evaluate measures AP with layers spliced from f16 into f8, once per set.
+// evaluate measures AP with layers in 16-bit, once per set.
 func (s *searcher) evaluate(layers []string) (float64, error) {
 	k := key(layers)
 	if ap, ok := s.memo[k]; ok {
 		return ap, nil
 	}
-	f := s.f8
-	if len(layers) > 0 {
-		var err error
-		if f, err = s.f8.Splice(s.f16, layers...); err != nil {
-			return 0, err
-		}
+	p, h, err := s.chip.Mixed(layers)
+	if err != nil {
+		return 0, err
 	}
-	ap, err := s.evalFile(f, fmt.Sprintf("%d layer(s)", len(layers)))
+	ap, err := s.run(p, h, fmt.Sprintf("%d layer(s)", len(layers)))
 	if err != nil {
 		return 0, err
 	}
 	s.memo[k] = ap
 	s.evals = append(s.evals, Evaluation{Layers: append([]string{}, layers...), AP: ap, LatencyMS: s.latency(layers)})
 	return ap, nil
-}
-
-func (s *searcher) evalFile(f *calib.File, label string) (float64, error) {
-	sim, _, err := quant.New(s.m, f, quant.Options{Placement: s.o.Placement, Threads: s.o.Threads, AllowMissing: s.o.AllowMissing})
-	if err != nil {
-		return 0, err
-	}
-	return s.run(sim.Program(), sim.Hooks(), label)
 }
 
 func (s *searcher) apOf(hooks *engine.Hooks, p *engine.Program) (float64, error) {
@@ -287,7 +293,7 @@ func (s *searcher) run(p *engine.Program, hooks *engine.Hooks, label string) (fl
 // boxes of a few images compared with float. The float activations of each
 // image are recorded once; each layer recomputes only downstream of itself.
 func (s *searcher) sensitivity(float *engine.Program) ([]Sensitivity, error) {
-	sim8, _, err := quant.New(s.m, s.f8, quant.Options{Placement: s.o.Placement, Threads: s.o.Threads, AllowMissing: s.o.AllowMissing})
+	layers, only, err := s.chip.Proxy()
 	if err != nil {
 		return nil, err
 	}
@@ -299,19 +305,13 @@ func (s *searcher) sensitivity(float *engine.Program) ([]Sensitivity, error) {
 	if len(imgs) > s.o.ProxyImages {
 		imgs = imgs[:s.o.ProxyImages]
 	}
-	var layers []string
-	for _, l := range sim8.Layers() {
-		if s.f16.Layer(l) != nil { // only layers the 16-bit file can supply
-			layers = append(layers, l)
-		}
-	}
 	nodes := map[string]*onnx.Node{}
 	for _, n := range float.Nodes() {
 		nodes[n.Name] = n
 	}
 	hooks := make([]*engine.Hooks, len(layers))
 	for i, l := range layers {
-		hooks[i] = sim8.OnlyHooks(l)
+		hooks[i] = only(l)
 	}
 	sess := float.NewSession()
 	defer sess.Close()

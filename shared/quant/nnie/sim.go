@@ -304,8 +304,63 @@ func Calibrate(ctx context.Context, m *onnx.Model, images []string, o CalibOptio
 // inputs in the layer's logarithmic format, everything else float. Its
 // hooks hold one buffer per quantized input: one run at a time.
 type Sim struct {
-	prog  *engine.Program
-	hooks *engine.Hooks
+	prog    *engine.Program
+	hooks   *engine.Hooks
+	weights map[string]*tensor.Tensor // quantized, by initializer name
+	layers  []string                  // the nodes it quantizes, in model order
+}
+
+// Layers are the nodes the simulation quantizes (their data inputs, and
+// their weights), in model order.
+func (s *Sim) Layers() []string { return s.layers }
+
+// OnlyHooks are hooks for the float program of the same model that apply
+// one layer's quantization alone — its quantized weights and data inputs
+// — leaving every other node float: the search's sensitivity proxy.
+func (s *Sim) OnlyHooks(layer string) *engine.Hooks {
+	return &engine.Hooks{BeforeNode: func(n *onnx.Node, in []*tensor.Tensor) {
+		if n.Name != layer {
+			return
+		}
+		if isCube(n.OpType) && len(n.Inputs) > 1 {
+			if w, ok := s.weights[n.Inputs[1]]; ok {
+				in[1] = w
+			}
+		}
+		s.hooks.BeforeNode(n, in)
+	}}
+}
+
+// AtBits is a copy of f read at bits for every layer (the clips are the
+// same at either precision: only the code changes).
+func (f *File) AtBits(bits int) *File {
+	c := *f
+	c.Bits = bits
+	c.Layers = append([]Layer(nil), f.Layers...)
+	for i := range c.Layers {
+		c.Layers[i].Bits = 0
+	}
+	return &c
+}
+
+// WithHighPrecision is a copy of f with the named layers in 16-bit
+// (nnie_mapper's compile_mode 2); a name that is no layer of the file is
+// an error.
+func (f *File) WithHighPrecision(layers ...string) (*File, error) {
+	c := *f
+	c.Layers = append([]Layer(nil), f.Layers...)
+	for _, name := range layers {
+		found := false
+		for i := range c.Layers {
+			if c.Layers[i].Name == name {
+				c.Layers[i].Bits, found = 16, true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("nnie: %q is no layer of the calibration file", name)
+		}
+	}
+	return &c, nil
 }
 
 // Program is the program with the layers' weights quantized.
@@ -421,5 +476,11 @@ func NewSim(m *onnx.Model, f *File, threads int, stopAt []string) (*Sim, error) 
 			in[p.index] = p.buf
 		}
 	}}
-	return &Sim{prog: prog, hooks: hooks}, nil
+	var layers []string
+	for _, n := range base.Nodes() {
+		if _, ok := data[n.Name]; ok {
+			layers = append(layers, n.Name)
+		}
+	}
+	return &Sim{prog: prog, hooks: hooks, weights: weights, layers: layers}, nil
 }

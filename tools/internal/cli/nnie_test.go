@@ -2,12 +2,16 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/nniescope/nniescope/shared/onnx"
+	"github.com/nniescope/nniescope/shared/quant/nnie"
 )
 
 // TestNNIEVariants: calib --chip nnie writes 8-bit, 16-bit and
@@ -73,5 +77,98 @@ func TestNNIEVariants(t *testing.T) {
 	os.WriteFile(bad, []byte(`{"format": "something else"}`), 0o644)
 	if code, _, stderr := run(t, "eval", "--model", model, "--data", data, "--variant", bad); code != 1 || !strings.Contains(stderr, "bad.json: nnie calibration: format") {
 		t.Errorf("eval with a foreign JSON file: exit %d, %q", code, stderr)
+	}
+}
+
+// TestNNIESearch: search on an NNIE 8-bit calibration (the eltwise reading,
+// where the decode's arithmetic is quantized too) finds the layers to mark
+// high precision, writes the NNIE file with them at 16 bits (eval reads it
+// back), prices them with the NNIE model and, given a Caffe prototxt,
+// names them as Caffe layers; --chip must agree with the file.
+func TestNNIESearch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the model")
+	}
+	model, data := demoData(t, 10)
+	dir := t.TempDir()
+	c8 := filepath.Join(dir, "nnie8.json")
+	if code, _, stderr := run(t, "calib", "--chip", "nnie", "--nnie-layers", "eltwise", "--model", model, "--images", data, "--bits", "8", "-o", c8); code != 0 {
+		t.Fatalf("calib: %s", stderr)
+	}
+	// A prototxt as a converter writes it: Caffe layer names of its own,
+	// blobs named after the ONNX outputs.
+	m, err := onnx.Load(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var proto strings.Builder
+	proto.WriteString("name: \"demo\"\ninput: \"images\"\n")
+	for i, n := range m.Nodes {
+		fmt.Fprintf(&proto, "layer {\n  name: \"caffe_%d\"\n  type: \"X\"\n  top: \"%s\"\n  param { lr_mult: 1 }\n}\n", i, n.Outputs[0])
+	}
+	pt := filepath.Join(dir, "demo.prototxt")
+	os.WriteFile(pt, []byte(proto.String()), 0o644)
+	out := filepath.Join(dir, "mixed.json")
+	code, stdout, stderr := run(t, "search", "--chip", "nnie", "--model", model, "--calib8", c8, "--data", data, "--prototxt", pt, "-o", out, "--json", filepath.Join(dir, "s.json"))
+	if code != 0 {
+		t.Fatalf("search: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "board time: NNIE model") || !(strings.Contains(stdout, "\nreached: ") || strings.Contains(stdout, "\nNOT reached: ")) {
+		t.Fatalf("search output:\n%s", stdout)
+	}
+	var res struct {
+		Layers        []string
+		Caffe         []string `json:"caffe_layers"`
+		CaffeUnmapped []string `json:"caffe_unmapped"`
+		Evaluations   []struct{ Layers []string }
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "s.json"))
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Caffe) != len(res.Layers) || len(res.CaffeUnmapped) != 0 {
+		t.Fatalf("layers %v as Caffe %v (unmapped %v)", res.Layers, res.Caffe, res.CaffeUnmapped)
+	}
+	for _, c := range res.Caffe {
+		if !strings.HasPrefix(c, "caffe_") || !strings.Contains(stdout, c) {
+			t.Fatalf("Caffe name %q not printed or not the prototxt's:\n%s", c, stdout)
+		}
+	}
+	f, err := nnie.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	high := 0
+	for _, l := range f.Layers {
+		if l.Bits == 16 {
+			high++
+		}
+	}
+	if high != len(res.Layers) || f.Bits != 8 {
+		t.Fatalf("the written file marks %d layers 16-bit (file %d-bit), the search chose %v", high, f.Bits, res.Layers)
+	}
+	t.Logf("search: %s", strings.TrimSpace(stdout[strings.LastIndex(strings.TrimSpace(stdout), "\n")+1:]))
+	if code, _, stderr := run(t, "eval", "--model", model, "--data", data, "--variant", "mixed="+out); code != 0 {
+		t.Fatalf("eval of the written file: %s", stderr)
+	}
+	if code, _, stderr := run(t, "search", "--chip", "svp", "--model", model, "--calib8", c8, "--data", data, "-o", out); code == 0 || !strings.Contains(stderr, "is a calibration for nnie") {
+		t.Fatalf("--chip svp with an NNIE file: exit %d %s", code, stderr)
+	}
+}
+
+func TestCaffeNames(t *testing.T) {
+	m := &onnx.Model{Nodes: []*onnx.Node{{Name: "/a/Conv", Outputs: []string{"a_out"}}, {Name: "/b/Mul", Outputs: []string{"b_out"}}, {Name: "same", Outputs: []string{"x"}}}}
+	p := filepath.Join(t.TempDir(), "m.prototxt")
+	os.WriteFile(p, []byte(`# a comment
+layer { name: "conv1" type: "Convolution" bottom: "data" top: "a_out" convolution_param { num_output: 8 } }
+layer { name: "same" type: "Eltwise" top: "y" }
+`), 0o644)
+	mapped, unmapped, err := caffeNames(p, m, []string{"/a/Conv", "/b/Mul", "same"})
+	if err != nil || strings.Join(mapped, ",") != "conv1,same" || strings.Join(unmapped, ",") != "/b/Mul" {
+		t.Fatalf("mapped %v unmapped %v %v", mapped, unmapped, err)
+	}
+	os.WriteFile(p, []byte("layer { name: \"x\" "), 0o644)
+	if _, _, err := caffeNames(p, m, nil); err == nil || !strings.Contains(err.Error(), "not closed") {
+		t.Fatalf("an unclosed block: %v", err)
 	}
 }

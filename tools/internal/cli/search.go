@@ -11,13 +11,16 @@ import (
 	"github.com/nniescope/nniescope/shared/mixed"
 	"github.com/nniescope/nniescope/shared/onnx"
 	"github.com/nniescope/nniescope/shared/quant"
+	"github.com/nniescope/nniescope/shared/quant/nnie"
 )
 
 func runSearch(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet(env, "search", "search --model M --calib8 int8.txt --calib16 int16.txt --data DIR --max-drop 1.0 [--budget-ms X] [--vs float] -o mixed.txt --json out.json")
 	model := fs.String("model", "", "float YOLO ONNX model (YOLOv8, YOLO11, YOLOv5)")
-	c8 := fs.String("calib8", "", "8-bit calibration_param.txt")
-	c16 := fs.String("calib16", "", "16-bit calibration_param.txt")
+	c8 := fs.String("calib8", "", "8-bit calibration: ATC's calibration_param.txt, or an NNIE calibration (calib --chip nnie)")
+	c16 := fs.String("calib16", "", "16-bit calibration_param.txt (SVP ACL); for NNIE optional: the 8-bit file's clips read at 16-bit by default")
+	chipFlag := fs.String("chip", "", "svp or nnie: which generation the calibration files are for (default: told from --calib8's content)")
+	prototxt := fs.String("prototxt", "", "NNIE: the Caffe prototxt of the ONNX→Caffe conversion, to print the chosen layers under the Caffe names nnie_mapper sees")
 	data := fs.String("data", "", "dataset: DIR/images + DIR/labels")
 	maxDrop := fs.Float64("max-drop", 1.0, "allowed AP@[.5:.95] drop below the reference, in AP points")
 	budget := fs.Float64("budget-ms", 0, "estimated board-time budget in ms (0: none)")
@@ -33,7 +36,7 @@ func runSearch(ctx context.Context, env Env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := require(fs, "model", "calib8", "calib16", "data", "o"); err != nil {
+	if err := require(fs, "model", "calib8", "data", "o"); err != nil {
 		return err
 	}
 	if *vs != "int16" && *vs != "float" {
@@ -47,21 +50,75 @@ func runSearch(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	f8, err := loadATC("search", *c8)
+	f8, n8, err := loadCalibration(*c8)
 	if err != nil {
 		return err
 	}
-	f16, err := loadATC("search", *c16)
-	if err != nil {
-		return err
+	var (
+		chip     mixed.Chip
+		coverage [2]string
+		save     func(layers []string) error // the recommended configuration
+		cost     = mixed.SVP
+	)
+	switch want := map[bool]string{true: "nnie", false: "svp"}[n8 != nil]; {
+	case *chipFlag != "" && *chipFlag != "svp" && *chipFlag != "nnie":
+		return fmt.Errorf("--chip %q: want svp or nnie", *chipFlag)
+	case *chipFlag != "" && *chipFlag != want:
+		return fmt.Errorf("--chip %s, but --calib8 %s is a calibration for %s", *chipFlag, *c8, want)
 	}
-	var coverage [2]string
-	for i, f := range []*calib.File{f8, f16} {
-		rep, err := records.check(env, "search", m, f)
+	if n8 != nil {
+		var n16 *nnie.File
+		if *c16 != "" {
+			if _, n16, err = loadCalibration(*c16); err != nil {
+				return err
+			}
+			if n16 == nil {
+				return fmt.Errorf("--calib16 %s: --calib8 is an NNIE calibration; give an NNIE 16-bit one (calib --chip nnie --bits 16) or none", *c16)
+			}
+		}
+		if chip, err = mixed.NNIEChip(m, n8, n16, *threads); err != nil {
+			return err
+		}
+		coverage[0], coverage[1] = n8.Coverage(), "(the 8-bit clips read at 16-bit)"
+		if n16 != nil {
+			coverage[1] = n16.Coverage()
+		}
+		cost = mixed.NNIE
+		save = func(layers []string) error {
+			f, err := n8.WithHighPrecision(layers...)
+			if err != nil {
+				return err
+			}
+			return f.Save(*out)
+		}
+	} else {
+		if *c16 == "" {
+			return fmt.Errorf("--calib16: missing: ATC's 16-bit calibration_param.txt, whose records the search splices in")
+		}
+		f16, err := loadATC("search", *c16)
 		if err != nil {
 			return err
 		}
-		coverage[i] = rep.Coverage()
+		for i, f := range []*calib.File{f8, f16} {
+			rep, err := records.check(env, "search", m, f)
+			if err != nil {
+				return err
+			}
+			coverage[i] = rep.Coverage()
+		}
+		chip = mixed.SVPChip(m, f8, f16, quant.Options{Placement: pl, Threads: *threads, AllowMissing: records.allow})
+		save = func(layers []string) error {
+			f := f8
+			if len(layers) > 0 {
+				if f, err = f8.Splice(f16, layers...); err != nil {
+					return err
+				}
+			}
+			return f.Save(*out)
+		}
+	}
+	if *prototxt != "" && n8 == nil {
+		return fmt.Errorf("--prototxt is for NNIE calibrations (the Caffe names nnie_mapper sees); %s is ATC's", *c8)
 	}
 	set, err := loadDataset(m, *data)
 	if err != nil {
@@ -72,8 +129,8 @@ func runSearch(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	bars := map[string]*progress{}
-	res, err := mixed.Search(ctx, m, f8, f16, set, mixed.Options{
-		MaxDrop: *maxDrop, VsFloat: *vs == "float", BudgetMS: *budget, Placement: pl, ProxyImages: *proxy, Threads: *threads, AllowMissing: records.allow, Costs: costs,
+	res, err := mixed.SearchChip(ctx, m, chip, set, mixed.Options{
+		MaxDrop: *maxDrop, VsFloat: *vs == "float", BudgetMS: *budget, Placement: pl, ProxyImages: *proxy, Threads: *threads, AllowMissing: records.allow, Costs: costs, Cost: cost,
 	}, func(phase string, done, total int) {
 		b := bars[phase]
 		if b == nil {
@@ -87,13 +144,18 @@ func runSearch(ctx context.Context, env Env, args []string) error {
 	}
 	res.Coverage8, res.Coverage16 = coverage[0], coverage[1]
 	res.CostSource, res.PerfUnmatched = source, unmatched
-	mixedFile := f8
-	if len(res.Layers) > 0 {
-		if mixedFile, err = f8.Splice(f16, res.Layers...); err != nil {
+	if n8 != nil {
+		res.CostSource = "NNIE model (docs/NNIE.md: assumed rates, checked against one published time)"
+		if *atcPerf != "" {
+			return fmt.Errorf("--atc-perf is ATC's (SVP ACL) per-layer profile; NNIE has none: drop it")
+		}
+	}
+	if *prototxt != "" {
+		if res.Caffe, res.CaffeUnmapped, err = caffeNames(*prototxt, m, res.Layers); err != nil {
 			return err
 		}
 	}
-	if err := mixedFile.Save(*out); err != nil {
+	if err := save(res.Layers); err != nil {
 		return err
 	}
 	if *jsonOut != "" {
@@ -133,6 +195,12 @@ func runSearch(ctx context.Context, env Env, args []string) error {
 			name = "(all 8-bit)"
 		}
 		fmt.Fprintf(w, "  %-60s AP %.4f  %.2f ms\n", name, e.AP, e.LatencyMS)
+	}
+	if *prototxt != "" {
+		fmt.Fprintf(w, "as Caffe layers (%s), to mark high precision for nnie_mapper (compile_mode 2): %s\n", *prototxt, strings.Join(res.Caffe, ", "))
+		for _, u := range res.CaffeUnmapped {
+			fmt.Fprintf(w, "  %q: no Caffe layer of that name or producing its output: mark it by hand\n", u)
+		}
 	}
 	if res.Reached {
 		fmt.Fprintf(w, "reached: %s in 16-bit, AP %.4f ≥ %.4f at %.2f ms; wrote %s\n", strings.Join(res.Layers, ", "), res.AP, res.TargetAP, res.LatencyMS, *out)
