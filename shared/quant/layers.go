@@ -35,25 +35,19 @@ type LayersResult struct {
 
 // AnalyseLayers compares the quantized simulation with float layer by layer
 // over the image files.
-func AnalyseLayers(ctx context.Context, m *onnx.Model, s *Sim, images []string, threads int, progress func(done int)) (*LayersResult, error) {
+func AnalyseLayers(ctx context.Context, m *onnx.Model, s Simulation, images []string, threads int, progress func(done int)) (*LayersResult, error) {
 	float, err := engine.Compile(m, engine.Options{Threads: threads})
 	if err != nil {
 		return nil, err
 	}
-	fs, qs := float.NewSession(), s.prog.NewSession()
+	fs, qs := float.NewSession(), s.Program().NewSession()
 	defer fs.Close()
 	defer qs.Close()
 	in := float.Inputs()[0]
 	x := tensor.New(in.Shape...)
 	g := analyse(float)
 	branch := g.branches()
-	// Layers: nodes the simulation changes.
-	var nodes []*onnx.Node
-	for _, n := range s.prog.Nodes() {
-		if s.points[n] != nil || s.f16out[n] || (isCube(n.OpType) && len(n.Inputs) > 1 && s.quantizedWeights(n)) {
-			nodes = append(nodes, n)
-		}
-	}
+	nodes := s.Changed()
 	cum := map[string]*tensordiff.Acc{}
 	iso := map[string]*tensordiff.Acc{}
 	head := map[string]*tensordiff.Acc{"box": {}, "cls": {}}
@@ -61,7 +55,9 @@ func AnalyseLayers(ctx context.Context, m *onnx.Model, s *Sim, images []string, 
 	capture := engine.Recorder(captured)
 	qh := s.Hooks()
 	compare := &engine.Hooks{BeforeNode: qh.BeforeNode, AfterNode: func(n *onnx.Node, out []*tensor.Tensor) {
-		qh.AfterNode(n, out)
+		if qh.AfterNode != nil {
+			qh.AfterNode(n, out)
+		}
 		ref := captured[n.Outputs[0]]
 		if ref == nil {
 			return
@@ -93,7 +89,7 @@ func AnalyseLayers(ctx context.Context, m *onnx.Model, s *Sim, images []string, 
 			return nil, err
 		}
 		for _, n := range nodes {
-			out, err := s.runIsolated(n, captured)
+			out, err := s.RunIsolated(n, captured)
 			if err != nil {
 				return nil, err
 			}
@@ -130,7 +126,33 @@ func AnalyseLayers(ctx context.Context, m *onnx.Model, s *Sim, images []string, 
 
 // runIsolated computes node n of the simulation from float inputs: its
 // quantization points applied, its quantized weights, its F16 rounding.
-func (s *Sim) runIsolated(n *onnx.Node, float map[string]*tensor.Tensor) (*tensor.Tensor, error) {
+// Simulation is what the per-layer analysis measures: the simulator of
+// either chip generation (*Sim, SVP ACL; *nnie.Sim).
+type Simulation interface {
+	Program() *engine.Program
+	Hooks() *engine.Hooks
+	// Changed lists the nodes of Program the simulation changes, in order.
+	Changed() []*onnx.Node
+	// RunIsolated runs node n of Program on float's values, quantized as
+	// the simulation quantizes n's inputs, and returns its output: n's
+	// error alone.
+	RunIsolated(n *onnx.Node, float map[string]*tensor.Tensor) (*tensor.Tensor, error)
+}
+
+// Changed lists the nodes the simulation changes: quantized inputs, F16
+// outputs or quantized weights.
+func (s *Sim) Changed() []*onnx.Node {
+	var nodes []*onnx.Node
+	for _, n := range s.prog.Nodes() {
+		if s.points[n] != nil || s.f16out[n] || (isCube(n.OpType) && len(n.Inputs) > 1 && s.quantizedWeights(n)) {
+			nodes = append(nodes, n)
+		}
+	}
+	return nodes
+}
+
+// RunIsolated runs n alone under the simulation (Simulation).
+func (s *Sim) RunIsolated(n *onnx.Node, float map[string]*tensor.Tensor) (*tensor.Tensor, error) {
 	pts := s.points[n]
 	outs, err := s.prog.RunNode(n, func(name string) *tensor.Tensor {
 		t := float[name]

@@ -331,6 +331,49 @@ func (s *Sim) OnlyHooks(layer string) *engine.Hooks {
 	}}
 }
 
+// Changed lists the program's nodes the simulation quantizes, in order
+// (quant.Simulation).
+func (s *Sim) Changed() []*onnx.Node {
+	in := map[string]bool{}
+	for _, l := range s.layers {
+		in[l] = true
+	}
+	var nodes []*onnx.Node
+	for _, n := range s.prog.Nodes() {
+		if in[n.Name] {
+			nodes = append(nodes, n)
+		}
+	}
+	return nodes
+}
+
+// RunIsolated runs node n of the program (its weights quantized) on the
+// float values, its data inputs quantized as the simulation does: n's
+// error alone (quant.Simulation).
+func (s *Sim) RunIsolated(n *onnx.Node, float map[string]*tensor.Tensor) (*tensor.Tensor, error) {
+	in := make([]*tensor.Tensor, len(n.Inputs))
+	for i, name := range n.Inputs {
+		in[i] = float[name]
+	}
+	quantized := map[string]*tensor.Tensor{}
+	s.hooks.BeforeNode(n, in) // replaces the data inputs with quantized copies
+	for i, name := range n.Inputs {
+		if in[i] != nil && in[i] != float[name] {
+			quantized[name] = in[i].Clone()
+		}
+	}
+	outs, err := s.prog.RunNode(n, func(name string) *tensor.Tensor {
+		if q, ok := quantized[name]; ok {
+			return q
+		}
+		return float[name]
+	})
+	if err != nil {
+		return nil, fmt.Errorf("nnie: isolated %s: %w", n.Name, err)
+	}
+	return outs[0], nil
+}
+
 // AtBits is a copy of f read at bits for every layer (the clips are the
 // same at either precision: only the code changes).
 func (f *File) AtBits(bits int) *File {
@@ -469,7 +512,7 @@ func NewSim(m *onnx.Model, f *File, threads int, stopAt []string) (*Sim, error) 
 	}
 	hooks := &engine.Hooks{BeforeNode: func(n *onnx.Node, in []*tensor.Tensor) {
 		for _, p := range data[n.Name] {
-			if in[p.index].DType != tensor.Float32 || len(in[p.index].F) != len(p.buf.F) {
+			if in[p.index] == nil || in[p.index].DType != tensor.Float32 || len(in[p.index].F) != len(p.buf.F) {
 				continue // shape arithmetic is not data
 			}
 			p.q(p.buf.F, in[p.index].F)

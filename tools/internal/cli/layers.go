@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 
 	"github.com/nniescope/nniescope/shared/calib"
 	"github.com/nniescope/nniescope/shared/onnx"
 
 	"github.com/nniescope/nniescope/shared/dataset"
 	"github.com/nniescope/nniescope/shared/quant"
+	"github.com/nniescope/nniescope/shared/quant/nnie"
 )
 
 func runLayers(ctx context.Context, env Env, args []string) error {
@@ -40,7 +42,7 @@ func runLayers(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	f, err := loadATC("layers", *calibPath)
+	f, nf, err := loadCalibration(*calibPath)
 	if err != nil {
 		return err
 	}
@@ -51,25 +53,37 @@ func runLayers(ctx context.Context, env Env, args []string) error {
 	if *maxImages > 0 && len(files) > *maxImages {
 		files = files[:*maxImages]
 	}
-	sim, rep, err := records.simulate(env, "layers", m, f, quant.Options{Placement: pl, Threads: *threads})
-	if err != nil {
-		return err
+	var sim quant.Simulation
+	var coverage string
+	if nf != nil {
+		// An NNIE calibration: its logarithmic 8-bit / 16-bit simulation.
+		s, err := nnie.NewSim(m, nf, *threads, nil)
+		if err != nil {
+			return err
+		}
+		sim, coverage, *placement = s, nf.Coverage(), "nnie"
+	} else {
+		s, rep, err := records.simulate(env, "layers", m, f, quant.Options{Placement: pl, Threads: *threads})
+		if err != nil {
+			return err
+		}
+		sim, coverage = s, rep.Coverage()
 	}
 	bar := newProgress(env.Stderr, "layers", len(files))
 	res, err := quant.AnalyseLayers(ctx, m, sim, files, *threads, bar.update)
 	if err != nil {
 		return err
 	}
-	res.Placement = string(pl)
-	res.Coverage = rep.Coverage()
+	res.Placement = *placement
+	res.Coverage = coverage
 	if *jsonOut != "" {
-		out := layersOutput{LayersResult: res, Model: *model, Graph: graphOf(m), Records: map[string]map[string]recordJSON{"calib": recordsOf(f)}}
+		out := layersOutput{LayersResult: res, Model: *model, Graph: graphOf(m), Records: map[string]map[string]recordJSON{"calib": recordsOfEither(f, nf)}}
 		if *calib16 != "" {
-			f16, err := loadATC("layers", *calib16)
+			f16, n16, err := loadCalibration(*calib16)
 			if err != nil {
 				return err
 			}
-			out.Records["calib16"] = recordsOf(f16)
+			out.Records["calib16"] = recordsOfEither(f16, n16)
 		}
 		if err := writeJSON(env.Stdout, *jsonOut, out); err != nil {
 			return err
@@ -78,7 +92,7 @@ func runLayers(ctx context.Context, env Env, args []string) error {
 			return nil
 		}
 	}
-	fmt.Fprintf(env.Stdout, "%d layers over %d images, placement %s, calibration %s: %s; worst isolated SQNR first\n", len(res.Layers), res.Images, pl, *calibPath, res.Coverage)
+	fmt.Fprintf(env.Stdout, "%d layers over %d images, placement %s, calibration %s: %s; worst isolated SQNR first\n", len(res.Layers), res.Images, res.Placement, *calibPath, res.Coverage)
 	fmt.Fprintf(env.Stdout, "%-44s %-8s %-8s %9s %9s %9s %10s\n", "layer", "op", "branch", "iso cos", "iso dB", "cum dB", "cum maxabs")
 	for i, l := range res.Layers {
 		if i == *top {
@@ -178,6 +192,35 @@ func recordsOf(f *calib.File) map[string]recordJSON {
 				wj.MinStep, wj.MaxStep = min(wj.MinStep, 1/s), max(wj.MaxStep, 1/s)
 			}
 			r.Weight = wj
+		}
+		out[l.Name] = r
+	}
+	return out
+}
+
+// recordsOfEither lists the records of an ATC file or of an NNIE
+// calibration (its clips: the largest magnitude of each data input, and
+// of the weights, with the precision each layer runs at).
+func recordsOfEither(f *calib.File, nf *nnie.File) map[string]recordJSON {
+	if f != nil {
+		return recordsOf(f)
+	}
+	out := map[string]recordJSON{}
+	for _, l := range nf.Layers {
+		bits := nf.Bits
+		if l.Bits != 0 {
+			bits = l.Bits
+		}
+		kind := fmt.Sprintf("NNIE %d-bit logarithmic", bits)
+		if bits == 16 {
+			kind = fmt.Sprintf("NNIE 16-bit (%s)", nf.Format16)
+		}
+		r := recordJSON{Calc: kind}
+		for _, c := range l.Inputs {
+			r.Inputs = append(r.Inputs, factorJSON{Type: "max |x| " + strconv.FormatFloat(c, 'g', 5, 64), Scale: []float64{}, Offset: []float64{}, Step: []float64{}})
+		}
+		if l.Weight > 0 {
+			r.Weight = &weightJSON{Type: "max |w| " + strconv.FormatFloat(l.Weight, 'g', 5, 64), Channels: 1}
 		}
 		out[l.Name] = r
 	}

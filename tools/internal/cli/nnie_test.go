@@ -69,9 +69,26 @@ func TestNNIEVariants(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q; want one line with %q", tc.args, code, stderr, tc.want)
 		}
 	}
-	// Commands that take ATC's files say what an NNIE file is for.
-	if code, _, stderr := run(t, "search", "--model", model, "--calib8", n8, "--calib16", n16, "--data", data, "-o", filepath.Join(dir, "m.txt")); code != 1 || !strings.Contains(stderr, "n8.json is an NNIE calibration (calib --chip nnie): search takes ATC's calibration_param.txt") {
-		t.Errorf("search with NNIE files: exit %d, %q", code, stderr)
+	// A search does not mix the generations' files.
+	atc16 := filepath.Join(dir, "atc16.txt")
+	if code, _, stderr := run(t, "calib", "--model", model, "--images", data, "--bits", "16", "-o", atc16); code != 0 {
+		t.Fatal(stderr)
+	}
+	if code, _, stderr := run(t, "search", "--model", model, "--calib8", n8, "--calib16", atc16, "--data", data, "-o", filepath.Join(dir, "m.txt")); code != 1 || !strings.Contains(stderr, "--calib8 is an NNIE calibration; give an NNIE 16-bit one") {
+		t.Errorf("search with an NNIE 8-bit and an ATC 16-bit file: exit %d, %q", code, stderr)
+	}
+	// layers measures the NNIE simulation, and its JSON carries the clips.
+	lj := filepath.Join(dir, "layers.json")
+	if code, stdout, stderr := run(t, "layers", "--model", model, "--calib", n8, "--calib16", n16, "--images", data, "--max-images", "2", "--json", lj); code != 0 || !strings.Contains(stdout, "placement nnie") {
+		t.Fatalf("layers on an NNIE file: exit %d %s\n%s", code, stderr, stdout)
+	}
+	var lr struct {
+		Layers  []struct{ Name string }
+		Records map[string]map[string]struct{ Calc string }
+	}
+	b, _ := os.ReadFile(lj)
+	if err := json.Unmarshal(b, &lr); err != nil || len(lr.Layers) < 10 || lr.Records["calib"][lr.Layers[0].Name].Calc != "NNIE 8-bit logarithmic" || !strings.HasPrefix(lr.Records["calib16"][lr.Layers[0].Name].Calc, "NNIE 16-bit") {
+		t.Fatalf("layers JSON of an NNIE file: %v, %d layers, records %v", err, len(lr.Layers), lr.Records["calib"][lr.Layers[0].Name])
 	}
 	bad := filepath.Join(dir, "bad.json")
 	os.WriteFile(bad, []byte(`{"format": "something else"}`), 0o644)
