@@ -17,6 +17,7 @@ import (
 	"github.com/nniescope/nniescope/shared/metrics/coco"
 	"github.com/nniescope/nniescope/shared/mixed"
 	"github.com/nniescope/nniescope/shared/quant"
+	"github.com/nniescope/nniescope/shared/quant/nnie"
 	"github.com/nniescope/nniescope/shared/synth"
 )
 
@@ -31,6 +32,7 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 	listen := fs.String("listen", "127.0.0.1:8080", "where the board binary serves the page")
 	work := fs.String("work", "", "directory for the generated files (default: a temporary one)")
 	duration := fs.Duration("duration", 0, "stop after this long (0: until interrupted)")
+	chip := fs.String("chip", "svp", "svp (SVP ACL: ATC's 8/16-bit files spliced) or nnie (NNIE: logarithmic 8-bit, layers marked high precision)")
 	board := fs.String("board", "", "the nniescope-board binary (default: the one beside this binary, else go run of the checkout's)")
 	loader := addModelFlags(fs)
 	if err := parse(fs, args); err != nil {
@@ -95,54 +97,79 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 	if len(calibFiles) > 64 {
 		calibFiles = calibFiles[:64]
 	}
+	if *chip != "svp" && *chip != "nnie" {
+		return fmt.Errorf("--chip %q: want svp or nnie", *chip)
+	}
 	files := map[int]string{}
-	for _, bits := range []int{8, 16} {
-		say("calibrating %d-bit on %d images", bits, len(calibFiles))
-		bar := newProgress(env.Stderr, fmt.Sprintf("calib %d-bit", bits), 0)
-		f, err := quant.Calibrate(ctx, m, calibFiles, quant.CalibOptions{Bits: bits}, func(done, total int) { bar.total = total; bar.update(done) })
+	var res *mixed.Result
+	mixedFile := filepath.Join(dir, "mixed.txt")
+	if *chip == "nnie" {
+		// One NNIE calibration: its clips serve both precisions, and the
+		// search marks layers high precision (compile_mode 2).
+		say("calibrating for NNIE (logarithmic 8-bit) on %d images", len(calibFiles))
+		bar := newProgress(env.Stderr, "calib nnie", 0)
+		n8, err := nnie.Calibrate(ctx, m, calibFiles, nnie.CalibOptions{Bits: 8, Model: filepath.Base(modelPath)}, func(done, total int) { bar.total = total; bar.update(done) })
 		if err != nil {
 			return err
 		}
-		files[bits] = filepath.Join(dir, fmt.Sprintf("int%d.txt", bits))
-		if err := f.Save(files[bits]); err != nil {
+		files[8], mixedFile = filepath.Join(dir, "nnie8.json"), filepath.Join(dir, "mixed.json")
+		if err := n8.Save(files[8]); err != nil {
 			return err
 		}
-	}
-	f8, err := calib.Load(files[8])
-	if err != nil {
-		return err
-	}
-	f16, err := calib.Load(files[16])
-	if err != nil {
-		return err
-	}
-	say("searching the layers to keep in 16-bit on %d images", len(set.Images))
-	bars := map[string]*progress{}
-	res, err := mixed.Search(ctx, m, f8, f16, set, mixed.Options{MaxDrop: 1.0, ProxyImages: 4}, func(phase string, done, total int) {
-		b := bars[phase]
-		if b == nil {
-			b = newProgress(env.Stderr, phase, total)
-			bars[phase] = b
-		}
-		b.update(done)
-	})
-	if err != nil {
-		return err
-	}
-	mixedFile := filepath.Join(dir, "mixed.txt")
-	mf := f8
-	if len(res.Layers) > 0 {
-		if mf, err = f8.Splice(f16, res.Layers...); err != nil {
+		c, err := mixed.NNIEChip(m, n8, nil, 0)
+		if err != nil {
 			return err
 		}
-	}
-	if err := mf.Save(mixedFile); err != nil {
-		return err
+		say("searching the layers to mark high precision on %d images", len(set.Images))
+		if res, err = mixed.SearchChip(ctx, m, c, set, mixed.Options{MaxDrop: 1.0, ProxyImages: 4, Cost: mixed.NNIE}, phaseBars(env)); err != nil {
+			return err
+		}
+		mf, err := n8.WithHighPrecision(res.Layers...)
+		if err != nil {
+			return err
+		}
+		if err := mf.Save(mixedFile); err != nil {
+			return err
+		}
+	} else {
+		for _, bits := range []int{8, 16} {
+			say("calibrating %d-bit on %d images", bits, len(calibFiles))
+			bar := newProgress(env.Stderr, fmt.Sprintf("calib %d-bit", bits), 0)
+			f, err := quant.Calibrate(ctx, m, calibFiles, quant.CalibOptions{Bits: bits}, func(done, total int) { bar.total = total; bar.update(done) })
+			if err != nil {
+				return err
+			}
+			files[bits] = filepath.Join(dir, fmt.Sprintf("int%d.txt", bits))
+			if err := f.Save(files[bits]); err != nil {
+				return err
+			}
+		}
+		f8, err := calib.Load(files[8])
+		if err != nil {
+			return err
+		}
+		f16, err := calib.Load(files[16])
+		if err != nil {
+			return err
+		}
+		say("searching the layers to keep in 16-bit on %d images", len(set.Images))
+		if res, err = mixed.Search(ctx, m, f8, f16, set, mixed.Options{MaxDrop: 1.0, ProxyImages: 4}, phaseBars(env)); err != nil {
+			return err
+		}
+		mf := f8
+		if len(res.Layers) > 0 {
+			if mf, err = f8.Splice(f16, res.Layers...); err != nil {
+				return err
+			}
+		}
+		if err := mf.Save(mixedFile); err != nil {
+			return err
+		}
 	}
 	say("16-bit layers: %s (AP %.3f, 8-bit %.3f, 16-bit %.3f; est. %.2f ms)", strings.Join(res.Layers, ", "), res.AP, res.Evaluations[0].AP, res.ReferenceAP, res.LatencyMS)
 
 	boardArgs := []string{"--listen", *listen, "--engine", "sim", "--model", modelPath,
-		"--variant", "float", "--variant", "int8=" + files[8], "--variant", "mixed=" + mixedFile, "--source", source, "--fps", "5"}
+		"--variant", "float", "--variant", map[string]string{"svp": "int8=", "nnie": "nnie8="}[*chip] + files[8], "--variant", "mixed=" + mixedFile, "--source", source, "--fps", "5"}
 	for _, op := range loader.tailOps {
 		boardArgs = append(boardArgs, "--tail-op", op)
 	}
@@ -243,4 +270,17 @@ func boardCommand(ctx context.Context, path string, args []string) *exec.Cmd {
 		return exec.CommandContext(ctx, path, args...)
 	}
 	return exec.CommandContext(ctx, "go", append([]string{"run", "./firmware/cmd/nniescope-board"}, args...)...)
+}
+
+// phaseBars is a search's progress as one bar per phase on stderr.
+func phaseBars(env Env) mixed.Progress {
+	bars := map[string]*progress{}
+	return func(phase string, done, total int) {
+		b := bars[phase]
+		if b == nil {
+			b = newProgress(env.Stderr, phase, total)
+			bars[phase] = b
+		}
+		b.update(done)
+	}
 }

@@ -141,3 +141,21 @@ func runDemoAndWait(t *testing.T, extra ...string) (map[string]float64, string) 
 	<-done
 	return ap, out.String()
 }
+
+// TestDemoNNIE: the demo for the NNIE generation calibrates one NNIE file,
+// searches the layers to mark high precision and streams float, NNIE
+// 8-bit and mixed, each scored live.
+func TestDemoNNIE(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the whole demo")
+	}
+	ap, out := runDemoAndWait(t, "--chip", "nnie")
+	if !strings.Contains(out, "calibrating for NNIE") || !strings.Contains(out, "layers to mark high precision") {
+		t.Errorf("the NNIE demo does not say what it does:\n%s", out)
+	}
+	for _, v := range []string{"float", "nnie8", "mixed"} {
+		if a, ok := ap[v]; !ok || a <= 0 {
+			t.Errorf("live AP %v: want float, nnie8 and mixed scored", ap)
+		}
+	}
+}

@@ -128,17 +128,9 @@ func runSearch(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	bars := map[string]*progress{}
 	res, err := mixed.SearchChip(ctx, m, chip, set, mixed.Options{
 		MaxDrop: *maxDrop, VsFloat: *vs == "float", BudgetMS: *budget, Placement: pl, ProxyImages: *proxy, Threads: *threads, AllowMissing: records.allow, Costs: costs, Cost: cost,
-	}, func(phase string, done, total int) {
-		b := bars[phase]
-		if b == nil {
-			b = newProgress(env.Stderr, phase, total)
-			bars[phase] = b
-		}
-		b.update(done)
-	})
+	}, phaseBars(env))
 	if err != nil {
 		return err
 	}
