@@ -100,6 +100,7 @@ func runEval(ctx context.Context, env Env, args []string) error {
 	md := fs.Bool("md", false, "print the table as Markdown, with AP per class")
 	htmlOut := fs.String("html", "", "also write a self-contained HTML report (the page's plots: AP per class, precision-recall curves, confusion matrices) to this file")
 	placement := fs.String("placement", string(quant.DefaultPlacement), "where the chip quantizes: literal, cube-const, fused, fused-sym (docs/QUANT.md)")
+	chip := fs.String("chip", "", "svp or nnie: check that every calibration variant is for this generation (default: each file simulated as its content says)")
 	threads := fs.Int("threads", 0, "engine threads (0: all cores)")
 	loader := addModelFlags(fs)
 	resultsDir := fs.String("results", "", "also write each variant's detections as COCO results JSON (DIR/NAME.json)")
@@ -115,6 +116,13 @@ func runEval(ctx context.Context, env Env, args []string) error {
 	pl, err := quant.ParsePlacement(*placement)
 	if err != nil {
 		return err
+	}
+	for _, v := range variants {
+		if _, file := variantSpec(v); file != "" {
+			if err := checkChip(*chip, "--variant", file); err != nil {
+				return err
+			}
+		}
 	}
 	var k, n int
 	if *shard != "" {
@@ -337,6 +345,25 @@ func variantProgram(env Env, m *onnx.Model, row *evalVariant, pl quant.Placement
 
 // loadCalibration reads a calibration file once: an NNIE calibration
 // (JSON, from calib --chip nnie) or ATC's calibration_param.txt.
+// checkChip says whether a calibration file is for the generation --chip
+// names ("" accepts either).
+func checkChip(chip, flag, file string) error {
+	if chip == "" {
+		return nil
+	}
+	if chip != "svp" && chip != "nnie" {
+		return fmt.Errorf("--chip %q: want svp or nnie", chip)
+	}
+	_, nf, err := loadCalibration(file)
+	if err != nil {
+		return err
+	}
+	if got := map[bool]string{true: "nnie", false: "svp"}[nf != nil]; got != chip {
+		return fmt.Errorf("--chip %s, but %s %s is a calibration for %s", chip, flag, file, got)
+	}
+	return nil
+}
+
 func loadCalibration(file string) (*calib.File, *nnie.File, error) { return calibfile.Load(file) }
 
 // loadATC reads ATC's calibration_param.txt for a command that takes only

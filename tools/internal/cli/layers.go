@@ -24,7 +24,8 @@ func runLayers(ctx context.Context, env Env, args []string) error {
 	jsonOut := fs.String("json", "", "write every layer as JSON to this file (- for stdout)")
 	maxImages := fs.Int("max-images", 8, "use at most this many images (0: all)")
 	top := fs.Int("top", 20, "rows to print")
-	placement := fs.String("placement", string(quant.DefaultPlacement), "where the chip quantizes (docs/QUANT.md)")
+	placement := fs.String("placement", string(quant.DefaultPlacement), "where the chip quantizes (docs/QUANT.md); an NNIE calibration has its own arithmetic")
+	chip := fs.String("chip", "", "svp or nnie: check that --calib is for this generation (default: as its content says)")
 	threads := fs.Int("threads", 0, "engine threads (0: all cores)")
 	loader := addModelFlags(fs)
 	records := addRecordFlags(fs)
@@ -40,6 +41,9 @@ func runLayers(ctx context.Context, env Env, args []string) error {
 	}
 	m, err := loader.load(env, *model)
 	if err != nil {
+		return err
+	}
+	if err := checkChip(*chip, "--calib", *calibPath); err != nil {
 		return err
 	}
 	f, nf, err := loadCalibration(*calibPath)

@@ -77,6 +77,13 @@ func TestNNIEVariants(t *testing.T) {
 	if code, _, stderr := run(t, "search", "--model", model, "--calib8", n8, "--calib16", atc16, "--data", data, "-o", filepath.Join(dir, "m.txt")); code != 1 || !strings.Contains(stderr, "--calib8 is an NNIE calibration; give an NNIE 16-bit one") {
 		t.Errorf("search with an NNIE 8-bit and an ATC 16-bit file: exit %d, %q", code, stderr)
 	}
+	// --chip checks the files' generation.
+	if code, _, stderr := run(t, "eval", "--chip", "svp", "--model", model, "--data", data, "--variant", n8); code != 1 || !strings.Contains(stderr, "--chip svp, but --variant "+n8+" is a calibration for nnie") {
+		t.Errorf("eval --chip svp with an NNIE file: exit %d, %q", code, stderr)
+	}
+	if code, _, stderr := run(t, "layers", "--chip", "nnie", "--model", model, "--images", data, "--calib", atc16); code != 1 || !strings.Contains(stderr, "is a calibration for svp") {
+		t.Errorf("layers --chip nnie with an ATC file: exit %d, %q", code, stderr)
+	}
 	// layers measures the NNIE simulation, and its JSON carries the clips.
 	lj := filepath.Join(dir, "layers.json")
 	if code, stdout, stderr := run(t, "layers", "--model", model, "--calib", n8, "--calib16", n16, "--images", data, "--max-images", "2", "--json", lj); code != 0 || !strings.Contains(stdout, "placement nnie") {
