@@ -272,12 +272,15 @@ func boardCommand(ctx context.Context, path string, args []string) *exec.Cmd {
 	return exec.CommandContext(ctx, "go", append([]string{"run", "./firmware/cmd/nniescope-board"}, args...)...)
 }
 
-// phaseBars is a search's progress as one bar per phase on stderr.
+// phaseBars is a search's progress as one bar per phase on stderr. A
+// phase that starts over (the next evaluation of the same size) gets a
+// new bar, so its time and ETA are its own, not the sum of every run so
+// far.
 func phaseBars(env Env) mixed.Progress {
 	bars := map[string]*progress{}
 	return func(phase string, done, total int) {
 		b := bars[phase]
-		if b == nil {
+		if b == nil || done < b.done || b.total != total || b.done >= b.total {
 			b = newProgress(env.Stderr, phase, total)
 			bars[phase] = b
 		}

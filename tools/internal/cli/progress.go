@@ -14,6 +14,7 @@ type progress struct {
 	total int
 	start time.Time
 	last  time.Time
+	done  int // the last count drawn or seen
 }
 
 func newProgress(w io.Writer, label string, total int) *progress {
@@ -21,6 +22,7 @@ func newProgress(w io.Writer, label string, total int) *progress {
 }
 
 func (p *progress) update(done int) {
+	p.done = done
 	now := time.Now()
 	if done < p.total && now.Sub(p.last) < 200*time.Millisecond {
 		return

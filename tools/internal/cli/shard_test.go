@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nniescope/nniescope/internal/demoframes"
 	"github.com/nniescope/nniescope/internal/testassets"
@@ -139,5 +141,25 @@ func TestParallelExample(t *testing.T) {
 	}
 	if a.Variants[0].AP != b.Variants[0].AP || a.Variants[0].AP50 != b.Variants[0].AP50 {
 		t.Fatalf("unsharded AP %v/%v, parallel.sh's merge %v/%v", a.Variants[0].AP, a.Variants[0].AP50, b.Variants[0].AP, b.Variants[0].AP50)
+	}
+}
+
+// TestPhaseBarsStartOver: a search phase run twice (two evaluations of
+// the same size) reports each run's own time, not the sum: the second
+// run's bar starts at zero.
+func TestPhaseBarsStartOver(t *testing.T) {
+	var out bytes.Buffer
+	bars := phaseBars(Env{Stderr: &out})
+	for run := range 2 {
+		for done := 1; done <= 3; done++ {
+			bars("AP 1 layer(s)", done, 3)
+		}
+		if run == 0 {
+			time.Sleep(300 * time.Millisecond)
+		}
+	}
+	lines := strings.Count(out.String(), "AP 1 layer(s)      done: 3 in ")
+	if lines != 2 || strings.Contains(out.String(), "done: 3 in 300ms") || strings.Contains(out.String(), "done: 3 in 0.3s") {
+		t.Fatalf("two runs of a phase drew %d bars:\n%q", lines, out.String())
 	}
 }
