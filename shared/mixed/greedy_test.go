@@ -12,13 +12,19 @@ func landscape(evals *int) func([]string) (float64, error) {
 	return func(layers []string) (float64, error) {
 		*evals++
 		ap := 0.40 - 0.05 - 0.003
+		pair := 0
 		for _, l := range layers {
 			switch l {
 			case "culprit":
 				ap += 0.05
 			case "minor":
 				ap += 0.003
+			case "a", "b":
+				pair++
 			}
+		}
+		if pair == 2 {
+			ap += 0.05
 		}
 		return ap, nil
 	}
@@ -42,6 +48,9 @@ func TestGreedy(t *testing.T) {
 		{"unreachable returns best", []string{"culprit", "minor", "noise"}, 0.45, 0, "culprit,minor", false},
 		{"budget allows one", []string{"culprit", "minor"}, 0.399, 3.55, "culprit", false},
 		{"budget allows none", []string{"culprit"}, 0.395, 3.45, "", false},
+		// "a" and "b" help only together: one at a time finds nothing,
+		// the block of the top two reaches, and step-back keeps both.
+		{"a pair that only helps together", []string{"a", "b", "noise", "minor"}, 0.395, 0, "a,b", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

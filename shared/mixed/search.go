@@ -171,8 +171,9 @@ func SearchChip(ctx context.Context, m *onnx.Model, chip Chip, set *dataset.Set,
 
 // greedy grows a layer set in ranked order, confirming each step with
 // evaluate (AP), keeping a layer only when it raises AP, until target;
-// then steps back, dropping any earlier pick the set no longer needs. It
-// returns the best configuration it measured.
+// failing that, it tries the top of the ranking as blocks (layers that
+// only help together); then it steps back, dropping any pick the set no
+// longer needs. It returns the best configuration it measured.
 func greedy(ranked []string, target float64, maxLayers int, budgetMS float64,
 	evaluate func([]string) (float64, error), latency func([]string) float64) (Evaluation, error) {
 	cur, err := evaluate(nil)
@@ -204,7 +205,30 @@ func greedy(ranked []string, target float64, maxLayers int, budgetMS float64,
 		reached = ap >= target
 	}
 	if !reached {
-		return best, nil
+		// Layers that only help together (NNIE's decode chain: each of
+		// Sub, Add, Div and the stride Mul still carries the others'
+		// logarithmic error, so none alone raises AP) defeat one-at-a-
+		// time growth: try the proxy's top 2, 4, 8 … as a block.
+		for k := 2; k <= min(maxLayers, len(ranked)); k *= 2 {
+			block := append([]string(nil), ranked[:k]...)
+			if budgetMS > 0 && latency(block) > budgetMS {
+				break
+			}
+			ap, err := evaluate(block)
+			if err != nil {
+				return Evaluation{}, err
+			}
+			if ap > best.AP {
+				best = Evaluation{Layers: block, AP: ap, LatencyMS: latency(block)}
+			}
+			if ap >= target {
+				chosen, cur, reached = block, ap, true
+				break
+			}
+		}
+		if !reached {
+			return best, nil
+		}
 	}
 	for i := 0; i < len(chosen)-1; {
 		without := append(append([]string(nil), chosen[:i]...), chosen[i+1:]...)
