@@ -12,7 +12,6 @@ import (
 	"github.com/nniescope/nniescope/firmware/internal/nnie"
 	"github.com/nniescope/nniescope/firmware/internal/source"
 	"github.com/nniescope/nniescope/shared/preprocess"
-	"github.com/nniescope/nniescope/shared/wire"
 )
 
 // nnieBuilt reports that this binary links the NNIE runtime.
@@ -79,14 +78,9 @@ func (e *nnieRun) Process(ctx context.Context, f source.Frame) (frame.Output, er
 	if err != nil {
 		return frame.Output{}, frame.Fatal(err)
 	}
-	// A .wk's outputs say nothing of their meaning: the count decides, as
-	// for the svp engine and v1 recordings.
-	r := &wire.Result{Header: wire.Header{Seq: f.Seq, CaptureNs: f.Capture.UnixNano(), SentNs: time.Now().UnixNano(), Source: f.Name}, Variant: "board",
-		Layout:   wire.LayoutForCount(len(outs)),
-		InferUs:  uint32(time.Since(start).Microseconds()),
-		Geometry: l}
-	for i, o := range outs {
-		r.Tensors = append(r.Tensors, wire.Tensor{Name: e.m.Outputs[i].Name, Raw: o})
+	names := make([]string, len(outs))
+	for i := range outs {
+		names[i] = e.m.Outputs[i].Name
 	}
-	return frame.Output{Msgs: [][]byte{wire.AppendResult(nil, r)}}, nil
+	return boardOutput(f, l, start, names, outs), nil
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/nniescope/nniescope/firmware/internal/source"
 	"github.com/nniescope/nniescope/firmware/internal/svp"
 	"github.com/nniescope/nniescope/shared/preprocess"
-	"github.com/nniescope/nniescope/shared/wire"
 )
 
 // svpBuilt reports that this binary links the vendor runtime.
@@ -76,15 +75,9 @@ func (e *svpRun) Process(ctx context.Context, f source.Frame) (frame.Output, err
 	if err != nil {
 		return frame.Output{}, frame.Fatal(err)
 	}
-	// The om's outputs say nothing of their meaning: the count decides, as
-	// for v1 recordings (one: output0, two: the RPN's count and boxes,
-	// otherwise raw heads).
-	r := &wire.Result{Header: wire.Header{Seq: f.Seq, CaptureNs: f.Capture.UnixNano(), SentNs: time.Now().UnixNano(), Source: f.Name}, Variant: "board",
-		Layout:   wire.LayoutForCount(len(outs)),
-		InferUs:  uint32(time.Since(start).Microseconds()),
-		Geometry: l}
-	for i, o := range outs {
-		r.Tensors = append(r.Tensors, wire.Tensor{Name: e.m.Outputs[i].Name, Raw: o})
+	names := make([]string, len(outs))
+	for i := range outs {
+		names[i] = e.m.Outputs[i].Name
 	}
-	return frame.Output{Msgs: [][]byte{wire.AppendResult(nil, r)}}, nil
+	return boardOutput(f, l, start, names, outs), nil
 }

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -25,14 +24,14 @@ func TestVPSSCameraStreams(t *testing.T) {
 		want func(t *testing.T, c *websocket.Conn, addr string)
 	}{
 		{"vpss:0:1", func(t *testing.T, c *websocket.Conn, addr string) {
-			msg := readKind(t, c, wire.KindResult)
+			msg := readUntil(t, c, "a camera result", func(h wire.Header, _ []byte) bool { return h.Kind == wire.KindResult })
 			r, err := wire.DecodeResult(msg)
 			if err != nil || r.Source != "vpss:0:1" || r.SrcW != 16 || r.SrcH != 8 {
 				t.Fatalf("result %+v %v", r, err)
 			}
 		}},
 		{"vpss:1:0", func(t *testing.T, c *websocket.Conn, addr string) {
-			msg := readKind(t, c, wire.KindError)
+			msg := readUntil(t, c, "a camera error event", func(h wire.Header, _ []byte) bool { return h.Kind == wire.KindError })
 			e, err := wire.DecodeError(msg)
 			if err != nil || !strings.Contains(e.Text, "vpss:1:0: no frame in time") || e.Fatal {
 				t.Fatalf("error event %+v %v", e, err)
@@ -58,19 +57,5 @@ func TestVPSSCameraStreams(t *testing.T) {
 			defer c.Close()
 			tc.want(t, c, addr)
 		})
-	}
-}
-
-func readKind(t *testing.T, c *websocket.Conn, kind wire.Kind) []byte {
-	t.Helper()
-	for {
-		c.SetReadDeadline(time.Now().Add(30 * time.Second))
-		_, msg, err := c.ReadMessage()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if h, err := wire.PeekHeader(msg); err == nil && h.Kind == kind {
-			return msg
-		}
 	}
 }
