@@ -92,8 +92,8 @@ func runSearch(ctx context.Context, env Env, args []string) error {
 			return f.Save(*out)
 		}
 	} else {
-		if *c16 == "" {
-			return fmt.Errorf("--calib16: missing: ATC's 16-bit calibration_param.txt, whose records the search splices in")
+		if err := require(fs, "calib16"); err != nil { // ATC's: the records the search splices in
+			return err
 		}
 		f16, err := loadATC("search", *c16)
 		if err != nil {
