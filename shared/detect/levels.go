@@ -212,7 +212,7 @@ func ParseAnchors(s string) (yolo.Anchors, error) {
 	if strings.HasPrefix(s, "[") {
 		inner := strings.TrimSpace(s[1:])
 		if !strings.HasPrefix(inner, "[") || !strings.HasSuffix(s, "]") || strings.Count(s, "[") != strings.Count(s, "]") {
-			return nil, fmt.Errorf("anchors %q: want [[w,h, ...], ...] or w,h,...;w,h,...", s)
+			return nil, fmt.Errorf("anchors %q: want [[w,h, …], …] or w,h,…;w,h,… (the yaml's nested lists, or levels separated by semicolons)", s)
 		}
 		for _, part := range strings.Split(strings.TrimSuffix(inner, "]"), "]") {
 			part = strings.Trim(strings.TrimSpace(part), ",[ ")
