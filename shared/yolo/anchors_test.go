@@ -143,15 +143,7 @@ func TestAnchorLevelsMatchTheExportDecode(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		matched := 0
-		for _, w := range want {
-			for _, d := range dq {
-				if d.ClassID == w.ClassID && IoU(d.Box, w.Box) > 0.9 {
-					matched++
-					break
-				}
-			}
-		}
+		matched := matchedBoxes(want, dq)
 		t.Logf("%v: %d boxes, %d of %d float boxes matched at IoU > 0.9", typ, len(dq), matched, len(want))
 		if matched < len(want)*3/4 {
 			t.Errorf("%v: only %d of %d boxes", typ, matched, len(want))

@@ -92,15 +92,7 @@ func TestRequestRoundTripAndQuantizedHeads(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		matched := 0
-		for _, w := range want {
-			for _, d := range dq {
-				if d.ClassID == w.ClassID && IoU(d.Box, w.Box) > 0.9 {
-					matched++
-					break
-				}
-			}
-		}
+		matched := matchedBoxes(want, dq)
 		t.Logf("type %d: %d boxes, %d of %d float boxes matched at IoU > 0.9", typ, len(dq), matched, len(want))
 		if typ == RawS16 && matched != len(want) {
 			t.Errorf("S16 heads lost boxes: %d of %d", matched, len(want))
@@ -174,4 +166,19 @@ func FuzzParseRequest(f *testing.F) {
 		}
 		_, _ = r.Decode() // an error or boxes, never a panic
 	})
+}
+
+// matchedBoxes counts the boxes of want that got has again: same class,
+// IoU above 0.9.
+func matchedBoxes(want, got []Detection) int {
+	matched := 0
+	for _, w := range want {
+		for _, d := range got {
+			if d.ClassID == w.ClassID && IoU(d.Box, w.Box) > 0.9 {
+				matched++
+				break
+			}
+		}
+	}
+	return matched
 }

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -37,27 +36,17 @@ func TestNNIEEngineStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	for {
-		c.SetReadDeadline(time.Now().Add(20 * time.Second))
-		_, msg, err := c.ReadMessage()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if h, err := wire.PeekHeader(msg); err != nil || h.Kind != wire.KindResult {
-			continue
-		}
-		r, err := wire.DecodeResult(msg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.Variant != "board" || len(r.Tensors) != 2 || r.Tensors[0].Name != "out_a" || r.Tensors[0].Raw.Type != yolo.RawS32x4096 || r.Tensors[0].Raw.RowStride != 32 || r.DstW != 8 || r.DstH != 4 {
-			t.Fatalf("result %+v", r)
-		}
-		b, err := r.Tensors[1].Raw.Float()
-		if err != nil || b.F[0] != -0.5 || b.F[5] != -3 {
-			t.Fatalf("out_b %v %v", b, err)
-		}
-		return
+	msg := readUntil(t, c, "a board result", func(h wire.Header, _ []byte) bool { return h.Kind == wire.KindResult })
+	r, err := wire.DecodeResult(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Variant != "board" || len(r.Tensors) != 2 || r.Tensors[0].Name != "out_a" || r.Tensors[0].Raw.Type != yolo.RawS32x4096 || r.Tensors[0].Raw.RowStride != 32 || r.DstW != 8 || r.DstH != 4 {
+		t.Fatalf("result %+v", r)
+	}
+	b, err := r.Tensors[1].Raw.Float()
+	if err != nil || b.F[0] != -0.5 || b.F[5] != -3 {
+		t.Fatalf("out_b %v %v", b, err)
 	}
 }
 
@@ -104,16 +93,7 @@ func TestNNIEHeadsDecodeInTheModule(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	var msg []byte
-	for {
-		c.SetReadDeadline(time.Now().Add(20 * time.Second))
-		if _, msg, err = c.ReadMessage(); err != nil {
-			t.Fatal(err)
-		}
-		if h, err := wire.PeekHeader(msg); err == nil && h.Kind == wire.KindResult {
-			break
-		}
-	}
+	msg := readUntil(t, c, "a board result", func(h wire.Header, _ []byte) bool { return h.Kind == wire.KindResult })
 	req := make([]byte, 20, 20+len(msg))
 	binary.LittleEndian.PutUint32(req, math.Float32bits(0.25))
 	binary.LittleEndian.PutUint32(req[4:], math.Float32bits(0.7))
