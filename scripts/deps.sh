@@ -32,7 +32,8 @@ declare -A why=(
   [libonnx-dev]="the test that regenerates shared/onnx/onnxpb (onnx.proto)"
   [python3-onnx]="the ONNX backend node tests the engine is checked against (generated at test time)"
   [parallel]="the test that runs the sharded-evaluation example examples/shards/parallel.sh (GNU parallel)"
-  [gcc-arm-linux-gnueabihf]="cross-compiling the cgo vendor bindings (svp, nnie) for 32-bit ARM, run under qemu-arm against their test doubles"
+  [gcc-arm-linux-gnueabihf]="cross-compiling the cgo vendor bindings (svp, nnie, vpss) for 32-bit ARM, run under qemu-arm against their test doubles"
+  [libc6-dev-armhf-cross]="the ARM C library and headers those cross-compiled bindings build and run against (only recommended by the compiler package)"
 )
 pkgs=()
 command -v chromium >/dev/null 2>&1 || [ -n "${CHROMIUM:-}" ] || pkgs+=(chromium)
@@ -42,6 +43,7 @@ command -v protoc >/dev/null 2>&1 || pkgs+=(protobuf-compiler)
 [ -e /usr/lib/python3/dist-packages/onnx/__init__.py ] || pkgs+=(python3-onnx)
 command -v parallel >/dev/null 2>&1 || pkgs+=(parallel)
 command -v arm-linux-gnueabihf-gcc >/dev/null 2>&1 || pkgs+=(gcc-arm-linux-gnueabihf)
+[ -e /usr/arm-linux-gnueabihf/include/stdlib.h ] || pkgs+=(libc6-dev-armhf-cross)
 if [ ${#pkgs[@]} -gt 0 ]; then
   for p in "${pkgs[@]}"; do echo "deps: Debian package $p is missing: needed by ${why[$p]}"; done
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
