@@ -185,11 +185,8 @@ func evaluate(ctx context.Context, env Env, m *onnx.Model, modelPath, data strin
 		return nil, err
 	}
 	res := &evalOutput{Model: modelPath, Data: data, Images: len(set.Images), Placement: string(pl), Settings: settings()}
-	if res.Names, err = names.FromMetadata(m.Metadata); err != nil {
+	if err := res.setNames(m, set); err != nil {
 		return nil, err
-	}
-	if err := names.Check(res.Names, set.Classes()); err != nil {
-		return nil, fmt.Errorf("%s: %w", modelPath, err)
 	}
 	sc, err := newScorer(set, resultsDir)
 	if err != nil {
@@ -206,14 +203,33 @@ func evaluate(ctx context.Context, env Env, m *onnx.Model, modelPath, data strin
 		if err != nil {
 			return nil, err
 		}
-		for i := range row.Classes {
-			if res.Names != nil {
-				row.Classes[i].Name = names.Label(res.Names, row.Classes[i].Class)
-			}
-		}
-		res.Variants = append(res.Variants, row)
+		res.add(row)
 	}
 	return res, nil
+}
+
+// setNames takes the class names of the model (its metadata or --names),
+// checked against the set's classes.
+func (r *evalOutput) setNames(m *onnx.Model, set *dataset.Set) error {
+	n, err := names.FromMetadata(m.Metadata)
+	if err != nil {
+		return err
+	}
+	if err := names.Check(n, set.Classes()); err != nil {
+		return fmt.Errorf("%s: %w", m.Source, err)
+	}
+	r.Names = n
+	return nil
+}
+
+// add appends a scored row, naming its classes.
+func (r *evalOutput) add(row evalVariant) {
+	for i := range row.Classes {
+		if r.Names != nil {
+			row.Classes[i].Name = names.Label(r.Names, row.Classes[i].Class)
+		}
+	}
+	r.Variants = append(r.Variants, row)
 }
 
 // variantRun is one variant's detections over a set, with the fields of

@@ -212,6 +212,9 @@ func runEvalMerge(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	res := &evalOutput{Model: first.Model, Data: first.Data, Images: first.Images, Placement: first.Placement, Settings: settings()}
+	if err := res.setNames(m, set); err != nil {
+		return err
+	}
 	for _, vr := range runs {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -220,7 +223,7 @@ func runEvalMerge(ctx context.Context, env Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		res.Variants = append(res.Variants, row)
+		res.add(row)
 	}
 	return reportEval(env, res, *jsonOut, *htmlOut, *md)
 }

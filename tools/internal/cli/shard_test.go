@@ -66,6 +66,15 @@ func TestShardsMergeToOneRun(t *testing.T) {
 		if x.Name != y.Name || x.AP != y.AP || x.AP50 != y.AP50 || x.AP75 != y.AP75 || *x.BoxShiftPx != *y.BoxShiftPx || *x.Matched != *y.Matched || x.Points != y.Points || x.Coverage != y.Coverage {
 			t.Errorf("variant %d: unsharded %+v, merged %+v", i, x, y)
 		}
+		// The val-style views merge exactly too, names included.
+		xj, _ := json.Marshal([]any{x.Classes, x.PR50, x.Confusion})
+		yj, _ := json.Marshal([]any{y.Classes, y.PR50, y.Confusion})
+		if string(xj) != string(yj) || len(x.Classes) == 0 || x.Classes[0].Name == "" {
+			t.Errorf("variant %d: per-class, PR and confusion differ (or are unnamed): unsharded %s, merged %s", i, xj, yj)
+		}
+	}
+	if strings.Join(a.Names, ",") != strings.Join(b.Names, ",") || len(b.Names) == 0 {
+		t.Errorf("names: unsharded %v, merged %v", a.Names, b.Names)
 	}
 	for _, f := range []string{"gt.json", "float.json", "int8.json"} {
 		x, err1 := os.ReadFile(filepath.Join(oneRes, f))
