@@ -95,15 +95,18 @@ func writesDDR(n *onnx.Node, outputs map[string]bool) bool {
 func (m CostModel) LatencyMS(costs []LayerCost, is16 func(name string) bool) float64 {
 	var t float64
 	for _, c := range costs {
-		b16 := is16 != nil && is16(c.Name)
-		if b16 {
-			t += c.Ops*m.SecPerOp16 + c.Traffic*2*m.SecPerByte
-		} else {
-			t += c.Ops*m.SecPerOp8 + c.Traffic*m.SecPerByte
-		}
-		t += c.Weights * m.SecPerByte
+		t += m.LayerMS(c, is16 != nil && is16(c.Name))
 	}
-	return t * 1e3
+	return t
+}
+
+// LayerMS is one layer's estimated time in ms, in 16-bit or 8-bit.
+func (m CostModel) LayerMS(c LayerCost, sixteen bool) float64 {
+	t := c.Ops*m.SecPerOp8 + c.Traffic*m.SecPerByte
+	if sixteen {
+		t = c.Ops*m.SecPerOp16 + c.Traffic*2*m.SecPerByte
+	}
+	return (t + c.Weights*m.SecPerByte) * 1e3
 }
 
 // solveSVP derives SecPerByte and SecPerOp16 from a model's counts and the

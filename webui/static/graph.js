@@ -105,6 +105,8 @@ function details(name, report, search) {
   let h = `<h3 data-testid="node-title">${esc(name)}</h3><p>${esc(node.op)} (${categoryOf(node.op) === 'none' ? 'no Netron category' : 'Netron category ' + categoryOf(node.op)})${l ? ', ' + esc(l.branch) + ' branch' : ''}</p>`;
   if (l) h += `<p>isolated: ${stats(l.isolated)}<br>cumulative: ${stats(l.cumulative)}</p>`;
   else h += '<p>Not measured by the report (no quantized output).</p>';
+  const b = report.board?.[name];
+  if (b) h += `<p data-testid="board-time">estimated board time: ${b.ms8.toFixed(3)} ms in 8-bit, ${b.ms16.toFixed(3)} ms in 16-bit (${esc(report.cost_source || '')})</p>`;
   for (const [key, title] of [['calib', 'calibration record (the simulated file)'], ['calib16', '16-bit record']]) {
     const files = report.records || {};
     if (!files[key]) continue;

@@ -31,6 +31,7 @@ try {
     calib: document.querySelector('[data-testid="record-calib"]')?.textContent ?? '',
     calib16: document.querySelector('[data-testid="record-calib16"]')?.textContent ?? '',
     searchAP: document.querySelector('[data-testid="search-ap"]')?.textContent ?? '',
+    board: document.querySelector('[data-testid="board-time"]')?.textContent ?? '',
   }));
   // Clicking another node shows its panel instead.
   const other = await page.evaluate((n) => [...document.querySelectorAll('.gnode')].map((g) => g.dataset.name).find((x) => x !== n), nodeName);

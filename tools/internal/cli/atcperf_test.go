@@ -72,3 +72,43 @@ func abs(x float64) float64 {
 	}
 	return x
 }
+
+// TestLayersBoardTimes: layers --json prices every layer as the search
+// does — the rule-based model by default, ATC's per-layer figures with
+// --atc-perf (the stride Mul then costs exactly its DDR traffic) — and
+// says which; the graph view shows it in the node's panel.
+func TestLayersBoardTimes(t *testing.T) {
+	fx := newTruthFixture(t)
+	perf := filepath.Join(fx.dir, "atc_perf.csv")
+	os.WriteFile(perf, []byte("Net Id, Layer Id,Profile Layer Id,Layer Name,Layer Type,DLD DDR Read(byte),DSTR DDR Write(byte),WLD DDR Read(byte),Original Ops(Times),Core Ops(Times)\n"+
+		"NetNnn0,Total,--,--,--,1,1,1,1,1\n"+
+		"NetNnn0,Layer1,0,/model.0/conv/Conv,Convolution,0,400000,216,100,300000000\n"+
+		"NetNnn0,Layer2,0,/model.22/Mul_2,BinaryMath,20000,20000,0,0,0\n"), 0o644)
+	read := func(extra ...string) (map[string]boardTime, string) {
+		out := filepath.Join(t.TempDir(), "l.json")
+		args := append([]string{"layers", "--model", fx.model, "--calib", fx.c8, "--images", fx.data, "--max-images", "1", "--json", out}, extra...)
+		if code, _, stderr := run(t, args...); code != 0 {
+			t.Fatalf("layers %v: %s", extra, stderr)
+		}
+		var r struct {
+			Board      map[string]boardTime
+			CostSource string `json:"cost_source"`
+		}
+		b, _ := os.ReadFile(out)
+		if err := json.Unmarshal(b, &r); err != nil {
+			t.Fatal(err)
+		}
+		return r.Board, r.CostSource
+	}
+	rules, src := read()
+	conv := rules["/model.0/conv/Conv"]
+	if !strings.Contains(src, "rule-based") || !(conv.MS8 > 0) || !(conv.MS16 > conv.MS8) {
+		t.Fatalf("rule-based: %q, stem conv %+v", src, conv)
+	}
+	perfd, src := read("--atc-perf", perf)
+	mul := perfd["/model.22/Mul_2"]
+	want := 40000 * mixed.SVP.SecPerByte * 1e3 // its DDR read + write, one byte a value
+	if !strings.Contains(src, "atc_perf.csv") || abs(mul.MS8-want) > 1e-9 {
+		t.Fatalf("from atc_perf: %q, Mul_2 %+v, want %.6f ms in 8-bit", src, mul, want)
+	}
+}

@@ -94,8 +94,8 @@ func TestGraphView(t *testing.T) {
 			}
 			var res struct {
 				Found struct {
-					Title, Calib, Calib16, SearchAP string
-					Selected                        []string
+					Title, Calib, Calib16, SearchAP, Board string
+					Selected                               []string
 				}
 				Other, Clicked string
 				Back           struct {
@@ -122,6 +122,9 @@ func TestGraphView(t *testing.T) {
 			}
 			if res.Found.Title != stride || len(res.Found.Selected) != 1 || res.Found.Selected[0] != stride {
 				t.Errorf("finding %s: panel %q, selected %v", stride, res.Found.Title, res.Found.Selected)
+			}
+			if !strings.Contains(res.Found.Board, "ms in 8-bit") || !strings.Contains(res.Found.Board, "rule-based") {
+				t.Errorf("the node panel's board time: %q", res.Found.Board)
 			}
 			if res.Clicked != res.Other {
 				t.Errorf("clicking %s shows %q", res.Other, res.Clicked)

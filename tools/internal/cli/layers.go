@@ -8,6 +8,8 @@ import (
 	"strconv"
 
 	"github.com/nniescope/nniescope/shared/calib"
+	"github.com/nniescope/nniescope/shared/engine"
+	"github.com/nniescope/nniescope/shared/mixed"
 	"github.com/nniescope/nniescope/shared/onnx"
 
 	"github.com/nniescope/nniescope/shared/dataset"
@@ -19,6 +21,7 @@ func runLayers(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet(env, "layers", "layers --model M --calib C --images DIR [--calib16 C16] [--json out.json] [--max-images 8] [--top 20]")
 	model := fs.String("model", "", "float YOLO ONNX model (YOLOv8, YOLO11, YOLOv5)")
 	calibPath := fs.String("calib", "", "calibration_param.txt to simulate")
+	atcPerf := fs.String("atc-perf", "", "ATC's atc_perf.csv of this model: --json prices each layer from its per-layer figures instead of the rule-based model")
 	calib16 := fs.String("calib16", "", "a 16-bit calibration_param.txt of the same model, whose records --json lists beside --calib's (the page's graph view shows both)")
 	images := fs.String("images", "", "images to measure on (DIR/images or DIR)")
 	jsonOut := fs.String("json", "", "write every layer as JSON to this file (- for stdout)")
@@ -82,6 +85,9 @@ func runLayers(ctx context.Context, env Env, args []string) error {
 	res.Coverage = coverage
 	if *jsonOut != "" {
 		out := layersOutput{LayersResult: res, Model: *model, Graph: graphOf(m), Records: map[string]map[string]recordJSON{"calib": recordsOfEither(f, nf)}}
+		if out.Board, out.CostSource, err = boardTimes(m, *atcPerf, nf != nil); err != nil {
+			return err
+		}
 		if *calib16 != "" {
 			f16, n16, err := loadCalibration(*calib16)
 			if err != nil {
@@ -121,6 +127,44 @@ type layersOutput struct {
 	// Records are the calibration files' layer records by name: "calib"
 	// (the file simulated) and, with --calib16, "calib16".
 	Records map[string]map[string]recordJSON `json:"records"`
+	// Board is each layer's estimated board time in 8- and 16-bit, by
+	// name, from CostSource (the rule-based model, or --atc-perf).
+	Board      map[string]boardTime `json:"board"`
+	CostSource string               `json:"cost_source"`
+}
+
+type boardTime struct {
+	MS8  float64 `json:"ms8"`
+	MS16 float64 `json:"ms16"`
+}
+
+// boardTimes prices every layer as the search does: ATC's per-layer
+// figures with --atc-perf, else the rule-based counts; NNIE's model for
+// an NNIE calibration (which has no atc_perf.csv).
+func boardTimes(m *onnx.Model, perfFile string, isNNIE bool) (map[string]boardTime, string, error) {
+	if isNNIE && perfFile != "" {
+		return nil, "", fmt.Errorf("--atc-perf is ATC's (SVP ACL) per-layer profile; an NNIE calibration has none: drop it")
+	}
+	costs, source, _, err := searchCosts(m, perfFile)
+	if err != nil {
+		return nil, "", err
+	}
+	if costs == nil {
+		p, err := engine.Compile(m, engine.Options{Threads: 1})
+		if err != nil {
+			return nil, "", err
+		}
+		costs = mixed.Costs(p)
+	}
+	model := mixed.SVP
+	if isNNIE {
+		model, source = mixed.NNIE, "NNIE model (docs/NNIE.md: assumed rates)"
+	}
+	out := map[string]boardTime{}
+	for _, c := range costs {
+		out[c.Name] = boardTime{MS8: model.LayerMS(c, false), MS16: model.LayerMS(c, true)}
+	}
+	return out, source, nil
 }
 
 // graphNode is one node of the model as the analysis ran it: its op and
