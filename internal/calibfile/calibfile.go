@@ -12,6 +12,16 @@ import (
 	"github.com/nniescope/nniescope/shared/quant/nnie"
 )
 
+// IsNNIE says whether path holds an NNIE calibration, from its content
+// alone (nothing is parsed: a check before the real load).
+func IsNNIE(path string) (bool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false, err
+	}
+	return nnie.IsFile(b), nil
+}
+
 // Load reads path: exactly one of the results is non-nil on success.
 func Load(path string) (*calib.File, *nnie.File, error) {
 	b, err := os.ReadFile(path)

@@ -45,10 +45,11 @@ try {
   }));
   const nodes = await page.$$eval('.gnode', (gs) => gs.map((g) => ({ name: g.dataset.name, fill: g.querySelector('rect').getAttribute('fill'), stroke: g.querySelector('rect').getAttribute('stroke'), header: g.querySelectorAll('rect')[1].getAttribute('fill'), op: g.querySelector('text').textContent })));
   const edges = await page.$$eval('[data-testid="graph"] polyline', (ps) => ps.length);
+  const tableFirst = await page.$eval('[data-testid="layers-table"] tr:nth-child(2) td', (td) => td.textContent);
   await page.screenshot({ path: shot });
   await page.selectOption('#gmode', 'cumulative');
   const cumulative = await page.$$eval('.gnode', (gs) => gs.map((g) => g.querySelector('rect').getAttribute('fill')));
-  console.log(JSON.stringify({ found, other, clicked, back, nodes, edges, cumulative, errors }));
+  console.log(JSON.stringify({ found, other, clicked, back, tableFirst, nodes, edges, cumulative, errors }));
 } finally {
   await browser.close();
 }

@@ -33,7 +33,7 @@ try {
     await new Promise((r) => setTimeout(r, 250));
   }
   await page.screenshot({ path: `${outDir}/live.png` });
-  const legend = await page.$eval('#legend', (el) => el.textContent);
+  const legend = await page.evaluate(() => document.querySelector('#legend')?.textContent ?? '');
   console.log(JSON.stringify({ variants, chosen, samples, errors, legend }));
 } finally {
   await browser.close();

@@ -48,7 +48,13 @@ try {
   const heat = await page.evaluate(() => {
     const s = window.nniescope;
     const h = Object.values(s.heat || {})[0];
-    return h ? { levels: h.levels.map((l) => [l.stride, l.w, l.h]), hists: h.hists.length, boxMax: Math.max(...h.levels[0].box) } : null;
+    const scale = document.querySelector('[data-testid="heat-scale"]');
+    return h ? {
+      levels: h.levels.map((l) => [l.stride, l.w, l.h]), hists: h.hists.length, boxMax: Math.max(...h.levels[0].box),
+      scale: scale && !scale.hidden ? scale.textContent : '', scaleMax: +(document.querySelector('[data-testid="heat-max"]')?.textContent ?? 'NaN'),
+      axes: [...document.querySelectorAll('[data-testid="hist"] text')].map((t) => t.textContent),
+      rec: document.querySelector('[data-testid="rec"]').hidden ? '' : document.querySelector('[data-testid="rec"]').textContent,
+    } : null;
   });
   await page.screenshot({ path: `${outDir}/ui-diff.png`, fullPage: true });
   // An eval report shows as the AP table.
@@ -72,16 +78,17 @@ try {
   // A v2 recording with a frame the board could not process: the page
   // says which and why (wire kind 3), and names the next frame's source.
   // (Last: a loaded recording puts the page in replay mode.)
-  let eventError = '', eventFrame = '';
+  let eventError = '', eventFrame = '', replayRec = '';
   if (process.env.EVENTS_NSW) {
     await page.setInputFiles('#recFile', process.env.EVENTS_NSW);
     await page.waitForFunction(() => document.querySelector('#error').textContent.includes('bad-frame.png'), null, { timeout: 10000 });
     eventError = await page.$eval('#error', (el) => el.textContent);
     await page.waitForFunction(() => document.querySelector('#frameInfo').textContent.includes('good-frame.png'), null, { timeout: 10000 });
     eventFrame = await page.$eval('#frameInfo', (el) => el.textContent);
+    replayRec = await page.$eval('[data-testid="rec"]', (el) => (el.hidden ? '' : el.textContent));
     await page.screenshot({ path: `${outDir}/ui-error-event.png` });
   }
-  console.log(JSON.stringify({ before, after, ...state, corruptError, eventError, eventFrame, heat, evalRows, downState }));
+  console.log(JSON.stringify({ before, after, ...state, corruptError, eventError, eventFrame, replayRec, heat, evalRows, downState }));
 } finally {
   await browser.close();
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"image/jpeg"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -74,10 +75,15 @@ func uiInBrowser(t *testing.T, name string, su setup, repo, node string) {
 		EventFrame    string
 		EvalRows      int
 		DownState     string
+		ReplayRec     string
 		Heat          *struct {
-			Levels [][3]int
-			Hists  int
-			BoxMax float64
+			Levels   [][3]int
+			Hists    int
+			BoxMax   float64
+			Scale    string
+			ScaleMax float64
+			Axes     []string
+			Rec      string
 		}
 	}
 	if err := json.Unmarshal(out, &res); err != nil {
@@ -86,6 +92,23 @@ func uiInBrowser(t *testing.T, name string, su setup, repo, node string) {
 	t.Logf("boxes at score 0.25 %v, at 0.80 %v; diff %s vs %s %+v; screenshots in %s", res.Before, res.After, res.Other, res.Ref, res.Diff, shots)
 	if grid := [3]int{8, su.inputW / 8, su.inH / 8}; res.Heat == nil || len(res.Heat.Levels) != 3 || res.Heat.Levels[0] != grid || res.Heat.Hists != 1 || res.Heat.BoxMax <= 0 {
 		t.Errorf("heat map data %+v: want strides 8/16/32 (%dx%d at stride 8), one histogram, some box error", res.Heat, grid[1], grid[2])
+	}
+	// The heat map states its scale (the stride and the level's largest
+	// error, which is what red means), histograms have labelled axes, and
+	// the recording's state is shown, live and replayed.
+	if h := res.Heat; h != nil {
+		if !strings.Contains(h.Scale, "box branch |Δ|, stride 8") || math.Abs(h.ScaleMax-h.BoxMax) > 0.01*h.BoxMax {
+			t.Errorf("heat scale %q up to %v: want the box branch at stride 8 up to its largest error %v", h.Scale, h.ScaleMax, h.BoxMax)
+		}
+		if len(h.Axes) < 5 || !strings.HasPrefix(h.Axes[0], "−") || h.Axes[1] != "0" || !strings.HasPrefix(h.Axes[2], "+") {
+			t.Errorf("histogram axis labels %q: want −limit, 0, +limit and the counts", h.Axes)
+		}
+		if h.Rec != "not recording" {
+			t.Errorf("live recording state %q, want \"not recording\"", h.Rec)
+		}
+	}
+	if !strings.HasPrefix(res.ReplayRec, "recording events.nsw: ") || !strings.HasSuffix(res.ReplayRec, "MB, 1 frames") {
+		t.Errorf("replayed recording shown as %q: want its name, size and frame count", res.ReplayRec)
 	}
 	if res.EvalRows != 2 {
 		t.Errorf("eval report shows %d rows, want 2", res.EvalRows)

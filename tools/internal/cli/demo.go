@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -277,13 +278,19 @@ func boardCommand(ctx context.Context, path string, args []string) *exec.Cmd {
 // new bar, so its time and ETA are its own, not the sum of every run so
 // far.
 func phaseBars(env Env) mixed.Progress {
-	bars := map[string]*progress{}
-	return func(phase string, done, total int) {
-		b := bars[phase]
-		if b == nil || done < b.done || b.total != total || b.done >= b.total {
-			b = newProgress(env.Stderr, phase, total)
-			bars[phase] = b
-		}
-		b.update(done)
+	return (&phases{w: env.Stderr, bars: map[string]*progress{}}).update
+}
+
+type phases struct {
+	w    io.Writer
+	bars map[string]*progress
+}
+
+func (p *phases) update(phase string, done, total int) {
+	b := p.bars[phase]
+	if b == nil || done < b.done || b.total != total || b.done >= b.total {
+		b = newProgress(p.w, phase, total)
+		p.bars[phase] = b
 	}
+	b.update(done)
 }

@@ -370,11 +370,11 @@ func checkChip(chip, flag, file string) error {
 	if chip != "svp" && chip != "nnie" {
 		return fmt.Errorf("--chip %q: want svp or nnie", chip)
 	}
-	_, nf, err := loadCalibration(file)
+	isNNIE, err := calibfile.IsNNIE(file)
 	if err != nil {
 		return err
 	}
-	if got := map[bool]string{true: "nnie", false: "svp"}[nf != nil]; got != chip {
+	if got := map[bool]string{true: "nnie", false: "svp"}[isNNIE]; got != chip {
 		return fmt.Errorf("--chip %s, but %s %s is a calibration for %s", chip, flag, file, got)
 	}
 	return nil

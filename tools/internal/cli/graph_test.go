@@ -98,6 +98,7 @@ func TestGraphView(t *testing.T) {
 					Selected                               []string
 				}
 				Other, Clicked string
+				TableFirst     string
 				Back           struct {
 					Title   string
 					Records []string
@@ -164,6 +165,15 @@ func TestGraphView(t *testing.T) {
 				}
 			}
 			if tc.search {
+				// The layers table puts the search's answer in view, first.
+				var sr struct{ Layers []string }
+				b, _ := os.ReadFile(searchJSON)
+				if err := json.Unmarshal(b, &sr); err != nil || len(sr.Layers) == 0 {
+					t.Fatalf("search.json: %v, layers %v", err, sr.Layers)
+				}
+				if !strings.HasPrefix(res.TableFirst, sr.Layers[0]) || !strings.Contains(res.TableFirst, "16-bit in the search's answer") {
+					t.Errorf("the layers table starts with %q, want the search's %s marked", res.TableFirst, sr.Layers[0])
+				}
 				if !strings.Contains(res.Found.SearchAP, "keeping it alone in 16-bit gives AP") || !strings.Contains(res.Found.SearchAP, "kept in 16-bit by the search's answer") {
 					t.Errorf("search panel %q", res.Found.SearchAP)
 				}

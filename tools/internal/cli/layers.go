@@ -150,7 +150,7 @@ func boardTimes(m *onnx.Model, perfFile string, isNNIE bool) (map[string]boardTi
 		return nil, "", err
 	}
 	if costs == nil {
-		p, err := engine.Compile(m, engine.Options{Threads: 1})
+		p, err := engine.Analyze(m, engine.Options{Threads: 1}) // shapes and constants: nothing runs
 		if err != nil {
 			return nil, "", err
 		}
