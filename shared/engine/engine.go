@@ -50,6 +50,12 @@ type Hooks struct {
 	// AfterNode sees the node's outputs and may change their data in place;
 	// the change is what downstream nodes consume.
 	AfterNode func(n *onnx.Node, out []*tensor.Tensor)
+	// Simulated runs a Simulation compiled into the fused step list
+	// (Program.Simulate) instead of calling back per node: the same
+	// results as the equivalent BeforeNode/AfterNode hooks, with the
+	// transforms applied inside the steps. BeforeNode and AfterNode must
+	// be nil with it.
+	Simulated *Simulated
 }
 
 // Program is a compiled, immutable executable graph.
@@ -74,6 +80,16 @@ type layout struct {
 	steps  []step
 	offset []int // per value: where it lives in the arena, -1 when not materialised
 	arena  int   // floats the plan needs
+	// values is the program's values plus those only this step list has
+	// (a simulation's quantized copies); nil means the program's.
+	values []value
+}
+
+func (p *Program) valuesOf(l *layout) []value {
+	if l.values != nil {
+		return l.values
+	}
+	return p.values
 }
 
 type value struct {
@@ -91,6 +107,9 @@ type step struct {
 	out  []int
 	run  kernel
 	conv *convKernel // set for Conv steps, to build the fused variant
+	// post, when set, rewrites the outputs after run (a simulation's
+	// epilogue: rounding and fake quantization while the data is fresh).
+	post func(x *exec, out []*tensor.Tensor)
 }
 
 // kernel computes out from in; out tensors are preallocated with their
@@ -371,8 +390,8 @@ func (p *Program) lower() {
 		if p.release {
 			p.releaseConvWeights()
 		}
-		p.plain = p.plan(p.steps)
-		p.fast = p.plan(p.fuseSiLU())
+		p.plain = p.plan(p.steps, p.values)
+		p.fast = p.plan(p.fuseSiLU(), p.values)
 	})
 }
 
@@ -486,10 +505,12 @@ func neededNodes(m *onnx.Model, stopAt []string) ([]*onnx.Node, error) {
 	return out, nil
 }
 
-// fuseSiLU returns the steps with every Conv whose output feeds only a
-// Sigmoid and the Mul of the two (YOLOv8's SiLU) replaced by one step that
-// writes the Mul's output. The Sigmoid and Mul values are never formed.
-func (p *Program) fuseSiLU() []step {
+// siluChain is a Conv whose output feeds only a Sigmoid and the Mul of the
+// two (YOLOv8's SiLU): step indices of the three.
+type siluChain struct{ conv, sig, mul int }
+
+// siluChains finds every SiLU chain of the plain step list, by conv.
+func (p *Program) siluChains() map[int]siluChain {
 	consumers := map[int][]int{}
 	for si, st := range p.steps {
 		for _, id := range st.in {
@@ -502,8 +523,7 @@ func (p *Program) fuseSiLU() []step {
 	for _, id := range p.outputs {
 		isOut[id] = true
 	}
-	drop := map[int]bool{}
-	replace := map[int]step{}
+	chains := map[int]siluChain{}
 	for si, st := range p.steps {
 		if st.conv == nil || st.conv.silu || len(st.out) != 1 || isOut[st.out[0]] {
 			continue
@@ -525,12 +545,25 @@ func (p *Program) fuseSiLU() []step {
 		if isOut[sg] || len(consumers[sg]) != 1 || !((ms.in[0] == c && ms.in[1] == sg) || (ms.in[0] == sg && ms.in[1] == c)) {
 			continue
 		}
+		chains[si] = siluChain{conv: si, sig: sig, mul: mul}
+	}
+	return chains
+}
+
+// fuseSiLU returns the steps with every SiLU chain replaced by one step
+// that writes the Mul's output. The Sigmoid and Mul values are never
+// formed.
+func (p *Program) fuseSiLU() []step {
+	drop := map[int]bool{}
+	replace := map[int]step{}
+	for si, ch := range p.siluChains() {
+		st := p.steps[si]
 		fused := st
 		fused.conv = st.conv.withSiLU()
 		fused.run = fused.conv.run
-		fused.out = ms.out
+		fused.out = p.steps[ch.mul].out
 		replace[si] = fused
-		drop[sig], drop[mul] = true, true
+		drop[ch.sig], drop[ch.mul] = true, true
 	}
 	out := make([]step, 0, len(p.steps)-len(drop))
 	for si, st := range p.steps {
@@ -554,15 +587,18 @@ func (p *Program) fuseSiLU() []step {
 // life), as TensorFlow Lite's arena planner does: for yolov8n 512x288 it
 // needs 4.0 MB (the most live at any step) where pooling whole
 // buffers by last use needed 8.0 MB.
-func (p *Program) plan(steps []step) layout {
-	l := layout{steps: steps, offset: make([]int, len(p.values))}
+func (p *Program) plan(steps []step, values []value) layout {
+	l := layout{steps: steps, offset: make([]int, len(values))}
+	if len(values) != len(p.values) {
+		l.values = values
+	}
 	type life struct{ id, from, to, size int }
 	var lives []life
 	at := map[int]int{} // value -> index in lives
 	for si, s := range steps {
 		for _, id := range s.out {
 			at[id] = len(lives)
-			lives = append(lives, life{id: id, from: si, to: si, size: alignUp(tensor.Volume(p.values[id].shape))})
+			lives = append(lives, life{id: id, from: si, to: si, size: alignUp(tensor.Volume(values[id].shape))})
 		}
 		for _, id := range s.in {
 			if i, ok := at[id]; ok {
@@ -617,6 +653,7 @@ type Session struct {
 	p       *Program
 	plain   []*tensor.Tensor // per value, for hooked runs (allocated on first use)
 	fast    []*tensor.Tensor // per value, for runs without hooks
+	sims    map[*Simulated][]*tensor.Tensor
 	in, out []*tensor.Tensor // scratch argument slices, reused per step
 	x       exec
 	results []*tensor.Tensor
@@ -646,9 +683,10 @@ func (s *Session) Close() {
 }
 
 func (p *Program) tensorsFor(l *layout) []*tensor.Tensor {
-	ts := make([]*tensor.Tensor, len(p.values))
+	values := p.valuesOf(l)
+	ts := make([]*tensor.Tensor, len(values))
 	arena := make([]float32, l.arena)
-	for id, v := range p.values {
+	for id, v := range values {
 		switch {
 		case v.konst != nil:
 			ts[id] = v.konst
@@ -668,12 +706,28 @@ func (p *Program) tensorsFor(l *layout) []*tensor.Tensor {
 func (s *Session) Run(ctx context.Context, inputs []*tensor.Tensor, hooks *Hooks) ([]*tensor.Tensor, error) {
 	p := s.p
 	l, tensors := &p.fast, s.fast
-	if hooks != nil {
+	switch {
+	case hooks != nil && hooks.Simulated != nil:
+		sim := hooks.Simulated
+		if hooks.BeforeNode != nil || hooks.AfterNode != nil {
+			return nil, fmt.Errorf("engine: hooks with both a compiled simulation and node callbacks: run one or the other")
+		}
+		if sim.p != p {
+			return nil, fmt.Errorf("engine: the simulation was compiled for another program")
+		}
+		if s.sims[sim] == nil {
+			if s.sims == nil {
+				s.sims = map[*Simulated][]*tensor.Tensor{}
+			}
+			s.sims[sim] = p.tensorsFor(&sim.l)
+		}
+		l, tensors, hooks = &sim.l, s.sims[sim], nil
+	case hooks != nil:
 		if s.plain == nil {
 			s.plain = p.tensorsFor(&p.plain)
 		}
 		l, tensors = &p.plain, s.plain
-	} else if s.fast == nil {
+	case s.fast == nil:
 		s.fast = p.tensorsFor(&p.fast)
 		tensors = s.fast
 	}
@@ -727,6 +781,9 @@ func (s *Session) steps(ctx context.Context, l *layout, tensors []*tensor.Tensor
 		if err := st.run(&s.x, s.in, s.out); err != nil {
 			return nil, fmt.Errorf("engine: node %q (%s): %w", st.node.Name, st.node.OpType, err)
 		}
+		if st.post != nil {
+			st.post(&s.x, s.out)
+		}
 		if hooks != nil && hooks.AfterNode != nil {
 			hooks.AfterNode(st.node, s.out)
 		}
@@ -744,6 +801,9 @@ func (s *Session) steps(ctx context.Context, l *layout, tensors []*tensor.Tensor
 // to measure one layer at a time. Steps run in the plain (unfused) order.
 func (s *Session) RunFrom(ctx context.Context, start *onnx.Node, captured func(name string) *tensor.Tensor, hooks *Hooks) ([]*tensor.Tensor, error) {
 	p := s.p
+	if hooks != nil && hooks.Simulated != nil {
+		return nil, fmt.Errorf("engine: RunFrom %q: a compiled simulation runs whole programs only; use node hooks", start.Name)
+	}
 	from := -1
 	for i := range p.plain.steps {
 		if p.plain.steps[i].node == start {

@@ -12,6 +12,7 @@ import (
 	"math"
 
 	"github.com/nniescope/nniescope/shared/calib"
+	"github.com/nniescope/nniescope/shared/internal/fakequant"
 	"github.com/nniescope/nniescope/shared/tensor"
 )
 
@@ -60,22 +61,23 @@ func symmetricOf(p point) point {
 	return s
 }
 
-// apply writes the fake-quantized src into dst: round half to even of
-// x·scale + offset, clamped to the type's range, mapped back.
-func (p point) apply(dst, src []float32) {
+// Apply writes the fake-quantized src into dst: round half to even of
+// x·scale + offset, clamped to the type's range, mapped back. A point is
+// an engine.Transform (a comparable value: readers of a tensor with
+// equal points share one application).
+func (p point) Apply(dst, src []float32) {
 	if p.float16 {
-		for i, v := range src {
-			dst[i] = tensor.RoundFloat16(v)
-		}
+		fakequant.Float16(dst, src)
 		return
 	}
-	s, inv, off, lo, hi := p.scale, 1/p.scale, p.offset, p.lo, p.hi
-	for i, v := range src {
-		q := float32(math.RoundToEven(float64(v*s))) + off
-		q = max(lo, min(hi, q))
-		dst[i] = (q - off) * inv
-	}
+	fakequant.Uniform(dst, src, p.scale, p.offset, p.lo, p.hi)
 }
+
+// float16Compute rounds a node's outputs to binary16: an F16 record's
+// compute (calc_data_type F16).
+type float16Compute struct{}
+
+func (float16Compute) Apply(dst, src []float32) { fakequant.Float16(dst, src) }
 
 // quantizeWeights quantizes a [M, ...] weight tensor per output channel,
 // symmetric: w' = clamp(round(w·s_c), lo, hi) / s_c. scales, when empty,
@@ -125,7 +127,7 @@ func Uniform(f calib.Factor, values []float32) (codes, out []float32, err error)
 		return nil, nil, fmt.Errorf("scale %v: want a positive number", f.Scale[0])
 	}
 	out = make([]float32, len(values))
-	p.apply(out, values)
+	p.Apply(out, values)
 	codes = make([]float32, len(values))
 	for i, v := range values {
 		if p.float16 {

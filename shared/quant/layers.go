@@ -53,7 +53,7 @@ func AnalyseLayers(ctx context.Context, m *onnx.Model, s Simulation, images []st
 	head := map[string]*tensordiff.Acc{"box": {}, "cls": {}}
 	captured := map[string]*tensor.Tensor{}
 	capture := engine.Recorder(captured)
-	qh := s.Hooks()
+	qh := s.NodeHooks()
 	compare := &engine.Hooks{BeforeNode: qh.BeforeNode, AfterNode: func(n *onnx.Node, out []*tensor.Tensor) {
 		if qh.AfterNode != nil {
 			qh.AfterNode(n, out)
@@ -130,7 +130,11 @@ func AnalyseLayers(ctx context.Context, m *onnx.Model, s Simulation, images []st
 // either chip generation (*Sim, SVP ACL; *nnie.Sim).
 type Simulation interface {
 	Program() *engine.Program
+	// Hooks run the simulation (compiled into the kernels where the
+	// simulation allows it); NodeHooks run it node by node, for runs that
+	// also observe every node.
 	Hooks() *engine.Hooks
+	NodeHooks() *engine.Hooks
 	// Changed lists the nodes of Program the simulation changes, in order.
 	Changed() []*onnx.Node
 	// RunIsolated runs node n of Program on float's values, quantized as
@@ -159,7 +163,7 @@ func (s *Sim) RunIsolated(n *onnx.Node, float map[string]*tensor.Tensor) (*tenso
 		for i, in := range n.Inputs {
 			if in == name && i < len(pts) && pts[i] != nil && t != nil {
 				q := &tensor.Tensor{DType: tensor.Float32, Shape: t.Shape, F: make([]float32, len(t.F))}
-				pts[i].apply(q.F, t.F)
+				pts[i].Apply(q.F, t.F)
 				return q
 			}
 		}

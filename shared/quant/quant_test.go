@@ -33,7 +33,7 @@ func TestPointApply(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var out [1]float32
-			p.apply(out[:], []float32{tc.x})
+			p.Apply(out[:], []float32{tc.x})
 			if out[0] != tc.want {
 				t.Fatalf("quantize(%v) = %v, want %v", tc.x, out[0], tc.want)
 			}
@@ -41,7 +41,7 @@ func TestPointApply(t *testing.T) {
 	}
 	f16, _ := newPoint(calib.Factor{DataType: calib.F16})
 	var out [1]float32
-	f16.apply(out[:], []float32{1.0001})
+	f16.Apply(out[:], []float32{1.0001})
 	if out[0] != 1 {
 		t.Fatalf("F16 point gave %v, want 1 (binary16 step at 1 is 2^-10)", out[0])
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/nniescope/nniescope/shared/calib"
 	"github.com/nniescope/nniescope/shared/engine"
+	"github.com/nniescope/nniescope/shared/internal/fakequant"
 	"github.com/nniescope/nniescope/shared/onnx"
 	"github.com/nniescope/nniescope/shared/tensor"
 )
@@ -107,6 +108,7 @@ type Sim struct {
 	// strideMul names the detected box × stride Mul ("" without decode).
 	strideMul string
 	weights   map[string]*tensor.Tensor // quantized weights by initializer name
+	compiled  *engine.Simulated         // points and F16 rounding inside the kernels
 }
 
 func nameOf(n *onnx.Node) string {
@@ -279,7 +281,28 @@ func New(m *onnx.Model, f *calib.File, o Options) (*Sim, *Report, error) {
 			s.points[n] = pts
 		}
 	}
+	if s.compiled, err = prog.Simulate(s.simulation()); err != nil {
+		return nil, nil, err
+	}
 	return s, rep, nil
+}
+
+// simulation is the points and F16 rounding as engine transforms.
+func (s *Sim) simulation() engine.Simulation {
+	sim := engine.Simulation{Inputs: map[*onnx.Node][]engine.Transform{}, Outputs: map[*onnx.Node]engine.Transform{}}
+	for n, pts := range s.points {
+		ts := make([]engine.Transform, len(pts))
+		for i, pt := range pts {
+			if pt != nil {
+				ts[i] = *pt
+			}
+		}
+		sim.Inputs[n] = ts
+	}
+	for n := range s.f16out {
+		sim.Outputs[n] = float16Compute{}
+	}
+	return sim
 }
 
 // PointInfo describes one activation quantization point.
@@ -310,9 +333,14 @@ func (s *Sim) Points() []PointInfo {
 // Program is the compiled model with quantized weights.
 func (s *Sim) Program() *engine.Program { return s.prog }
 
-// Hooks returns the activation quantization for one session's runs; the
-// hooks own scratch memory, so use one per session.
-func (s *Sim) Hooks() *engine.Hooks {
+// Hooks returns the activation quantization compiled into the program's
+// kernels (engine.Simulated): what evaluation runs. Sessions may share it.
+func (s *Sim) Hooks() *engine.Hooks { return &engine.Hooks{Simulated: s.compiled} }
+
+// NodeHooks returns the same quantization as node hooks on the unfused
+// step list, for runs that also observe every node (the per-layer
+// analysis); the hooks own scratch memory, so use one per session.
+func (s *Sim) NodeHooks() *engine.Hooks {
 	scratch := make([]*tensor.Tensor, s.maxIn)
 	return &engine.Hooks{
 		BeforeNode: func(n *onnx.Node, in []*tensor.Tensor) {
@@ -328,7 +356,7 @@ func (s *Sim) Hooks() *engine.Hooks {
 				}
 				t.Shape = in[i].Shape
 				t.F = t.F[:len(in[i].F)]
-				pt.apply(t.F, in[i].F)
+				pt.Apply(t.F, in[i].F)
 				in[i] = t
 			}
 		},
@@ -337,9 +365,7 @@ func (s *Sim) Hooks() *engine.Hooks {
 				return
 			}
 			for _, t := range out {
-				for i, v := range t.F {
-					t.F[i] = tensor.RoundFloat16(v)
-				}
+				fakequant.Float16(t.F, t.F)
 			}
 		},
 	}
@@ -367,7 +393,7 @@ func (s *Sim) OnlyHooks(layer string) *engine.Hooks {
 			node = n
 		}
 	}
-	full := s.Hooks()
+	full := s.NodeHooks()
 	return &engine.Hooks{
 		BeforeNode: func(n *onnx.Node, in []*tensor.Tensor) {
 			if n.Name != layer {

@@ -21,7 +21,7 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("%q: %d indices for %d inputs", l.Name, len(l.Index), len(l.Inputs))
 			}
 			for _, m := range l.Inputs {
-				if _, err := newQuantizer(file.layerBits(&l), file.Format16, m); err != nil {
+				if _, err := (quantizers{}).get(file.layerBits(&l), file.Format16, m); err != nil {
 					t.Fatalf("%q: a decoded magnitude %v makes no quantizer: %v", l.Name, m, err)
 				}
 			}

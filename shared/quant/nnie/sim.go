@@ -304,10 +304,11 @@ func Calibrate(ctx context.Context, m *onnx.Model, images []string, o CalibOptio
 // inputs in the layer's logarithmic format, everything else float. Its
 // hooks hold one buffer per quantized input: one run at a time.
 type Sim struct {
-	prog    *engine.Program
-	hooks   *engine.Hooks
-	weights map[string]*tensor.Tensor // quantized, by initializer name
-	layers  []string                  // the nodes it quantizes, in model order
+	prog     *engine.Program
+	hooks    *engine.Hooks             // node hooks (NodeHooks)
+	compiled *engine.Simulated         // the same inside the kernels (Hooks)
+	weights  map[string]*tensor.Tensor // quantized, by initializer name
+	layers   []string                  // the nodes it quantizes, in model order
 }
 
 // Layers are the nodes the simulation quantizes (their data inputs, and
@@ -409,8 +410,14 @@ func (f *File) WithHighPrecision(layers ...string) (*File, error) {
 // Program is the program with the layers' weights quantized.
 func (s *Sim) Program() *engine.Program { return s.prog }
 
-// Hooks quantize the layers' data inputs; pass them to every run.
-func (s *Sim) Hooks() *engine.Hooks { return s.hooks }
+// Hooks quantize the layers' data inputs inside the kernels
+// (engine.Simulated); pass them to every run. Sessions may share them.
+func (s *Sim) Hooks() *engine.Hooks { return &engine.Hooks{Simulated: s.compiled} }
+
+// NodeHooks are the same quantization as a BeforeNode hook on the unfused
+// step list, for runs that also observe every node; they hold one buffer
+// per quantized input: one run at a time.
+func (s *Sim) NodeHooks() *engine.Hooks { return s.hooks }
 
 // dataPoint quantizes one data input of a layer into its buffer.
 type dataPoint struct {
@@ -419,33 +426,57 @@ type dataPoint struct {
 	buf   *tensor.Tensor
 }
 
-// quantizer is one clip at one precision.
-type quantizer func(dst, src []float32)
+// quantizer is one clip at one precision, an engine.Transform. It is
+// compared by its code's pointer: NewSim makes one per distinct clip and
+// precision, so readers of a tensor with the same clip share it.
+type quantizer struct {
+	q interface{ Quantize(float32) float32 } // nil: no data ever reached it, zero is all there is
+}
 
-func newQuantizer(bits int, f16 Format16, maxAbs float64) (quantizer, error) {
-	c := clip(bits, maxAbs)
-	if c == 0 { // no data ever reached it: zero is all there is
-		return func(dst, src []float32) { clear(dst) }, nil
+func (z quantizer) Apply(dst, src []float32) {
+	if z.q == nil {
+		clear(dst)
+		return
 	}
-	var q interface{ Quantize(float32) float32 }
-	if bits == 8 {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] = z.q.Quantize(v)
+	}
+}
+
+type quantizerKey struct {
+	bits   int
+	f16    Format16
+	maxAbs float64
+}
+
+// quantizers makes each distinct quantizer once.
+type quantizers map[quantizerKey]quantizer
+
+func (qs quantizers) get(bits int, f16 Format16, maxAbs float64) (quantizer, error) {
+	key := quantizerKey{bits, f16, maxAbs}
+	if z, ok := qs[key]; ok {
+		return z, nil
+	}
+	c := clip(bits, maxAbs)
+	var z quantizer
+	switch {
+	case c == 0:
+	case bits == 8:
 		q8, err := NewLog8(c)
 		if err != nil {
-			return nil, err
+			return z, err
 		}
-		q = &q8
-	} else {
+		z.q = &q8
+	default:
 		q16, err := NewLog16(f16, c)
 		if err != nil {
-			return nil, err
+			return z, err
 		}
-		q = q16
+		z.q = &q16
 	}
-	return func(dst, src []float32) {
-		for i, v := range src {
-			dst[i] = q.Quantize(v)
-		}
-	}, nil
+	qs[key] = z
+	return z, nil
 }
 
 // NewSim builds the simulation of m under f. Every Conv, Gemm and MatMul
@@ -461,6 +492,7 @@ func NewSim(m *onnx.Model, f *File, threads int, stopAt []string) (*Sim, error) 
 		byName[f.Layers[i].Name] = &f.Layers[i]
 	}
 	weights := map[string]*tensor.Tensor{}
+	qs := quantizers{}
 	data := map[string][]dataPoint{} // by node name: the compiled program has its own nodes
 	for _, n := range base.Nodes() {
 		l := byName[n.Name]
@@ -477,12 +509,12 @@ func NewSim(m *onnx.Model, f *File, threads int, stopAt []string) (*Sim, error) 
 		bits := f.layerBits(l)
 		if len(n.Inputs) > 1 && isCube(n.OpType) {
 			if w, ok := base.Constant(n.Inputs[1]); ok && l.Weight > 0 {
-				q, err := newQuantizer(bits, f.Format16, MaxAbs(w.F))
+				q, err := qs.get(bits, f.Format16, MaxAbs(w.F))
 				if err != nil {
 					return nil, fmt.Errorf("nnie: layer %q weights: %w", n.Name, err)
 				}
 				qw := tensor.New(w.Shape...)
-				q(qw.F, w.F)
+				q.Apply(qw.F, w.F)
 				weights[n.Inputs[1]] = qw
 			}
 		}
@@ -494,7 +526,7 @@ func NewSim(m *onnx.Model, f *File, threads int, stopAt []string) (*Sim, error) 
 			if !ok {
 				return nil, fmt.Errorf("nnie: layer %q: input %q has no shape", n.Name, n.Inputs[i])
 			}
-			q, err := newQuantizer(bits, f.Format16, l.Inputs[k])
+			q, err := qs.get(bits, f.Format16, l.Inputs[k])
 			if err != nil {
 				return nil, fmt.Errorf("nnie: layer %q input %d: %w", n.Name, i, err)
 			}
@@ -515,7 +547,7 @@ func NewSim(m *onnx.Model, f *File, threads int, stopAt []string) (*Sim, error) 
 			if in[p.index] == nil || in[p.index].DType != tensor.Float32 || len(in[p.index].F) != len(p.buf.F) {
 				continue // shape arithmetic is not data
 			}
-			p.q(p.buf.F, in[p.index].F)
+			p.q.Apply(p.buf.F, in[p.index].F)
 			in[p.index] = p.buf
 		}
 	}}
@@ -525,5 +557,24 @@ func NewSim(m *onnx.Model, f *File, threads int, stopAt []string) (*Sim, error) 
 			layers = append(layers, n.Name)
 		}
 	}
-	return &Sim{prog: prog, hooks: hooks, weights: weights, layers: layers}, nil
+	// The same quantization compiled into the kernels, for evaluation.
+	sim := engine.Simulation{Inputs: map[*onnx.Node][]engine.Transform{}}
+	for _, n := range prog.Nodes() {
+		for _, p := range data[n.Name] {
+			if _, isConst := prog.Constant(n.Inputs[p.index]); isConst {
+				continue // shape arithmetic is not data
+			}
+			ts := sim.Inputs[n]
+			if ts == nil {
+				ts = make([]engine.Transform, len(n.Inputs))
+				sim.Inputs[n] = ts
+			}
+			ts[p.index] = p.q
+		}
+	}
+	compiled, err := prog.Simulate(sim)
+	if err != nil {
+		return nil, err
+	}
+	return &Sim{prog: prog, hooks: hooks, compiled: compiled, weights: weights, layers: layers}, nil
 }
