@@ -19,8 +19,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nniescope/nniescope/shared/dataset"
 	"github.com/nniescope/nniescope/shared/engine"
 	"github.com/nniescope/nniescope/shared/onnx"
+	"github.com/nniescope/nniescope/shared/preprocess"
+	"github.com/nniescope/nniescope/shared/quant"
 	"github.com/nniescope/nniescope/shared/tensor"
 )
 
@@ -33,11 +36,16 @@ func main() {
 	flag.Parse()
 	fmt.Printf("engine benchmark: %d threads; %d alternating rounds of %d runs per runtime; medians\n", *threads, *rounds, *runs)
 	fmt.Printf("%-22s %12s %14s %8s %12s\n", "model", "nniescope ms", "onnxruntime ms", "ratio", "allocs/run")
+	fmt.Println("(target: ratio <= 1.3x)")
 	for _, file := range []string{"yolov8n-640.onnx", "yolov8n-512x288.onnx"} {
 		if err := benchModel(filepath.Join(*assets, "models", file), file, *peer, *threads, *rounds, *runs); err != nil {
 			fmt.Fprintln(os.Stderr, "enginebench:", err)
 			os.Exit(1)
 		}
+	}
+	if err := benchSimulation(*assets, *threads, *rounds, *runs); err != nil {
+		fmt.Fprintln(os.Stderr, "enginebench:", err)
+		os.Exit(1)
 	}
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
@@ -160,4 +168,69 @@ func (p *peerProc) round(runs int) (float64, error) {
 func (p *peerProc) close() {
 	p.in.Close()
 	_ = p.cmd.Wait()
+}
+
+// benchSimulation times a simulated 8-bit variant of yolov8n 512x288
+// against the float run of the same image in the same process, in
+// alternating rounds: the kernels' simulation (what eval runs) and the
+// node-hook one (what the per-layer analysis runs). The calibration comes
+// from 32 of the calibration images.
+func benchSimulation(assets string, threads, rounds, runs int) error {
+	m, err := onnx.Load(filepath.Join(assets, "models", "yolov8n-512x288.onnx"))
+	if err != nil {
+		return err
+	}
+	images, err := dataset.ImageFiles(filepath.Join(assets, "coco", "calib"))
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	f, err := quant.Calibrate(ctx, m, images[:min(32, len(images))], quant.CalibOptions{Bits: 8, Threads: threads}, nil)
+	if err != nil {
+		return err
+	}
+	sim, _, err := quant.New(m, f, quant.Options{Threads: threads})
+	if err != nil {
+		return err
+	}
+	float, err := engine.Compile(m, engine.Options{Threads: threads})
+	if err != nil {
+		return err
+	}
+	in := float.Inputs()[0]
+	x := tensor.New(in.Shape...)
+	if _, err := preprocess.File(images[0], in.Shape[3], in.Shape[2], x.F); err != nil {
+		return err
+	}
+	type variant struct {
+		name  string
+		s     *engine.Session
+		hooks *engine.Hooks
+		ms    []float64
+	}
+	vs := []*variant{
+		{name: "float", s: float.NewSession()},
+		{name: "8-bit, in the kernels", s: sim.Program().NewSession(), hooks: sim.Hooks()},
+		{name: "8-bit, node hooks", s: sim.Program().NewSession(), hooks: sim.NodeHooks()},
+	}
+	for range rounds {
+		for _, v := range vs {
+			for i := range runs + 1 {
+				t0 := time.Now()
+				if _, err := v.s.Run(ctx, []*tensor.Tensor{x}, v.hooks); err != nil {
+					return err
+				}
+				if i > 0 { // the first run of a round warms the caches
+					v.ms = append(v.ms, float64(time.Since(t0).Microseconds())/1000)
+				}
+			}
+		}
+	}
+	base := median(vs[0].ms)
+	fmt.Printf("simulation, yolov8n-512x288, %d threads (medians): float %.1f ms", threads, base)
+	for _, v := range vs[1:] {
+		fmt.Printf(" | %s %.1f ms (%.2fx)", v.name, median(v.ms), median(v.ms)/base)
+	}
+	fmt.Println(" (target: in the kernels <= 1.5x float)")
+	return nil
 }
