@@ -78,12 +78,17 @@ func Image(img image.Image, dstW, dstH int, dst []float32) (letterbox.Geometry, 
 		return l, fmt.Errorf("preprocess: destination holds %d values, want %d", len(dst), 3*dstW*dstH)
 	}
 	fillPad(dst, l)
-	if yc, ok := img.(*image.YCbCr); ok {
+	switch p := img.(type) {
+	case *image.YCbCr:
 		// What JPEG decodes to: converted a row at a time as the resize
 		// reads them, not copied whole (1.2 MB of garbage per 640x480
 		// frame on the board). The conversion is imaging.Clone's (and
 		// image/color's) integer one, so the result is the same.
-		resizeBilinear(ycbcrRows(yc), b.Dx(), b.Dy(), 4, dst, l)
+		resizeBilinear(ycbcrRows(p), b.Dx(), b.Dy(), 4, dst, l)
+		return l, nil
+	case *SemiPlanar:
+		// A camera frame, read in its buffer a row at a time.
+		resizeBilinear(cachedRows(p.W, p.rowRGBA), p.W, p.H, 4, dst, l)
 		return l, nil
 	}
 	src := imaging.Clone(img) // NRGBA, origin at 0,0
@@ -110,7 +115,20 @@ func packedRows(pix []byte, stride int) rowFunc {
 // two: a miss never replaces the row returned last, so both rows of a
 // bilinear step stay valid.
 func ycbcrRows(img *image.YCbCr) rowFunc {
-	w := img.Rect.Dx()
+	return cachedRows(img.Rect.Dx(), func(y int, row []byte) {
+		sy := img.Rect.Min.Y + y
+		for x := range img.Rect.Dx() {
+			sx := img.Rect.Min.X + x
+			yi, ci := img.YOffset(sx, sy), img.COffset(sx, sy)
+			r, g, b := color.YCbCrToRGB(img.Y[yi], img.Cb[ci], img.Cr[ci])
+			row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = r, g, b, 255
+		}
+	})
+}
+
+// cachedRows converts rows of a w-pixel-wide picture to RGBA with convert
+// on demand, keeping two.
+func cachedRows(w int, convert func(y int, row []byte)) rowFunc {
 	var bufs [2][]byte
 	at := [2]int{-1, -1}
 	last := 0
@@ -125,15 +143,9 @@ func ycbcrRows(img *image.YCbCr) rowFunc {
 		if bufs[i] == nil {
 			bufs[i] = make([]byte, 4*w)
 		}
-		row, sy := bufs[i], img.Rect.Min.Y+y
-		for x := range w {
-			sx := img.Rect.Min.X + x
-			yi, ci := img.YOffset(sx, sy), img.COffset(sx, sy)
-			r, g, b := color.YCbCrToRGB(img.Y[yi], img.Cb[ci], img.Cr[ci])
-			row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = r, g, b, 255
-		}
+		convert(y, bufs[i])
 		at[i], last = y, i
-		return row
+		return bufs[i]
 	}
 }
 
@@ -211,25 +223,11 @@ func NV12(frame []byte, w, h, dstW, dstH int, dst []float32) (letterbox.Geometry
 	if need := w * h * 3 / 2; len(frame) != need {
 		return letterbox.Geometry{}, fmt.Errorf("preprocess: NV12 frame %dx%d needs %d bytes, have %d", w, h, need, len(frame))
 	}
-	rgb := make([]byte, w*h*3)
-	yp, uv := frame[:w*h], frame[w*h:]
-	for y := range h {
-		for x := range w {
-			ci := (y/2)*w + (x/2)*2
-			o := (y*w + x) * 3
-			rgb[o], rgb[o+1], rgb[o+2] = YUVToRGB(yp[y*w+x], uv[ci], uv[ci+1])
-		}
-	}
-	l, err := letterbox.Fit(w, h, dstW, dstH)
+	p, err := NewSemiPlanar(frame[:w*h], frame[w*h:], w, h, w, w, false)
 	if err != nil {
-		return l, err
+		return letterbox.Geometry{}, err
 	}
-	if len(dst) != 3*dstW*dstH {
-		return l, fmt.Errorf("preprocess: destination holds %d values, want %d", len(dst), 3*dstW*dstH)
-	}
-	fillPad(dst, l)
-	resizeBilinear(packedRows(rgb, w*3), w, h, 3, dst, l)
-	return l, nil
+	return Image(p, dstW, dstH, dst)
 }
 
 // YUVToRGB converts one BT.601 limited-range pixel.

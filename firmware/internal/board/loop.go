@@ -35,6 +35,9 @@ func (p engineProducer) next(ctx context.Context) (string, uint64, frame.Output,
 	if err != nil {
 		return f.Name, f.Seq, frame.Output{}, err
 	}
+	if f.Release != nil { // a camera frame read in place: back once processed
+		defer f.Release()
+	}
 	out, err := p.eng.Process(ctx, f)
 	return f.Name, f.Seq, out, err
 }

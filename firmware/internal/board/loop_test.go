@@ -408,3 +408,56 @@ func TestNoLiveAPSaysWhy(t *testing.T) {
 		t.Fatalf("logs %q: want why there is no live AP", logs.String())
 	}
 }
+
+// heldSource yields frames that must be given back (a camera read in
+// place), counting what is still held.
+type heldSource struct{ held, seq int }
+
+func (s *heldSource) Next(context.Context) (source.Frame, error) {
+	s.held++
+	s.seq++
+	released := false
+	return source.Frame{Seq: uint64(s.seq), Image: image.NewGray(image.Rect(0, 0, 2, 2)), Release: func() {
+		if !released {
+			released = true
+			s.held--
+		}
+	}}, nil
+}
+
+// failOdd fails every other frame and checks the frame is still held
+// while it is processed.
+type failOdd struct {
+	src *heldSource
+	bad int
+}
+
+func (e *failOdd) Process(_ context.Context, f source.Frame) (frame.Output, error) {
+	if e.src.held != 1 {
+		e.bad++
+	}
+	if f.Seq%2 == 1 {
+		return frame.Output{}, errors.New("engine failed")
+	}
+	return frame.Output{}, nil
+}
+
+// A frame read in place is held while the engine processes it and given
+// back after, whether the engine succeeded or failed.
+func TestFramesAreReleasedOnEveryPath(t *testing.T) {
+	src := &heldSource{}
+	eng := &failOdd{src: src}
+	p := engineProducer{src: src, eng: eng}
+	for i := range 6 {
+		_, _, _, err := p.next(context.Background())
+		if (err != nil) != (i%2 == 0) {
+			t.Fatalf("frame %d: %v", i+1, err)
+		}
+		if src.held != 0 {
+			t.Fatalf("after frame %d (error %v): %d frames still held", i+1, err, src.held)
+		}
+	}
+	if eng.bad != 0 {
+		t.Fatalf("%d frames were released before the engine was done", eng.bad)
+	}
+}

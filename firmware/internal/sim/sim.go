@@ -22,6 +22,7 @@ import (
 	"github.com/nniescope/nniescope/shared/engine"
 	"github.com/nniescope/nniescope/shared/names"
 	"github.com/nniescope/nniescope/shared/onnx"
+	"github.com/nniescope/nniescope/shared/preprocess"
 	"github.com/nniescope/nniescope/shared/quant"
 	"github.com/nniescope/nniescope/shared/quant/nnie"
 	"github.com/nniescope/nniescope/shared/tensor"
@@ -252,7 +253,11 @@ func rowStride(cols int) int { return (cols*2 + RowAlign - 1) &^ (RowAlign - 1) 
 func (e *Engine) Process(ctx context.Context, f source.Frame) (frame.Output, error) {
 	jb := &e.preview
 	jb.Reset()
-	if err := jpeg.Encode(jb, f.Image, &jpeg.Options{Quality: 80}); err != nil {
+	pic := f.Image
+	if sp, ok := pic.(*preprocess.SemiPlanar); ok {
+		pic = sp.YCbCr() // what a JPEG holds: no RGB round trip
+	}
+	if err := jpeg.Encode(jb, pic, &jpeg.Options{Quality: 80}); err != nil {
 		b := f.Image.Bounds()
 		return frame.Output{}, fmt.Errorf("%dx%d picture: preview: %w", b.Dx(), b.Dy(), err)
 	}

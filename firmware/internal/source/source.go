@@ -23,6 +23,10 @@ type Frame struct {
 	Capture time.Time
 	Image   image.Image
 	Name    string // file name, when the frame came from a file
+	// Release, when set, gives the picture's memory back to where it lies
+	// (a camera frame read in place): the consumer calls it once, after
+	// its last use of Image, on every path.
+	Release func()
 }
 
 // Source yields frames until ctx ends or it runs dry (io.EOF-like:
@@ -108,7 +112,8 @@ func NewNV12(path string, w, h int) (*NV12, error) {
 	return &NV12{f: f, w: w, h: h, buf: make([]byte, w*h*3/2)}, nil
 }
 
-// Next reads the next frame and converts it to RGB (BT.601).
+// Next reads the next frame into the source's buffer, where the frame is
+// read in place (preprocess.SemiPlanar): valid until the next call.
 func (n *NV12) Next(ctx context.Context) (Frame, error) {
 	if err := ctx.Err(); err != nil {
 		return Frame{}, err
@@ -121,30 +126,12 @@ func (n *NV12) Next(ctx context.Context) (Frame, error) {
 			return Frame{}, fmt.Errorf("source: NV12: %w", err)
 		}
 	}
-	img := SemiPlanarToRGBA(n.buf[:n.w*n.h], n.buf[n.w*n.h:], n.w, n.h, n.w, n.w, false)
+	img, err := preprocess.NewSemiPlanar(n.buf[:n.w*n.h], n.buf[n.w*n.h:], n.w, n.h, n.w, n.w, false)
+	if err != nil {
+		return Frame{}, err
+	}
 	n.seq++
 	return Frame{Seq: n.seq, Capture: time.Now(), Image: img}, nil
-}
-
-// SemiPlanarToRGBA converts a YUV420SP picture (BT.601): a w×h luma plane
-// with rows strideY bytes apart, then the half-height chroma plane with
-// rows strideUV apart, U first (NV12) or, with vu, V first (NV21, what
-// HiSilicon's VPSS calls YVU420SP). The caller has checked the sizes.
-func SemiPlanarToRGBA(yp, uv []byte, w, h, strideY, strideUV int, vu bool) *image.RGBA {
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	cu, cv := 0, 1
-	if vu {
-		cu, cv = 1, 0
-	}
-	for y := range h {
-		row, crow := yp[y*strideY:y*strideY+w], uv[(y/2)*strideUV:]
-		for x := range w {
-			r, g, b := preprocess.YUVToRGB(row[x], crow[(x/2)*2+cu], crow[(x/2)*2+cv])
-			p := img.Pix[(y*w+x)*4 : (y*w+x)*4+4 : (y*w+x)*4+4]
-			p[0], p[1], p[2], p[3] = r, g, b, 255
-		}
-	}
-	return img
 }
 
 // Upload serves images posted to the board (POST /api/frame).

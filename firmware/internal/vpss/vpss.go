@@ -4,9 +4,11 @@
 // VPSS configured by the vendor's sample or the user's application),
 // through the NNIE-era MPP (HI_MPI_VPSS_GetChnFrame, HI_MPI_SYS_Mmap) or,
 // with the build tag vpss_ss, the SVP ACL-era SDK (ss_mpi_vpss_get_chn_frame,
-// ss_mpi_sys_mmap). Frames are YUV420SP with a stride; each is converted to
-// RGB and released at once, on every path: a frame held back stalls the
-// camera. Built only with the tag vpss (cgo, the SDK's headers and
+// ss_mpi_sys_mmap). Frames are YUV420SP with a stride, read where VPSS
+// wrote them (preprocess.SemiPlanar: the engine letterboxes from the
+// mapped buffer, no whole-frame copy) and released by Frame.Release once
+// the engine is done, or at once on every error path: a frame held back
+// stalls the camera. Built only with the tag vpss (cgo, the SDK's headers and
 // libraries via CGO_CFLAGS / CGO_LDFLAGS); CI runs it against a C test
 // double of each SDK (tag vpsstestdouble).
 package vpss
@@ -23,10 +25,12 @@ import "C"
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 	"unsafe"
 
 	"github.com/nniescope/nniescope/firmware/internal/source"
+	"github.com/nniescope/nniescope/shared/preprocess"
 )
 
 // maxSide bounds a frame's width and height: far beyond any camera these
@@ -53,9 +57,10 @@ func Open(grp, chn int, timeout time.Duration) (*Source, error) {
 	return &Source{grp: grp, chn: chn, timeout: timeout, name: fmt.Sprintf("vpss:%d:%d", grp, chn)}, nil
 }
 
-// Next waits for the channel's next frame, converts it to RGB and
-// releases it. A timeout, a frame of another format or with a stride
-// smaller than its width is this frame's error: the next call tries again.
+// Next waits for the channel's next frame and maps it; the frame's
+// Release unmaps and releases it. A timeout, a frame of another format or
+// with a stride smaller than its width is this frame's error, the frame
+// released already: the next call tries again.
 func (s *Source) Next(ctx context.Context) (source.Frame, error) {
 	if err := ctx.Err(); err != nil {
 		return source.Frame{}, err
@@ -67,29 +72,45 @@ func (s *Source) Next(ctx context.Context) (source.Frame, error) {
 		}
 		return source.Frame{Name: s.name}, fmt.Errorf("%s: get frame: error %#x", s.name, uint32(r))
 	}
-	defer C.nsv_release(C.int(s.grp), C.int(s.chn), &f)
+	held := &f
+	release := func() { C.nsv_release(C.int(s.grp), C.int(s.chn), held) }
 	w, h, sy, suv := int(f.w), int(f.h), int(f.stride_y), int(f.stride_uv)
 	switch {
 	case f.semiplanar == 0:
+		release()
 		return source.Frame{Name: s.name}, fmt.Errorf("%s: the frame is not YUV420SP: set the channel's pixel format to YVU_SEMIPLANAR_420", s.name)
 	case w <= 0 || h <= 0 || w%2 != 0 || h%2 != 0 || w > maxSide || h > maxSide:
+		release()
 		return source.Frame{Name: s.name}, fmt.Errorf("%s: frame size %dx%d: want even sides up to %d", s.name, w, h, maxSide)
 	case sy < w || suv < w || sy > 4*maxSide || suv > 4*maxSide:
+		release()
 		return source.Frame{Name: s.name}, fmt.Errorf("%s: frame strides %d / %d bytes are smaller than its width %d (or absurd)", s.name, sy, suv, w)
 	}
 	y, err := s.mmap(uint64(f.phys_y), sy*h)
 	if err != nil {
+		release()
 		return source.Frame{Name: s.name}, err
 	}
-	defer C.nsv_munmap(unsafe.Pointer(unsafe.SliceData(y)), C.uint32_t(len(y)))
+	unmapY := func() { C.nsv_munmap(unsafe.Pointer(unsafe.SliceData(y)), C.uint32_t(len(y))) }
 	uv, err := s.mmap(uint64(f.phys_uv), suv*h/2)
 	if err != nil {
+		unmapY()
+		release()
 		return source.Frame{Name: s.name}, err
 	}
-	defer C.nsv_munmap(unsafe.Pointer(unsafe.SliceData(uv)), C.uint32_t(len(uv)))
-	img := source.SemiPlanarToRGBA(y, uv, w, h, sy, suv, f.vu != 0)
+	unmapUV := func() { C.nsv_munmap(unsafe.Pointer(unsafe.SliceData(uv)), C.uint32_t(len(uv))) }
+	img, err := preprocess.NewSemiPlanar(y, uv, w, h, sy, suv, f.vu != 0)
+	if err != nil { // the checks above make it unreachable; kept for the release
+		unmapUV()
+		unmapY()
+		release()
+		return source.Frame{Name: s.name}, fmt.Errorf("%s: %w", s.name, err)
+	}
 	s.seq++
-	return source.Frame{Seq: s.seq, Capture: time.Now(), Image: img, Name: s.name}, nil
+	var once sync.Once
+	return source.Frame{Seq: s.seq, Capture: time.Now(), Image: img, Name: s.name, Release: func() {
+		once.Do(func() { unmapUV(); unmapY(); release() })
+	}}, nil
 }
 
 // mmap maps n bytes of a frame plane.

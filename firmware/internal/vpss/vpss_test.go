@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nniescope/nniescope/shared/preprocess"
 )
 
 // TestSourceAgainstTestDouble runs the camera source against the C test
@@ -43,6 +45,20 @@ func TestSourceAgainstTestDouble(t *testing.T) {
 		if !(r0 > b0) || !(b1 > r1) {
 			t.Fatalf("chroma order: left r %d b %d, right r %d b %d: V and U swapped?", r0>>8, b0>>8, r1>>8, b1>>8)
 		}
+		// The frame is read where VPSS wrote it, held (and both planes
+		// mapped) until the consumer releases it, then given back.
+		sp, ok := f.Image.(*preprocess.SemiPlanar)
+		if !ok || f.Release == nil {
+			t.Fatalf("frame %d is a %T (release %v): the camera's frame was copied, not read in place", i, f.Image, f.Release != nil)
+		}
+		if sp.StrideY != 32 || len(sp.Y) != 32*8 {
+			t.Fatalf("frame %d: luma plane %d bytes, stride %d: not the mapped 32-byte-stride plane", i, len(sp.Y), sp.StrideY)
+		}
+		if n := outstanding(); n != 2001 {
+			t.Fatalf("frame %d in use: %d outstanding, want the frame and its two mappings (2001)", i, n)
+		}
+		f.Release()
+		f.Release() // once only
 		if n := outstanding(); n != 0 {
 			t.Fatalf("after frame %d: %d outstanding (frames + 1000 × mappings)", i, n)
 		}
