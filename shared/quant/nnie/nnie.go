@@ -115,6 +115,80 @@ func (q *Log8) Value(code byte) float32 { return q.values[code] }
 // Quantize is x as the chip holds it.
 func (q *Log8) Quantize(x float32) float32 { return q.values[q.Code(x)] }
 
+// QuantizeSlice sets dst[i] = Quantize(src[i]) (len(src) ≥ len(dst); dst
+// may be src), reading round(16·log2 |x|) of a normal float32 from its
+// bits: the exponent, and the mantissa against the half-step boundaries
+// (stepAt). Subnormals and infinities take Code's path. The result is
+// Quantize's, bit for bit (TestQuantizeSliceMatchesQuantize).
+func (q *Log8) QuantizeSlice(dst, src []float32) {
+	src = src[:len(dst)]
+	// The band as magnitudes' bits (float32 order is the bits' order for
+	// magnitudes): x ≥ pos and −x > neg.
+	// Indexed by the sign bit, so the sign costs no branch (activations
+	// change sign unpredictably).
+	band := [2]uint32{float32AtLeast(q.pos, false), float32AtLeast(q.neg, true)}
+	z := q.z + 16*127
+	for i, v := range src {
+		b := math.Float32bits(v)
+		e := int(b>>23) & 0xff
+		if uint(e-1) >= 254 { // subnormal, infinite or NaN
+			dst[i] = q.values[q.Code(v)]
+			continue
+		}
+		sign := b >> 31
+		c := max(int(sign), min(127, 16*e+stepAt(b&0x7fffff)-z))
+		code := byte(c) | byte(sign<<7)
+		if b&0x7fffffff < band[sign] {
+			code = 0x80
+		}
+		dst[i] = q.values[code]
+	}
+}
+
+// float32AtLeast is the bits of the smallest positive float32 ≥ t (> t
+// when strict), t > 0.
+func float32AtLeast(t float64, strict bool) uint32 {
+	f := float32(t)
+	if float64(f) < t || (strict && float64(f) == t) {
+		return math.Float32bits(f) + 1
+	}
+	return math.Float32bits(f)
+}
+
+// stepAt is how many half-step boundaries 2^((k+0.5)/16) the mantissa
+// 1 + m/2^23 reaches: round16Log2's j, from a table of 512 buckets of the
+// mantissa's top bits (at most one boundary falls in a bucket: they are
+// over 370,000 mantissa units apart, a bucket 16,384 wide).
+func stepAt(m uint32) int {
+	k := m >> 14
+	j := int(stepBase[k])
+	if t := stepEdge[k]; t != 0 && m >= t {
+		j++
+	}
+	return j
+}
+
+var stepBase, stepEdge = func() (base [512]uint8, edge [512]uint32) {
+	// The smallest mantissa whose value reaches each boundary: exact, as
+	// 1 + m/2^23 and halfSteps[k] − 1 are exact in float64.
+	var thr [16]uint32
+	for k, h := range halfSteps {
+		thr[k] = uint32(math.Ceil((h - 1) * (1 << 23)))
+	}
+	for b := range uint32(512) {
+		lo, hi := b<<14, (b+1)<<14
+		for _, t := range thr {
+			switch {
+			case t <= lo:
+				base[b]++
+			case t < hi:
+				edge[b] = t
+			}
+		}
+	}
+	return base, edge
+}()
+
 // Format16 names a reading of NNIE's 16-bit data, which no public source
 // specifies (docs/NNIE.md).
 type Format16 string

@@ -147,3 +147,39 @@ func TestLog8MatchesFormula(t *testing.T) {
 		}
 	}
 }
+
+// The slice path reads the code from the float's bits; it must equal
+// Quantize for every input: a spread of bit patterns over all exponents,
+// the mantissas on either side of every half-step boundary, subnormals,
+// infinities and NaN, under clips from tiny (codes reaching subnormals) to
+// large.
+func TestQuantizeSliceMatchesQuantize(t *testing.T) {
+	var src []float32
+	for b := uint64(0); b < 1<<32; b += 1021 {
+		src = append(src, math.Float32frombits(uint32(b)))
+	}
+	for _, h := range halfSteps {
+		t0 := uint32(math.Ceil((h - 1) * (1 << 23)))
+		for e := uint32(1); e < 255; e += 3 {
+			for _, m := range []uint32{t0 - 1, t0, t0 + 1} {
+				for _, sign := range []uint32{0, 1 << 31} {
+					src = append(src, math.Float32frombits(sign|e<<23|m))
+				}
+			}
+		}
+	}
+	src = append(src, 0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), math.Float32frombits(1), math.Float32frombits(0x807fffff))
+	for _, c := range []float64{1e-30, 0.01, 1, 7.5, 640, 3e5} {
+		q, err := NewLog8(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([]float32, len(src))
+		q.QuantizeSlice(got, src)
+		for i, v := range src {
+			if w := q.Quantize(v); math.Float32bits(got[i]) != math.Float32bits(w) {
+				t.Fatalf("clip %g: QuantizeSlice(%g (%#08x)) = %g, Quantize gives %g", c, v, math.Float32bits(v), got[i], w)
+			}
+		}
+	}
+}

@@ -438,6 +438,10 @@ func (z quantizer) Apply(dst, src []float32) {
 		clear(dst)
 		return
 	}
+	if q8, ok := z.q.(*Log8); ok {
+		q8.QuantizeSlice(dst, src)
+		return
+	}
 	src = src[:len(dst)]
 	for i, v := range src {
 		dst[i] = z.q.Quantize(v)
