@@ -36,9 +36,9 @@ if [ -d "$A" ]; then
 fi
 
 # eval's growth: the demo model (float) over 200 and 2,000 synthetic
-# scenes. The target is flat memory and linear time; today memory grows
-# with the detections kept for scoring (up to 300 per image at conf 0.001)
-# and the COCO evaluator's per-detection state, about 32 KB per image.
+# scenes. The target is flat memory and linear time; memory still grows
+# with the COCO evaluator's 32-byte record per detection (exact AP sorts
+# them all), nothing else (docs/SCALE.md).
 S=out/bench/synth
 mkdir -p "$S"
 go build -o "$S/nniescope" ./tools/cmd/nniescope

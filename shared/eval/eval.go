@@ -27,56 +27,80 @@ type Run struct {
 	Detections [][]yolo.Detection // index = image index in the set
 }
 
-// Detect runs det over every image of the set. hooks (may be nil) are
-// passed to the engine; progress (may be nil) is called after each image.
+// Detect runs det over every image of the set and keeps the detections.
+// hooks (may be nil) are passed to the engine; progress (may be nil) is
+// called after each image.
 func Detect(ctx context.Context, set *dataset.Set, det *detect.Detector, p yolo.Params, hooks *engine.Hooks, progress func(done int)) (*Run, error) {
 	r := &Run{Detections: make([][]yolo.Detection, len(set.Images))}
+	err := DetectEach(ctx, set, det, p, hooks, func(i int, dets []yolo.Detection) error {
+		r.Detections[i] = append([]yolo.Detection(nil), dets...)
+		if progress != nil {
+			progress(i + 1)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// DetectEach runs det over every image of the set in order, handing each
+// image's detections to each (valid during the call) instead of keeping
+// them: with a Scorer, an evaluation's memory does not hold the run.
+func DetectEach(ctx context.Context, set *dataset.Set, det *detect.Detector, p yolo.Params, hooks *engine.Hooks, each func(i int, dets []yolo.Detection) error) error {
 	stopped := func(i int) error {
 		return fmt.Errorf("eval: stopped after %d of %d images: %w", i, len(set.Images), ctx.Err())
 	}
 	for i, im := range set.Images {
 		if ctx.Err() != nil {
-			return nil, stopped(i)
+			return stopped(i)
 		}
 		img, err := preprocess.Open(im.Path)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		res, err := det.Image(ctx, img, p, hooks)
 		if err != nil {
 			// A cancelled run fails inside whatever image it was on: that
 			// image is not to blame.
 			if ctx.Err() != nil {
-				return nil, stopped(i)
+				return stopped(i)
 			}
-			return nil, fmt.Errorf("eval: %s: %w", im.Path, err)
+			return fmt.Errorf("eval: %s: %w", im.Path, err)
 		}
-		r.Detections[i] = append([]yolo.Detection(nil), res.Detections...)
-		if progress != nil {
-			progress(i + 1)
+		if err := each(i, res.Detections); err != nil {
+			return err
 		}
 	}
-	return r, nil
+	return nil
 }
 
 // Results converts a run to COCO results (category ids per the set).
 func (r *Run) Results(set *dataset.Set) []coco.Result {
 	var out []coco.Result
 	for i, dets := range r.Detections {
-		for _, d := range dets {
-			b := d.Box
-			out = append(out, coco.Result{
-				ImageID: set.Images[i].ID, CategoryID: set.Category(d.ClassID), Score: float64(d.Score),
-				BBox: [4]float64{float64(b[0]), float64(b[1]), float64(b[2] - b[0]), float64(b[3] - b[1])},
-			})
-		}
+		out = AppendResults(out, set, i, dets)
+	}
+	return out
+}
+
+// AppendResults appends image i's detections as COCO results.
+func AppendResults(out []coco.Result, set *dataset.Set, i int, dets []yolo.Detection) []coco.Result {
+	for _, d := range dets {
+		b := d.Box
+		out = append(out, coco.Result{
+			ImageID: set.Images[i].ID, CategoryID: set.Category(d.ClassID), Score: float64(d.Score),
+			BBox: [4]float64{float64(b[0]), float64(b[1]), float64(b[2] - b[0]), float64(b[3] - b[1])},
+		})
 	}
 	return out
 }
 
 // Score evaluates a run against the set's ground truth.
 func Score(set *dataset.Set, r *Run) (coco.Stats, error) {
-	return coco.Evaluate(set.GT, r.Results(set))
+	d, err := ScoreDetail(set, r)
+	return d.Stats, err
 }
 
 // BoxShift compares a run with a reference run: confident reference boxes
@@ -85,48 +109,101 @@ func Score(set *dataset.Set, r *Run) (coco.Stats, error) {
 // pixels over matches with IoU ≥ 0.5 and the share of reference boxes so
 // matched.
 func BoxShift(ref, other *Run, minScore float32) (meanAbsPx, matched float64) {
-	var sum float64
-	var n, total int
-	for i, refDets := range ref.Detections {
-		for _, a := range refDets {
-			if a.Score < minScore {
-				continue
-			}
-			total++
-			best, bi := float32(0), -1
-			for j, b := range other.Detections[i] {
-				if b.ClassID == a.ClassID {
-					if iou := yolo.IoU(a.Box, b.Box); iou > best {
-						best, bi = iou, j
-					}
-				}
-			}
-			if bi < 0 || best < 0.5 {
-				continue
-			}
-			b := other.Detections[i][bi]
-			for k := range 4 {
-				d := float64(a.Box[k] - b.Box[k])
-				if d < 0 {
-					d = -d
-				}
-				sum += d / 4
-			}
-			n++
+	var sh shift
+	rf := confidentOf(ref.Detections, minScore)
+	for i, dets := range other.Detections {
+		sh.add(rf.boxes[i], dets)
+	}
+	return sh.result()
+}
+
+// Reference is a run's confident boxes (score ≥ MinScore), image by image:
+// all that box shifts against it read.
+type Reference struct {
+	MinScore float32
+	boxes    [][]yolo.Detection
+}
+
+func confidentOf(dets [][]yolo.Detection, minScore float32) *Reference {
+	r := &Reference{MinScore: minScore, boxes: make([][]yolo.Detection, len(dets))}
+	for i, ds := range dets {
+		r.boxes[i] = confident(ds, minScore)
+	}
+	return r
+}
+
+func confident(dets []yolo.Detection, minScore float32) []yolo.Detection {
+	var out []yolo.Detection
+	for _, d := range dets {
+		if d.Score >= minScore {
+			out = append(out, d)
 		}
 	}
-	if total == 0 {
+	return out
+}
+
+// shift accumulates BoxShift image by image.
+type shift struct {
+	sum      float64
+	n, total int
+}
+
+func (s *shift) add(ref, other []yolo.Detection) {
+	for _, a := range ref {
+		s.total++
+		best, bi := float32(0), -1
+		for j, b := range other {
+			if b.ClassID == a.ClassID {
+				if iou := yolo.IoU(a.Box, b.Box); iou > best {
+					best, bi = iou, j
+				}
+			}
+		}
+		if bi < 0 || best < 0.5 {
+			continue
+		}
+		b := other[bi]
+		for k := range 4 {
+			d := float64(a.Box[k] - b.Box[k])
+			if d < 0 {
+				d = -d
+			}
+			s.sum += d / 4
+		}
+		s.n++
+	}
+}
+
+func (s *shift) result() (meanAbsPx, matched float64) {
+	if s.total == 0 {
 		return 0, 0
 	}
-	if n == 0 {
+	if s.n == 0 {
 		return 0, 0
 	}
-	return sum / float64(n), float64(n) / float64(total)
+	return s.sum / float64(s.n), float64(s.n) / float64(s.total)
 }
 
 // ScoreDetail is Score with the per-category APs and the PR curve.
 func ScoreDetail(set *dataset.Set, r *Run) (coco.Detail, error) {
-	return coco.EvaluateDetail(set.GT, r.Results(set))
+	sc, err := scoreRun(set, r, 0)
+	if err != nil {
+		return coco.Detail{}, err
+	}
+	return sc.Detail(), nil
+}
+
+func scoreRun(set *dataset.Set, r *Run, nc int) (*Scorer, error) {
+	sc, err := NewScorer(set, nc, nil)
+	if err != nil {
+		return nil, err
+	}
+	for i, dets := range r.Detections {
+		if err := sc.Add(i, dets); err != nil {
+			return nil, err
+		}
+	}
+	return sc, nil
 }
 
 // Classes maps the set's categories back to model classes (the inverse of
@@ -148,21 +225,9 @@ func Classes(set *dataset.Set, nc int) map[int64]int {
 // (confusion.Conf, confusion.IoU): ground truth in model classes, crowd
 // regions left out (pycocotools ignores them; YOLO labels have none).
 func Confusion(set *dataset.Set, r *Run, nc int) (*confusion.Matrix, error) {
-	classOf := Classes(set, nc)
-	byImage := map[int64][]confusion.Truth{}
-	for _, a := range set.GT.Annotations {
-		k, ok := classOf[a.CategoryID]
-		if a.IsCrowd != 0 || !ok || k < 0 {
-			continue
-		}
-		b := a.BBox
-		byImage[a.ImageID] = append(byImage[a.ImageID], confusion.Truth{Class: k, Box: [4]float64{b[0], b[1], b[0] + b[2], b[1] + b[3]}})
+	sc, err := scoreRun(set, r, nc)
+	if err != nil {
+		return nil, err
 	}
-	m := confusion.New(nc)
-	for i, im := range set.Images {
-		if err := m.Add(byImage[im.ID], r.Detections[i], confusion.Conf, confusion.IoU); err != nil {
-			return nil, fmt.Errorf("eval: %s: %w", im.Path, err)
-		}
-	}
-	return m, nil
+	return sc.Confusion(), nil
 }

@@ -9,6 +9,7 @@
 package coco
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -59,15 +60,62 @@ type Result struct {
 
 // WriteResults writes detections as a COCO results JSON array.
 func WriteResults(path string, rs []Result) error {
-	if rs == nil {
-		rs = []Result{}
-	}
-	b, err := json.Marshal(rs)
+	w, err := NewResultsWriter(path)
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("coco: %w", err)
+	if err := w.Write(rs...); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Close()
+}
+
+// ResultsWriter writes a COCO results JSON array as detections come (an
+// image at a time), the same bytes WriteResults writes for them all.
+type ResultsWriter struct {
+	f     *os.File
+	w     *bufio.Writer
+	path  string
+	first bool
+}
+
+// NewResultsWriter creates the file.
+func NewResultsWriter(path string) (*ResultsWriter, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("coco: %w", err)
+	}
+	w := &ResultsWriter{f: f, w: bufio.NewWriter(f), path: path, first: true}
+	w.w.WriteByte('[')
+	return w, nil
+}
+
+// Write appends results.
+func (w *ResultsWriter) Write(rs ...Result) error {
+	for _, r := range rs {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("coco: %s: %w", w.path, err)
+		}
+		if !w.first {
+			w.w.WriteByte(',')
+		}
+		w.first = false
+		w.w.Write(b)
+	}
+	return nil
+}
+
+// Close ends the array and the file.
+func (w *ResultsWriter) Close() error {
+	w.w.WriteString("]\n")
+	err := w.w.Flush()
+	if cerr := w.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("coco: %s: %w", w.path, err)
 	}
 	return nil
 }
@@ -211,52 +259,173 @@ type Detail struct {
 // EvaluateDetail is Evaluate with the per-category numbers and the
 // precision-recall curve.
 func EvaluateDetail(gt *Dataset, dts []Result) (Detail, error) {
-	if err := gt.CheckIDs(); err != nil {
-		return Detail{}, fmt.Errorf("coco: ground truth: %w", err)
+	acc, err := NewAccumulator(gt)
+	if err != nil {
+		return Detail{}, err
 	}
-	imgIDs := make([]int64, 0, len(gt.Images))
-	known := map[int64]bool{}
-	for _, im := range gt.Images {
-		if !known[im.ID] {
-			known[im.ID] = true
-			imgIDs = append(imgIDs, im.ID)
-		}
-	}
-	sort.Slice(imgIDs, func(i, j int) bool { return imgIDs[i] < imgIDs[j] })
-	catSet := map[int64]bool{}
-	for _, c := range gt.Categories {
-		catSet[c.ID] = true
-	}
-	catIDs := make([]int64, 0, len(catSet))
-	for c := range catSet {
-		catIDs = append(catIDs, c)
-	}
-	sort.Slice(catIDs, func(i, j int) bool { return catIDs[i] < catIDs[j] })
-
-	type key struct{ img, cat int64 }
-	gts := map[key][]gtBox{}
-	for _, a := range gt.Annotations {
-		if !known[a.ImageID] || !catSet[a.CategoryID] {
-			continue
-		}
-		ign := a.IsCrowd != 0 // pycocotools: gt['ignore'] = 'iscrowd' in gt and gt['iscrowd']
-		gts[key{a.ImageID, a.CategoryID}] = append(gts[key{a.ImageID, a.CategoryID}], gtBox{id: a.ID, box: a.BBox, area: a.Area, crowd: a.IsCrowd != 0, ignore: ign})
-	}
-	dtsBy := map[key][]dtBox{}
+	byImg := map[int64][]Result{}
+	var order []int64
 	for i, d := range dts {
-		if !known[d.ImageID] {
+		if _, ok := acc.imgAt[d.ImageID]; !ok {
 			return Detail{}, fmt.Errorf("coco: detection %d: image_id %d is not in the ground truth", i, d.ImageID)
 		}
 		if math.IsNaN(d.Score) || math.IsNaN(d.BBox[0]+d.BBox[1]+d.BBox[2]+d.BBox[3]) {
 			return Detail{}, fmt.Errorf("coco: detection %d: NaN in bbox or score", i)
 		}
-		if !catSet[d.CategoryID] {
+		if _, ok := byImg[d.ImageID]; !ok {
+			order = append(order, d.ImageID)
+		}
+		byImg[d.ImageID] = append(byImg[d.ImageID], d)
+	}
+	for _, img := range order {
+		if err := acc.Add(img, byImg[img]); err != nil {
+			return Detail{}, err
+		}
+	}
+	return acc.Detail(), nil
+}
+
+// Accumulator evaluates detections an image at a time, as pycocotools'
+// evaluateImg does, and keeps of each detection only what accumulate
+// reads: its score, its rank in its image and, per area range, whether it
+// matched and whether it is ignored at each IoU threshold (32 bytes, where
+// a result is 64 and the detection it came from, its boxes and the IoU
+// tables are dropped). Evaluating a set then needs memory for its
+// detections' records, not for the detections: Detail gives exactly what
+// EvaluateDetail gives for the same detections, in any order of images.
+type Accumulator struct {
+	imgIDs []int64 // ascending: pycocotools' order, which breaks score ties
+	imgAt  map[int64]int
+	catIDs []int64
+	catAt  map[int64]int
+	gts    map[[2]int][]gtBox // by (image, category) index
+	npig   [][]int            // per category and area: ground truth not ignored
+	recs   [][]detRecord      // per category
+	added  []bool             // per image
+}
+
+// detRecord is one detection among its image's 100 best of its category.
+type detRecord struct {
+	score float64
+	img   int32
+	rank  int32     // in its image's list, best first
+	flags [4]uint32 // per area range: bit t matched, bit 16+t ignored, at IoU threshold t
+}
+
+// NewAccumulator prepares the evaluation of detections against gt.
+func NewAccumulator(gt *Dataset) (*Accumulator, error) {
+	if err := gt.CheckIDs(); err != nil {
+		return nil, fmt.Errorf("coco: ground truth: %w", err)
+	}
+	a := &Accumulator{imgAt: map[int64]int{}, catAt: map[int64]int{}, gts: map[[2]int][]gtBox{}}
+	for _, im := range gt.Images {
+		if _, ok := a.imgAt[im.ID]; !ok {
+			a.imgAt[im.ID] = 0
+			a.imgIDs = append(a.imgIDs, im.ID)
+		}
+	}
+	sort.Slice(a.imgIDs, func(i, j int) bool { return a.imgIDs[i] < a.imgIDs[j] })
+	for i, id := range a.imgIDs {
+		a.imgAt[id] = i
+	}
+	for _, c := range gt.Categories {
+		if _, ok := a.catAt[c.ID]; !ok {
+			a.catAt[c.ID] = 0
+			a.catIDs = append(a.catIDs, c.ID)
+		}
+	}
+	sort.Slice(a.catIDs, func(i, j int) bool { return a.catIDs[i] < a.catIDs[j] })
+	for k, id := range a.catIDs {
+		a.catAt[id] = k
+	}
+	a.npig = make([][]int, len(a.catIDs))
+	for k := range a.npig {
+		a.npig[k] = make([]int, len(areaRngs))
+	}
+	for _, an := range gt.Annotations {
+		i, okI := a.imgAt[an.ImageID]
+		k, okK := a.catAt[an.CategoryID]
+		if !okI || !okK {
 			continue
 		}
-		k := key{d.ImageID, d.CategoryID}
-		dtsBy[k] = append(dtsBy[k], dtBox{box: d.BBox, area: d.BBox[2] * d.BBox[3], score: d.Score})
+		ign := an.IsCrowd != 0 // pycocotools: gt['ignore'] = 'iscrowd' in gt and gt['iscrowd']
+		a.gts[[2]int{i, k}] = append(a.gts[[2]int{i, k}], gtBox{id: an.ID, box: an.BBox, area: an.Area, crowd: an.IsCrowd != 0, ignore: ign})
+		for r, rng := range areaRngs {
+			if !(ign || an.Area < rng[0] || an.Area > rng[1]) {
+				a.npig[k][r]++
+			}
+		}
 	}
+	a.recs = make([][]detRecord, len(a.catIDs))
+	a.added = make([]bool, len(a.imgIDs))
+	return a, nil
+}
 
+// Add evaluates one image's detections (every category; those of a
+// category the ground truth lacks are dropped, as pycocotools does). Each
+// image is added at most once.
+func (a *Accumulator) Add(imageID int64, dts []Result) error {
+	i, ok := a.imgAt[imageID]
+	if !ok {
+		return fmt.Errorf("coco: image_id %d is not in the ground truth", imageID)
+	}
+	if a.added[i] {
+		return fmt.Errorf("coco: image_id %d added twice", imageID)
+	}
+	a.added[i] = true
+	byCat := map[int][]dtBox{}
+	var cats []int
+	for j, d := range dts {
+		if d.ImageID != imageID {
+			return fmt.Errorf("coco: image %d: detection %d is for image_id %d", imageID, j, d.ImageID)
+		}
+		if math.IsNaN(d.Score) || math.IsNaN(d.BBox[0]+d.BBox[1]+d.BBox[2]+d.BBox[3]) {
+			return fmt.Errorf("coco: image %d: detection %d: NaN in bbox or score", imageID, j)
+		}
+		k, ok := a.catAt[d.CategoryID]
+		if !ok {
+			continue
+		}
+		if _, seen := byCat[k]; !seen {
+			cats = append(cats, k)
+		}
+		byCat[k] = append(byCat[k], dtBox{box: d.BBox, area: d.BBox[2] * d.BBox[3], score: d.Score})
+	}
+	maxDet := maxDets[len(maxDets)-1]
+	for _, k := range cats {
+		d := byCat[k]
+		sort.SliceStable(d, func(x, y int) bool { return d[x].score > d[y].score })
+		if len(d) > maxDet {
+			d = d[:maxDet]
+		}
+		g := a.gts[[2]int{i, k}]
+		ious := computeIoU(d, g)
+		first := len(a.recs[k])
+		for j, db := range d {
+			a.recs[k] = append(a.recs[k], detRecord{score: db.score, img: int32(i), rank: int32(j)})
+		}
+		for r, rng := range areaRngs {
+			e := evaluateImg(g, d, ious, rng, maxDet)
+			for t := range iouThrs {
+				for j := range d {
+					f := &a.recs[k][first+j].flags[r]
+					if e.matched[t][j] {
+						*f |= 1 << t
+					}
+					if e.dtIgnore[t][j] {
+						*f |= 1 << (16 + t)
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// Detail accumulates what was added: Evaluate's numbers, per category and
+// the PR curve. Images never added count as images without detections.
+func (a *Accumulator) Detail() Detail {
+	catIDs := a.catIDs
 	T, R, K, A, M := len(iouThrs), len(recThrs), len(catIDs), len(areaRngs), len(maxDets)
 	precision := make([]float64, T*R*K*A*M)
 	recall := make([]float64, T*K*A*M)
@@ -266,34 +435,13 @@ func EvaluateDetail(gt *Dataset, dts []Result) (Detail, error) {
 	for i := range recall {
 		recall[i] = -1
 	}
-	maxDet := maxDets[M-1]
-	for k, cat := range catIDs {
-		// Per image: detections by descending score (stable), IoUs once.
-		type perImg struct {
-			g    []gtBox
-			d    []dtBox
-			ious [][]float64
-		}
-		imgs := make([]perImg, len(imgIDs))
-		for i, img := range imgIDs {
-			g := gts[key{img, cat}]
-			d := append([]dtBox(nil), dtsBy[key{img, cat}]...)
-			sort.SliceStable(d, func(a, b int) bool { return d[a].score > d[b].score })
-			if len(d) > maxDet {
-				d = d[:maxDet]
-			}
-			imgs[i] = perImg{g: g, d: d, ious: computeIoU(d, g)}
-		}
-		for a, rng := range areaRngs {
-			evals := make([]*imgEval, len(imgIDs))
-			for i := range imgIDs {
-				evals[i] = evaluateImg(imgs[i].g, imgs[i].d, imgs[i].ious, rng, maxDet)
-			}
+	for k := range catIDs {
+		for ar := range A {
 			for m, md := range maxDets {
-				accumulate(evals, md, func(t int, rc float64, q []float64) {
-					recall[((t*K+k)*A+a)*M+m] = rc
+				a.accumulate(k, ar, md, func(t int, rc float64, q []float64) {
+					recall[((t*K+k)*A+ar)*M+m] = rc
 					for r := range R {
-						precision[(((t*R+r)*K+k)*A+a)*M+m] = q[r]
+						precision[(((t*R+r)*K+k)*A+ar)*M+m] = q[r]
 					}
 				})
 			}
@@ -370,7 +518,7 @@ func EvaluateDetail(gt *Dataset, dts []Result) (Detail, error) {
 			d.PR50[r] = sum / float64(n)
 		}
 	}
-	return d, nil
+	return d
 }
 
 // computeIoU is maskUtils.iou on xywh boxes: a crowd ground truth divides
@@ -460,32 +608,33 @@ func evaluateImg(g []gtBox, d []dtBox, ious [][]float64, rng areaRange, maxDet i
 }
 
 // accumulate computes, per IoU threshold, the final recall and the 101
-// interpolated precisions over all images of one (category, area).
-func accumulate(evals []*imgEval, maxDet int, set func(t int, rc float64, q []float64)) {
-	type det struct {
-		score float64
-		img   int
-		idx   int
-	}
-	var ds []det
-	npig := 0
-	for i, e := range evals {
-		if e == nil {
-			continue
-		}
-		for j := 0; j < len(e.scores) && j < maxDet; j++ {
-			ds = append(ds, det{e.scores[j], i, j})
-		}
-		for _, ig := range e.gtIgnore {
-			if !ig {
-				npig++
-			}
-		}
-	}
+// interpolated precisions of category k in area range ar over all images,
+// each image's first maxDet detections taken.
+func (a *Accumulator) accumulate(k, ar, maxDet int, set func(t int, rc float64, q []float64)) {
+	npig := a.npig[k][ar]
 	if npig == 0 {
 		return
 	}
-	sort.SliceStable(ds, func(a, b int) bool { return ds[a].score > ds[b].score })
+	// By descending score; ties in pycocotools' concatenation order
+	// (image id, then rank), which a stable sort over images in id order
+	// gives.
+	var ds []int32
+	recs := a.recs[k]
+	for j := range recs {
+		if int(recs[j].rank) < maxDet {
+			ds = append(ds, int32(j))
+		}
+	}
+	sort.Slice(ds, func(x, y int) bool {
+		p, q := &recs[ds[x]], &recs[ds[y]]
+		if p.score != q.score {
+			return p.score > q.score
+		}
+		if p.img != q.img {
+			return p.img < q.img
+		}
+		return p.rank < q.rank
+	})
 	eps := math.Nextafter(1, 2) - 1 // np.spacing(1)
 	nd := len(ds)
 	rc := make([]float64, nd)
@@ -495,10 +644,10 @@ func accumulate(evals []*imgEval, maxDet int, set func(t int, rc float64, q []fl
 		// Cumulative sums over every detection, as pycocotools does:
 		// ignored ones add to neither tp nor fp but still hold a point.
 		var tp, fp float64
-		for i, d := range ds {
-			e := evals[d.img]
-			if !e.dtIgnore[t][d.idx] {
-				if e.matched[t][d.idx] {
+		for i, j := range ds {
+			f := recs[j].flags[ar]
+			if f&(1<<(16+t)) == 0 {
+				if f&(1<<t) != 0 {
 					tp++
 				} else {
 					fp++

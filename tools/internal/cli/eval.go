@@ -23,6 +23,7 @@ import (
 	"github.com/nniescope/nniescope/shared/onnx"
 	"github.com/nniescope/nniescope/shared/quant"
 	"github.com/nniescope/nniescope/shared/quant/nnie"
+	"github.com/nniescope/nniescope/shared/yolo"
 	"github.com/nniescope/nniescope/webui"
 )
 
@@ -192,15 +193,21 @@ func evaluate(ctx context.Context, env Env, m *onnx.Model, modelPath, data strin
 	if err != nil {
 		return nil, err
 	}
-	// One variant's detections at a time: scored, then dropped (the first
-	// float run is kept, the reference of the box shift).
+	// Each image's detections are scored as they come and dropped: no
+	// run is held (of the first float run, its confident boxes, the box
+	// shift's reference).
 	for _, v := range variants {
-		vr, err := detectVariant(ctx, env, m, set, v, pl, threads, records)
+		name, file := variantSpec(v)
+		vs, err := sc.begin(name, file)
 		if err != nil {
 			return nil, err
 		}
-		row, err := sc.score(vr)
+		row, err := detectVariant(ctx, env, m, set, v, pl, threads, records, vs.add)
 		if err != nil {
+			vs.abandon()
+			return nil, err
+		}
+		if row, err = vs.finish(row); err != nil {
 			return nil, err
 		}
 		res.add(row)
@@ -240,36 +247,91 @@ type variantRun struct {
 }
 
 // detectVariant runs one variant ("float", a calibration file, NAME=FILE)
-// over the set's images.
-func detectVariant(ctx context.Context, env Env, m *onnx.Model, set *dataset.Set, v string, pl quant.Placement, threads int, records *recordPolicy) (variantRun, error) {
+// over the set's images, handing each image's detections to each (valid
+// during the call), and returns its row's fields that need no scoring.
+func detectVariant(ctx context.Context, env Env, m *onnx.Model, set *dataset.Set, v string, pl quant.Placement, threads int, records *recordPolicy, each func(i int, dets []yolo.Detection) error) (evalVariant, error) {
 	name, file := variantSpec(v)
 	start := time.Now()
 	row := evalVariant{Name: name, Calib: file}
 	prog, hooks, err := variantProgram(env, m, &row, pl, threads, records)
 	if err != nil {
-		return variantRun{}, err
+		return row, err
 	}
 	det, err := detect.New(prog)
 	if err != nil {
-		return variantRun{}, err
+		return row, err
 	}
 	defer det.Close()
 	bar := newProgress(env.Stderr, "eval "+name, len(set.Images))
-	run, err := eval.Detect(ctx, set, det, eval.Params(), hooks, bar.update)
+	err = eval.DetectEach(ctx, set, det, eval.Params(), hooks, func(i int, dets []yolo.Detection) error {
+		if err := each(i, dets); err != nil {
+			return err
+		}
+		bar.update(i + 1)
+		return nil
+	})
 	if err != nil {
-		return variantRun{}, err
+		return row, err
 	}
 	row.Seconds = time.Since(start).Seconds()
-	return variantRun{row, run}, nil
+	return row, nil
 }
 
-// scorer scores variant runs over a set: AP, and the boxes against the
-// first float variant's; with a results folder it writes the ground truth
-// and each variant's COCO results there.
+// scorer scores variants over a set: AP, and the boxes against the first
+// float variant's; with a results folder it writes the ground truth and
+// each variant's COCO results there.
 type scorer struct {
 	set        *dataset.Set
 	resultsDir string
-	floatRun   *eval.Run
+	ref        *eval.Reference // the first float variant's confident boxes
+}
+
+// variantScore scores one variant's detections as they come.
+type variantScore struct {
+	s       *scorer
+	sc      *eval.Scorer
+	results *coco.ResultsWriter // nil without a results folder
+	name    string
+	isRef   bool
+	rs      []coco.Result
+}
+
+// begin starts scoring the variant name (calibration file calib; "" for
+// float): the first float variant becomes the box shift's reference.
+func (s *scorer) begin(name, calib string) (*variantScore, error) {
+	isRef := calib == "" && s.ref == nil
+	sc, err := eval.NewScorer(s.set, s.set.Classes(), s.ref)
+	if err != nil {
+		return nil, err
+	}
+	if isRef {
+		sc.Keep(0.25)
+	}
+	v := &variantScore{s: s, sc: sc, name: name, isRef: isRef}
+	if s.resultsDir != "" {
+		if v.results, err = coco.NewResultsWriter(filepath.Join(s.resultsDir, name+".json")); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
+}
+
+func (v *variantScore) add(i int, dets []yolo.Detection) error {
+	if err := v.sc.Add(i, dets); err != nil {
+		return err
+	}
+	if v.results != nil {
+		v.rs = eval.AppendResults(v.rs[:0], v.s.set, i, dets)
+		return v.results.Write(v.rs...)
+	}
+	return nil
+}
+
+// abandon closes what a failed run left open.
+func (v *variantScore) abandon() {
+	if v.results != nil {
+		v.results.Close()
+	}
 }
 
 func newScorer(set *dataset.Set, resultsDir string) (*scorer, error) {
@@ -290,12 +352,30 @@ func settings() evalSettings {
 	return evalSettings{Conf: p.ScoreThreshold, IoU: p.NMSThreshold, MaxDet: p.MaxDetections, ConfusionConf: confusion.Conf, ConfusionIoU: confusion.IoU}
 }
 
+// score scores a whole run (eval merge's, from shard files).
 func (s *scorer) score(vr variantRun) (evalVariant, error) {
-	row, run := vr.row, vr.run
-	d, err := eval.ScoreDetail(s.set, run)
+	v, err := s.begin(vr.row.Name, vr.row.Calib)
 	if err != nil {
-		return row, err
+		return vr.row, err
 	}
+	for i, dets := range vr.run.Detections {
+		if err := v.add(i, dets); err != nil {
+			v.abandon()
+			return vr.row, err
+		}
+	}
+	return v.finish(vr.row)
+}
+
+// finish fills the row's scores.
+func (v *variantScore) finish(row evalVariant) (evalVariant, error) {
+	s := v.s
+	if v.results != nil {
+		if err := v.results.Close(); err != nil {
+			return row, err
+		}
+	}
+	d := v.sc.Detail()
 	row.AP, row.AP50, row.AP75, row.PR50 = d.Stats[0], d.Stats[1], d.Stats[2], d.PR50
 	nc := s.set.Classes()
 	classOf := eval.Classes(s.set, nc)
@@ -310,21 +390,11 @@ func (s *scorer) score(vr variantRun) (evalVariant, error) {
 			row.Classes = append(row.Classes, classRow{Class: c, Instances: instances[cat], AP: d.ClassAP[k], AP50: d.ClassAP50[k]})
 		}
 	}
-	cm, err := eval.Confusion(s.set, run, nc)
-	if err != nil {
-		return row, err
+	row.Confusion = v.sc.Confusion().Counts
+	if v.isRef {
+		s.ref = v.sc.Reference()
 	}
-	row.Confusion = cm.Counts
-	if s.resultsDir != "" {
-		if err := coco.WriteResults(filepath.Join(s.resultsDir, row.Name+".json"), run.Results(s.set)); err != nil {
-			return row, err
-		}
-	}
-	if row.Calib == "" && s.floatRun == nil {
-		s.floatRun = run
-	}
-	if s.floatRun != nil {
-		shift, matched := eval.BoxShift(s.floatRun, run, 0.25)
+	if shift, matched, ok := v.sc.Shift(); ok {
 		row.BoxShiftPx, row.Matched = &shift, &matched
 	}
 	return row, nil

@@ -106,22 +106,23 @@ func evalShard(ctx context.Context, env Env, m *onnx.Model, modelPath, data stri
 		sf.ImageFiles = append(sf.ImageFiles, filepath.Base(im.Path))
 	}
 	for _, v := range variants {
-		vr, err := detectVariant(ctx, env, m, &part, v, pl, threads, records)
+		perImage := make([][]shardDet, len(part.Images))
+		row, err := detectVariant(ctx, env, m, &part, v, pl, threads, records, func(i int, dets []yolo.Detection) error {
+			ds := make([]shardDet, len(dets))
+			for k, d := range dets {
+				ds[k] = shardDet{d.ClassID, d.Score, d.Box}
+			}
+			perImage[i] = ds
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		sv := shardVariant{Name: vr.row.Name, Calib: vr.row.Calib, Points: vr.row.Points, Coverage: vr.row.Coverage, Seconds: vr.row.Seconds}
+		sv := shardVariant{Name: row.Name, Calib: row.Calib, Points: row.Points, Coverage: row.Coverage, Seconds: row.Seconds, Detections: perImage}
 		if sv.Calib != "" {
 			if sv.CalibSHA256, err = fileSHA256(sv.Calib); err != nil {
 				return err
 			}
-		}
-		for _, dets := range vr.run.Detections {
-			ds := make([]shardDet, len(dets))
-			for i, d := range dets {
-				ds[i] = shardDet{d.ClassID, d.Score, d.Box}
-			}
-			sv.Detections = append(sv.Detections, ds)
 		}
 		sf.Variants = append(sf.Variants, sv)
 	}
