@@ -178,6 +178,7 @@ func (c *convKernel) run(x *exec, in, out []*tensor.Tensor) error {
 		}
 	}
 	panelSize := c.k * gemm.NR
+	mr := gemm.MR()
 	scratch := x.buf(x.threads * panelSize)
 	for b := range batch {
 		for gi := range c.groups {
@@ -190,11 +191,11 @@ func (c *convKernel) run(x *exec, in, out []*tensor.Tensor) error {
 					col0 := p * gemm.NR
 					cols := min(gemm.NR, npix-col0)
 					im2colPanel(pb, img, &g, cgIn, col0, cols)
-					for i0 := 0; i0 < c.mg; i0 += gemm.MR {
-						ap := pa[(i0/gemm.MR)*c.k*gemm.MR:]
-						rows := min(gemm.MR, c.mg-i0)
+					for i0 := 0; i0 < c.mg; i0 += mr {
+						ap := pa[(i0/mr)*c.k*mr:]
+						rows := min(mr, c.mg-i0)
 						cp := cOut[i0*npix+col0:]
-						if rows == gemm.MR && cols == gemm.NR {
+						if rows == mr && cols == gemm.NR {
 							gemm.Kernel(c.k, ap, pb, cp, npix)
 						} else {
 							gemm.KernelEdge(c.k, ap, pb, cp, npix, rows, cols)

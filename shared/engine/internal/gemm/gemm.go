@@ -1,6 +1,7 @@
 // Package gemm is the engine's matrix-multiply core: C += A·B on packed
-// panels, with an AVX2/FMA micro-kernel on amd64 and a portable Go kernel
-// everywhere (and as the reference the assembly is tested against).
+// panels, with AVX-512 and AVX2/FMA micro-kernels on amd64 and a portable
+// Go kernel everywhere (and as the reference the assembly is tested
+// against).
 //
 // A is packed once per weight tensor into panels of MR rows (K×MR each,
 // k-major); B is packed per call into panels of NR columns (K×NR each).
@@ -8,28 +9,61 @@
 // a full MR×NR tile.
 package gemm
 
-// Tile sizes of the micro-kernel: 6×16 keeps twelve 8-wide accumulators,
-// two B vectors and one broadcast in the sixteen AVX2 registers.
+// NR is the micro-kernel's columns: B panels are NR wide for every kernel.
+const NR = 16
+
+// maxMR bounds the rows of any kernel.
+const maxMR = 16
+
+// kernelImpl is a micro-kernel and its tile height: A panels are packed
+// for the kernel in use (PackA), so its MR is fixed for the process.
+// Kernels are called directly by id (run), not through a func value: an
+// indirect call would make every caller's tile escape to the heap.
+type kernelImpl struct {
+	name string
+	mr   int
+	id   kernelID
+}
+
+type kernelID int
+
 const (
-	MR = 6
-	NR = 16
+	goID kernelID = iota
+	avx2ID
+	avx512ID
 )
+
+// goKernel is the portable kernel, 6 rows like the AVX2 one.
+var goKernel = kernelImpl{"go", 6, goID}
+
+// active is the fastest kernel the CPU has (kernels[0]), chosen once.
+var active = kernels[0]
+
+// MR is the rows of the micro-kernel in use: 16 with AVX-512 (sixteen
+// 16-wide ZMM accumulators), 6 with AVX2 (twelve 8-wide YMM accumulators)
+// and in portable Go.
+func MR() int { return active.mr }
+
+// Impl names the micro-kernel in use, for benchmark reports.
+func Impl() string { return active.name }
 
 // PackA packs the m×k row-major matrix a (row stride lda) into
 // ceil(m/MR) panels of k×MR values, rows beyond m zero.
-func PackA(a []float32, m, k, lda int) []float32 {
-	panels := (m + MR - 1) / MR
-	out := make([]float32, panels*k*MR)
+func PackA(a []float32, m, k, lda int) []float32 { return packA(a, m, k, lda, active.mr) }
+
+func packA(a []float32, m, k, lda, mr int) []float32 {
+	panels := (m + mr - 1) / mr
+	out := make([]float32, panels*k*mr)
 	for p := range panels {
-		dst := out[p*k*MR:]
-		for i := range MR {
-			row := p*MR + i
+		dst := out[p*k*mr:]
+		for i := range mr {
+			row := p*mr + i
 			if row >= m {
 				break
 			}
 			src := a[row*lda : row*lda+k]
 			for kk, v := range src {
-				dst[kk*MR+i] = v
+				dst[kk*mr+i] = v
 			}
 		}
 	}
@@ -42,16 +76,18 @@ func Kernel(k int, a, b, c []float32, ldc int) {
 	if k == 0 {
 		return
 	}
-	_ = a[k*MR-1]
+	mr := active.mr
+	_ = a[k*mr-1]
 	_ = b[k*NR-1]
-	_ = c[(MR-1)*ldc+NR-1]
-	kernel(k, a, b, c, ldc)
+	_ = c[(mr-1)*ldc+NR-1]
+	active.run(k, a, b, c, ldc)
 }
+
 
 // KernelEdge accumulates only the top-left rows×cols of the tile into c;
 // the panels are still full (zero-padded).
 func KernelEdge(k int, a, b, c []float32, ldc, rows, cols int) {
-	var tmp [MR * NR]float32
+	var tmp [maxMR * NR]float32
 	Kernel(k, a, b, tmp[:], NR)
 	for i := range rows {
 		ci := c[i*ldc : i*ldc+cols]
@@ -61,13 +97,13 @@ func KernelEdge(k int, a, b, c []float32, ldc, rows, cols int) {
 	}
 }
 
-// kernelGo is the portable micro-kernel.
-func kernelGo(k int, a, b, c []float32, ldc int) {
-	var acc [MR][NR]float32
+// kernelGo is the portable micro-kernel, for mr ≤ maxMR rows.
+func kernelGo(k, mr int, a, b, c []float32, ldc int) {
+	var acc [maxMR][NR]float32
 	for p := range k {
 		bp := b[p*NR : p*NR+NR : p*NR+NR]
-		ap := a[p*MR : p*MR+MR : p*MR+MR]
-		for i := range MR {
+		ap := a[p*mr : p*mr+mr : p*mr+mr]
+		for i := range mr {
 			ai := ap[i]
 			row := &acc[i]
 			for j := range NR {
@@ -75,7 +111,7 @@ func kernelGo(k int, a, b, c []float32, ldc int) {
 			}
 		}
 	}
-	for i := range MR {
+	for i := range mr {
 		ci := c[i*ldc : i*ldc+NR]
 		for j := range NR {
 			ci[j] += acc[i][j]

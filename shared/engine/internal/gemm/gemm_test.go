@@ -3,6 +3,7 @@ package gemm
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -33,17 +34,18 @@ func packB(b []float32, k, n, col0 int) []float32 {
 	return out
 }
 
-// multiply runs a full GEMM through PackA, the kernel under test and edges.
-func multiply(m, n, k int, a, b []float32, kern func(k int, a, b, c []float32, ldc int)) []float32 {
-	pa := PackA(a, m, k, k)
+// multiply runs a full GEMM through packA, the kernel under test and edges.
+func multiply(m, n, k int, a, b []float32, kern kernelImpl) []float32 {
+	mr := kern.mr
+	pa := packA(a, m, k, k, mr)
 	c := make([]float32, m*n)
 	for j0 := 0; j0 < n; j0 += NR {
 		pb := packB(b, k, n, j0)
-		for i0 := 0; i0 < m; i0 += MR {
-			ap := pa[(i0/MR)*k*MR:]
-			rows, cols := min(MR, m-i0), min(NR, n-j0)
-			var tmp [MR * NR]float32
-			kern(k, ap, pb, tmp[:], NR)
+		for i0 := 0; i0 < m; i0 += mr {
+			ap := pa[(i0/mr)*k*mr:]
+			rows, cols := min(mr, m-i0), min(NR, n-j0)
+			var tmp [maxMR * NR]float32
+			kern.run(k, ap, pb, tmp[:], NR)
 			for i := range rows {
 				for j := range cols {
 					c[(i0+i)*n+j0+j] += tmp[i*NR+j]
@@ -54,17 +56,22 @@ func multiply(m, n, k int, a, b []float32, kern func(k int, a, b, c []float32, l
 	return c
 }
 
+// Every kernel this CPU has (AVX-512, AVX2, Go) computes the product; the
+// assembly kernels agree bit for bit (one FMA per k, in k order), so the
+// engine's results do not depend on which one the machine runs.
 func TestKernelsAgree(t *testing.T) {
 	tests := []struct {
 		name    string
 		m, n, k int
 	}{
-		{"one tile", MR, NR, 1},
+		{"one tile", maxMR, NR, 1},
 		{"ragged", 7, 17, 5},
 		{"conv-like", 64, 300, 288},
 		{"thin", 1, 3, 1000},
+		{"odd rows", 37, 33, 75},
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
+	t.Logf("kernels on this CPU: %v, in use: %s (MR %d)", names(), Impl(), MR())
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			a := make([]float32, tc.m*tc.k)
@@ -76,15 +83,25 @@ func TestKernelsAgree(t *testing.T) {
 				b[i] = rng.Float32()*2 - 1
 			}
 			want := naive(tc.m, tc.n, tc.k, a, b)
-			impls := map[string]func(int, []float32, []float32, []float32, int){
-				"go": kernelGo, "dispatch(" + Impl() + ")": Kernel,
-			}
-			for name, kern := range impls {
+			var asm []float32
+			for _, kern := range append(kernels, kernelImpl{"go, 16 rows", 16, goID}) {
 				got := multiply(tc.m, tc.n, tc.k, a, b, kern)
 				tol := 1e-5 * float64(tc.k)
 				for i := range want {
 					if d := math.Abs(float64(got[i] - want[i])); d > tol {
-						t.Fatalf("%s: c[%d] = %v, want %v (|d| %g > %g)", name, i, got[i], want[i], d, tol)
+						t.Fatalf("%s: c[%d] = %v, want %v (|d| %g > %g)", kern.name, i, got[i], want[i], d, tol)
+					}
+				}
+				if !strings.HasPrefix(kern.name, "amd64") {
+					continue
+				}
+				if asm == nil {
+					asm = got
+					continue
+				}
+				for i := range asm {
+					if math.Float32bits(asm[i]) != math.Float32bits(got[i]) {
+						t.Fatalf("%s: c[%d] = %v, the other assembly kernel %v: not the same bits", kern.name, i, got[i], asm[i])
 					}
 				}
 			}
@@ -92,26 +109,31 @@ func TestKernelsAgree(t *testing.T) {
 	}
 }
 
+func names() []string {
+	var out []string
+	for _, k := range kernels {
+		out = append(out, k.name)
+	}
+	return out
+}
+
 func BenchmarkKernel(b *testing.B) {
 	const k = 576
-	a := make([]float32, k*MR)
-	bb := make([]float32, k*NR)
-	c := make([]float32, MR*NR)
-	for i := range a {
-		a[i] = 0.5
-	}
-	for i := range bb {
-		bb[i] = 0.25
-	}
-	for _, impl := range []struct {
-		name string
-		f    func(int, []float32, []float32, []float32, int)
-	}{{"go", kernelGo}, {Impl(), Kernel}} {
-		b.Run(impl.name, func(b *testing.B) {
+	for _, kern := range kernels {
+		a := make([]float32, k*kern.mr)
+		bb := make([]float32, k*NR)
+		c := make([]float32, kern.mr*NR)
+		for i := range a {
+			a[i] = 0.5
+		}
+		for i := range bb {
+			bb[i] = 0.25
+		}
+		b.Run(kern.name, func(b *testing.B) {
 			for b.Loop() {
-				impl.f(k, a, bb, c, NR)
+				kern.run(k, a, bb, c, NR)
 			}
-			b.ReportMetric(float64(2*k*MR*NR)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			b.ReportMetric(float64(2*k*kern.mr*NR)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
 	}
 }

@@ -2,24 +2,33 @@ package gemm
 
 import "golang.org/x/sys/cpu"
 
-// hasAVX2 selects the assembly kernel; both are tested against each other.
-var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
-
 //go:noescape
 func kernelAVX2(k int, a, b, c *float32, ldc int)
 
-func kernel(k int, a, b, c []float32, ldc int) {
-	if hasAVX2 {
-		kernelAVX2(k, &a[0], &b[0], &c[0], ldc)
-		return
-	}
-	kernelGo(k, a, b, c, ldc)
-}
+//go:noescape
+func kernelAVX512(k int, a, b, c *float32, ldc int)
 
-// Impl names the micro-kernel in use, for benchmark reports.
-func Impl() string {
-	if hasAVX2 {
-		return "amd64-avx2-fma"
+// kernels lists the micro-kernels this CPU runs, fastest first; all are
+// tested against the Go one, and the assembly ones give the same bits
+// (each sums a·b into its accumulator with one FMA per k, in k order).
+var kernels = func() []kernelImpl {
+	var ks []kernelImpl
+	if cpu.X86.HasAVX512F {
+		ks = append(ks, kernelImpl{"amd64-avx512", 16, avx512ID})
 	}
-	return "go"
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		ks = append(ks, kernelImpl{"amd64-avx2-fma", 6, avx2ID})
+	}
+	return append(ks, goKernel)
+}()
+
+func (ki kernelImpl) run(k int, a, b, c []float32, ldc int) {
+	switch ki.id {
+	case avx512ID:
+		kernelAVX512(k, &a[0], &b[0], &c[0], ldc)
+	case avx2ID:
+		kernelAVX2(k, &a[0], &b[0], &c[0], ldc)
+	default:
+		kernelGo(k, ki.mr, a, b, c, ldc)
+	}
 }

@@ -2,7 +2,7 @@
 
 package gemm
 
-func kernel(k int, a, b, c []float32, ldc int) { kernelGo(k, a, b, c, ldc) }
+// kernels lists the micro-kernels this CPU runs, fastest first.
+var kernels = []kernelImpl{goKernel}
 
-// Impl names the micro-kernel in use, for benchmark reports.
-func Impl() string { return "go" }
+func (ki kernelImpl) run(k int, a, b, c []float32, ldc int) { kernelGo(k, ki.mr, a, b, c, ldc) }
