@@ -83,7 +83,6 @@ func Kernel(k int, a, b, c []float32, ldc int) {
 	active.run(k, a, b, c, ldc)
 }
 
-
 // KernelEdge accumulates only the top-left rows×cols of the tile into c;
 // the panels are still full (zero-padded).
 func KernelEdge(k int, a, b, c []float32, ldc, rows, cols int) {
