@@ -180,9 +180,26 @@ func (c *convKernel) run(x *exec, in, out []*tensor.Tensor) error {
 	panelSize := c.k * gemm.NR
 	mr := gemm.MR()
 	scratch := x.buf(x.threads * panelSize)
+	// A 3x3 stride-1 convolution padded by one reads its input through a
+	// zero-bordered copy, so that every panel within one output row takes
+	// the vector path (at the widths of YOLO's deep layers, 16 to 32, most
+	// panels touch an edge and would be gathered tap by tap).
+	pad3 := g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.pads == [4]int{1, 1, 1, 1}
+	pplane := (g.h + 2) * (g.w + 2)
+	var padded []float32
+	if pad3 {
+		padded = x.padBuf(g.c * pplane)
+	}
 	for b := range batch {
+		if pad3 {
+			padInput(x, padded, src[b*g.c*g.h*g.w:(b+1)*g.c*g.h*g.w], g.c, g.h, g.w)
+		}
 		for gi := range c.groups {
 			img := src[(b*g.c+gi*cgIn)*g.h*g.w:]
+			var pimg []float32
+			if pad3 {
+				pimg = padded[gi*cgIn*pplane:]
+			}
 			cOut := dst[(b*c.m+gi*c.mg)*npix:]
 			pa := packed[gi]
 			x.parallelW(panels, 1, func(w, lo, hi int) {
@@ -190,7 +207,9 @@ func (c *convKernel) run(x *exec, in, out []*tensor.Tensor) error {
 				for p := lo; p < hi; p++ {
 					col0 := p * gemm.NR
 					cols := min(gemm.NR, npix-col0)
-					im2colPanel(pb, img, &g, cgIn, col0, cols)
+					if !pad3 || !paddedPanel(pb, pimg, &g, cgIn, col0, cols) {
+						im2colPanel(pb, img, &g, cgIn, col0, cols)
+					}
 					for i0 := 0; i0 < c.mg; i0 += mr {
 						ap := pa[(i0/mr)*c.k*mr:]
 						rows := min(mr, c.mg-i0)
@@ -209,6 +228,40 @@ func (c *convKernel) run(x *exec, in, out []*tensor.Tensor) error {
 		x.parallel(len(dst), 1<<14, func(lo, hi int) { vmath.SiLU(dst[lo:hi], dst[lo:hi]) })
 	}
 	return nil
+}
+
+// paddedPanel is im2colPanel for a 3x3 stride-1 convolution padded by one,
+// reading the zero-bordered copy of its input (padInput): a full panel
+// within one output row, taken by the vector path. It reports false for
+// the panels it does not take (one that wraps to the next row, the ragged
+// last one).
+func paddedPanel(pb, padded []float32, g *convGeom, channels, col0, cols int) bool {
+	oy, ox := col0/g.ow, col0%g.ow
+	if cols != gemm.NR || ox+gemm.NR > g.ow {
+		return false
+	}
+	pw := g.w + 2
+	pack.Im2col3x3(pb, padded[oy*pw+ox:], channels, (g.h+2)*pw, pw)
+	return true
+}
+
+// padInput copies channels planes of h×w into dst with a zero border of
+// one, planes (h+2)×(w+2).
+func padInput(x *exec, dst, src []float32, channels, h, w int) {
+	pw, pplane := w+2, (h+2)*(w+2)
+	x.parallel(channels, 1, func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			d := dst[ch*pplane : (ch+1)*pplane]
+			s := src[ch*h*w : (ch+1)*h*w]
+			clear(d[:pw])
+			for y := range h {
+				row := d[(y+1)*pw : (y+2)*pw]
+				row[0], row[pw-1] = 0, 0
+				copy(row[1:pw-1], s[y*w:(y+1)*w])
+			}
+			clear(d[(h+1)*pw:])
+		}
+	})
 }
 
 // im2colPanel writes the K×NR panel of output pixels [col0, col0+cols)

@@ -12,7 +12,8 @@ import (
 type exec struct {
 	threads int
 	scratch []float32
-	pool    *pool // nil with one thread
+	padded  []float32 // a convolution's zero-bordered input
+	pool    *pool     // nil with one thread
 }
 
 // buf returns scratch space of n floats; contents are undefined.
@@ -21,6 +22,15 @@ func (x *exec) buf(n int) []float32 {
 		x.scratch = make([]float32, n)
 	}
 	return x.scratch[:n]
+}
+
+// padBuf returns a second scratch space of n floats, for a convolution's
+// padded input while buf holds its panels; contents are undefined.
+func (x *exec) padBuf(n int) []float32 {
+	if cap(x.padded) < n {
+		x.padded = make([]float32, n)
+	}
+	return x.padded[:n]
 }
 
 // parallel splits [0,n) into at most x.threads contiguous chunks and runs fn
