@@ -180,15 +180,17 @@ func (c *convKernel) run(x *exec, in, out []*tensor.Tensor) error {
 	panelSize := c.k * gemm.NR
 	mr := gemm.MR()
 	scratch := x.buf(x.threads * panelSize)
-	// A 3x3 stride-1 convolution padded by one reads its input through a
-	// zero-bordered copy, so that every panel within one output row takes
-	// the vector path (at the widths of YOLO's deep layers, 16 to 32, most
-	// panels touch an edge and would be gathered tap by tap).
-	pad3 := g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.pads == [4]int{1, 1, 1, 1}
+	// A 3x3 convolution of stride 1 or 2 padded by one reads its input
+	// through a zero-bordered copy, so that every panel within one output
+	// row takes a vector path (at the widths of YOLO's deep layers, 16 to
+	// 32, most stride-1 panels touch an edge and would be gathered tap by
+	// tap; stride-2 panels always were).
+	pad3 := g.kh == 3 && g.kw == 3 && g.sh == g.sw && (g.sh == 1 || g.sh == 2) && g.dh == 1 && g.dw == 1 && g.pads == [4]int{1, 1, 1, 1}
 	pplane := (g.h + 2) * (g.w + 2)
 	var padded []float32
 	if pad3 {
-		padded = x.padBuf(g.c * pplane)
+		// The stride-2 strip loads one float past its last tap.
+		padded = x.padBuf(g.c*pplane + gemm.NR)
 	}
 	for b := range batch {
 		if pad3 {
@@ -230,17 +232,21 @@ func (c *convKernel) run(x *exec, in, out []*tensor.Tensor) error {
 	return nil
 }
 
-// paddedPanel is im2colPanel for a 3x3 stride-1 convolution padded by one,
-// reading the zero-bordered copy of its input (padInput): a full panel
-// within one output row, taken by the vector path. It reports false for
-// the panels it does not take (one that wraps to the next row, the ragged
-// last one).
+// paddedPanel is im2colPanel for a 3x3 convolution of stride 1 or 2
+// padded by one, reading the zero-bordered copy of its input (padInput,
+// with a strip's slack past its end): a full panel within one output row,
+// taken by the vector path. It reports false for the panels it does not
+// take (one that wraps to the next row, the ragged last one).
 func paddedPanel(pb, padded []float32, g *convGeom, channels, col0, cols int) bool {
 	oy, ox := col0/g.ow, col0%g.ow
 	if cols != gemm.NR || ox+gemm.NR > g.ow {
 		return false
 	}
 	pw := g.w + 2
+	if g.sh == 2 {
+		pack.Im2col3x3S2(pb, padded[2*oy*pw+2*ox:], channels, (g.h+2)*pw, pw)
+		return true
+	}
 	pack.Im2col3x3(pb, padded[oy*pw+ox:], channels, (g.h+2)*pw, pw)
 	return true
 }

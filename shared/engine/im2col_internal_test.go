@@ -68,24 +68,26 @@ func TestIm2colMatchesNaive(t *testing.T) {
 	}
 }
 
-// The panels of a 3x3 stride-1 convolution padded by one, read from the
-// zero-bordered copy of the input, are im2colPanel's exactly: every panel
-// the padded path takes, over widths where panels fit rows, wrap across
-// them and are narrower than the image.
+// The panels of a 3x3 convolution of stride 1 or 2 padded by one, read
+// from the zero-bordered copy of the input, are im2colPanel's exactly:
+// every panel the padded path takes, over widths where panels fit rows,
+// wrap across them and are narrower than the image, odd and even sizes.
 func TestPaddedPanelsMatchIm2col(t *testing.T) {
-	for _, tc := range []struct{ c, h, w int }{{2, 4, 16}, {3, 5, 32}, {2, 5, 40}, {1, 9, 24}, {4, 3, 48}} {
-		g := convGeom{c: tc.c, h: tc.h, w: tc.w, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pt: 1, pl: 1, oh: tc.h, ow: tc.w, pads: [4]int{1, 1, 1, 1}}
+	for _, tc := range []struct{ c, h, w, s int }{{2, 4, 16, 1}, {3, 5, 32, 1}, {2, 5, 40, 1}, {1, 9, 24, 1}, {4, 3, 48, 1},
+		{2, 6, 32, 2}, {3, 7, 33, 2}, {2, 5, 80, 2}, {1, 4, 64, 2}, {3, 9, 96, 2}} {
+		oh, ow := (tc.h+2-3)/tc.s+1, (tc.w+2-3)/tc.s+1
+		g := convGeom{c: tc.c, h: tc.h, w: tc.w, kh: 3, kw: 3, sh: tc.s, sw: tc.s, dh: 1, dw: 1, pt: 1, pl: 1, oh: oh, ow: ow, pads: [4]int{1, 1, 1, 1}}
 		img := make([]float32, tc.c*tc.h*tc.w)
 		for i := range img {
 			img[i] = float32(i + 1)
 		}
-		padded := make([]float32, tc.c*(tc.h+2)*(tc.w+2))
+		padded := make([]float32, tc.c*(tc.h+2)*(tc.w+2)+gemm.NR)
 		padInput(&exec{threads: 1}, padded, img, tc.c, tc.h, tc.w)
 		k := tc.c * 9
 		want, got := make([]float32, k*gemm.NR), make([]float32, k*gemm.NR)
 		taken := 0
-		for col0 := 0; col0 < tc.h*tc.w; col0 += gemm.NR {
-			cols := min(gemm.NR, tc.h*tc.w-col0)
+		for col0 := 0; col0 < oh*ow; col0 += gemm.NR {
+			cols := min(gemm.NR, oh*ow-col0)
 			if !paddedPanel(got, padded, &g, tc.c, col0, cols) {
 				continue
 			}
