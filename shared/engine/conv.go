@@ -106,6 +106,9 @@ func bindConvKernel(n *onnx.Node, in []*value, bc bindCtx) ([]meta, *convKernel,
 	batch := in[0].shape[0]
 	mg := m / groups
 	k := cg * kh * kw
+	if bias == nil {
+		bias = make([]float32, m) // the kernel adds its sums to a bias
+	}
 	c := &convKernel{g: g, groups: groups, m: m, mg: mg, k: k, packed: &packedWeights{src: w}, bias: bias, weight: w}
 	return []meta{{tensor.Float32, []int{batch, m, g.oh, g.ow}}}, c, nil
 }
@@ -164,19 +167,10 @@ func (c *convKernel) run(x *exec, in, out []*tensor.Tensor) error {
 	panels := (npix + gemm.NR - 1) / gemm.NR
 	batch := in[0].Shape[0]
 	src, dst := in[0].F, out[0].F
-	// Bias first: the micro-kernel accumulates into C.
-	for b := range batch {
-		for o := range c.m {
-			row := dst[(b*c.m+o)*npix : (b*c.m+o+1)*npix]
-			v := float32(0)
-			if c.bias != nil {
-				v = c.bias[o]
-			}
-			for i := range row {
-				row[i] = v
-			}
-		}
-	}
+	// Each tile is written once: the kernel adds its sums to the bias (no
+	// pass filling the output first), and the SiLU of a fused step runs on
+	// each panel's columns while they are in cache (no pass after).
+	bias := c.bias
 	panelSize := c.k * gemm.NR
 	mr := gemm.MR()
 	scratch := x.buf(x.threads * panelSize)
@@ -203,6 +197,7 @@ func (c *convKernel) run(x *exec, in, out []*tensor.Tensor) error {
 				pimg = padded[gi*cgIn*pplane:]
 			}
 			cOut := dst[(b*c.m+gi*c.mg)*npix:]
+			gBias := bias[gi*c.mg:]
 			pa := packed[gi]
 			x.parallelW(panels, 1, func(w, lo, hi int) {
 				pb := scratch[w*panelSize : (w+1)*panelSize]
@@ -217,17 +212,20 @@ func (c *convKernel) run(x *exec, in, out []*tensor.Tensor) error {
 						rows := min(mr, c.mg-i0)
 						cp := cOut[i0*npix+col0:]
 						if rows == mr && cols == gemm.NR {
-							gemm.Kernel(c.k, ap, pb, cp, npix)
+							gemm.KernelBias(c.k, ap, pb, cp, npix, gBias[i0:])
 						} else {
-							gemm.KernelEdge(c.k, ap, pb, cp, npix, rows, cols)
+							gemm.KernelEdgeBias(c.k, ap, pb, cp, npix, rows, cols, gBias[i0:])
+						}
+					}
+					if c.silu {
+						for o := range c.mg {
+							strip := cOut[o*npix+col0 : o*npix+col0+cols]
+							vmath.SiLU(strip, strip)
 						}
 					}
 				}
 			})
 		}
-	}
-	if c.silu {
-		x.parallel(len(dst), 1<<14, func(lo, hi int) { vmath.SiLU(dst[lo:hi], dst[lo:hi]) })
 	}
 	return nil
 }

@@ -83,6 +83,40 @@ func Kernel(k int, a, b, c []float32, ldc int) {
 	active.run(k, a, b, c, ldc)
 }
 
+// KernelBias sets the full tile C[0:MR, 0:NR] = bias[i] + Apanel·Bpanel
+// (len(bias) ≥ MR): the bits Kernel gives on C filled with the bias, with
+// neither the fill nor the read of C.
+func KernelBias(k int, a, b, c []float32, ldc int, bias []float32) {
+	mr := active.mr
+	_ = bias[mr-1]
+	if k == 0 {
+		for i := range mr {
+			ci := c[i*ldc : i*ldc+NR]
+			for j := range ci {
+				ci[j] = bias[i]
+			}
+		}
+		return
+	}
+	_ = a[k*mr-1]
+	_ = b[k*NR-1]
+	_ = c[(mr-1)*ldc+NR-1]
+	active.runBias(k, a, b, c, ldc, bias)
+}
+
+// KernelEdgeBias sets only the top-left rows×cols of the tile to bias[i]
+// plus the product (len(bias) ≥ rows), the bits KernelBias gives there.
+func KernelEdgeBias(k int, a, b, c []float32, ldc, rows, cols int, bias []float32) {
+	var tmp [maxMR * NR]float32
+	Kernel(k, a, b, tmp[:], NR)
+	for i := range rows {
+		ci := c[i*ldc : i*ldc+cols]
+		for j := range ci {
+			ci[j] = tmp[i*NR+j] + bias[i]
+		}
+	}
+}
+
 // KernelEdge accumulates only the top-left rows×cols of the tile into c;
 // the panels are still full (zero-padded).
 func KernelEdge(k int, a, b, c []float32, ldc, rows, cols int) {
@@ -114,6 +148,18 @@ func kernelGo(k, mr int, a, b, c []float32, ldc int) {
 		ci := c[i*ldc : i*ldc+NR]
 		for j := range NR {
 			ci[j] += acc[i][j]
+		}
+	}
+}
+
+// kernelGoBias is kernelGo adding its sums to each row's bias.
+func kernelGoBias(k, mr int, a, b, c []float32, ldc int, bias []float32) {
+	var acc [maxMR * NR]float32
+	kernelGo(k, mr, a, b, acc[:], NR)
+	for i := range mr {
+		ci := c[i*ldc : i*ldc+NR]
+		for j := range ci {
+			ci[j] = acc[i*NR+j] + bias[i]
 		}
 	}
 }

@@ -137,3 +137,68 @@ func BenchmarkKernel(b *testing.B) {
 		})
 	}
 }
+
+// The bias kernels give the bits of the plain ones run on C filled with
+// the bias, full tiles and edges, for every kernel this CPU has.
+func TestBiasKernelsMatchFill(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, kern := range kernels {
+		for _, k := range []int{1, 27, 144} {
+			a := make([]float32, k*kern.mr)
+			b := make([]float32, k*NR)
+			bias := make([]float32, kern.mr)
+			for i := range a {
+				a[i] = rng.Float32()*2 - 1
+			}
+			for i := range b {
+				b[i] = rng.Float32()*2 - 1
+			}
+			for i := range bias {
+				bias[i] = rng.Float32()*4 - 2
+			}
+			want := make([]float32, kern.mr*NR)
+			for i := range kern.mr {
+				for j := range NR {
+					want[i*NR+j] = bias[i]
+				}
+			}
+			kern.run(k, a, b, want, NR)
+			got := make([]float32, kern.mr*NR)
+			kern.runBias(k, a, b, got, NR, bias)
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%s, k %d: c[%d] = %v, filled with the bias %v", kern.name, k, i, got[i], want[i])
+				}
+			}
+		}
+	}
+	// The dispatching edge function against the full tile.
+	mr := MR()
+	k := 9
+	a := make([]float32, k*mr)
+	b := make([]float32, k*NR)
+	bias := make([]float32, mr)
+	for i := range a {
+		a[i] = rng.Float32()
+	}
+	for i := range b {
+		b[i] = rng.Float32()
+	}
+	for i := range bias {
+		bias[i] = float32(i)
+	}
+	full := make([]float32, mr*NR)
+	KernelBias(k, a, b, full, NR, bias)
+	edge := make([]float32, mr*NR)
+	KernelEdgeBias(k, a, b, edge, NR, mr-1, NR-3, bias)
+	for i := range mr - 1 {
+		for j := range NR - 3 {
+			if edge[i*NR+j] != full[i*NR+j] {
+				t.Fatalf("edge c[%d][%d] = %v, full tile %v", i, j, edge[i*NR+j], full[i*NR+j])
+			}
+		}
+		if edge[i*NR+NR-1] != 0 {
+			t.Fatal("the edge wrote outside its columns")
+		}
+	}
+}

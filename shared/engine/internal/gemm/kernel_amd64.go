@@ -8,6 +8,12 @@ func kernelAVX2(k int, a, b, c *float32, ldc int)
 //go:noescape
 func kernelAVX512(k int, a, b, c *float32, ldc int)
 
+//go:noescape
+func kernelAVX512Bias(k int, a, b, c *float32, ldc int, bias *float32)
+
+//go:noescape
+func kernelAVX2Bias(k int, a, b, c *float32, ldc int, bias *float32)
+
 // kernels lists the micro-kernels this CPU runs, fastest first; all are
 // tested against the Go one, and the assembly ones give the same bits
 // (each sums a·b into its accumulator with one FMA per k, in k order).
@@ -30,5 +36,16 @@ func (ki kernelImpl) run(k int, a, b, c []float32, ldc int) {
 		kernelAVX2(k, &a[0], &b[0], &c[0], ldc)
 	default:
 		kernelGo(k, ki.mr, a, b, c, ldc)
+	}
+}
+
+func (ki kernelImpl) runBias(k int, a, b, c []float32, ldc int, bias []float32) {
+	switch ki.id {
+	case avx512ID:
+		kernelAVX512Bias(k, &a[0], &b[0], &c[0], ldc, &bias[0])
+	case avx2ID:
+		kernelAVX2Bias(k, &a[0], &b[0], &c[0], ldc, &bias[0])
+	default:
+		kernelGoBias(k, ki.mr, a, b, c, ldc, bias)
 	}
 }

@@ -6,3 +6,7 @@ package gemm
 var kernels = []kernelImpl{goKernel}
 
 func (ki kernelImpl) run(k int, a, b, c []float32, ldc int) { kernelGo(k, ki.mr, a, b, c, ldc) }
+
+func (ki kernelImpl) runBias(k int, a, b, c []float32, ldc int, bias []float32) {
+	kernelGoBias(k, ki.mr, a, b, c, ldc, bias)
+}
