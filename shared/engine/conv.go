@@ -217,7 +217,10 @@ func (c *convKernel) run(x *exec, in, out []*tensor.Tensor) error {
 							gemm.KernelEdgeBias(c.k, ap, pb, cp, npix, rows, cols, gBias[i0:])
 						}
 					}
-					if c.silu {
+					switch {
+					case c.silu && cols == gemm.NR:
+						vmath.SiLURows16(cOut[col0:], c.mg, npix)
+					case c.silu:
 						for o := range c.mg {
 							strip := cOut[o*npix+col0 : o*npix+col0+cols]
 							vmath.SiLU(strip, strip)

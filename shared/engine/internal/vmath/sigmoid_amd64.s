@@ -253,3 +253,74 @@ lloop:
 	JNZ lloop
 	VZEROUPPER
 	RET
+
+// func siluRowsAVX2(p *float32, rows, stride int)
+// SiLU in place on 16 floats at p, p+stride, … (rows of them): a GEMM
+// panel's columns, one call per panel instead of one per row.
+TEXT ·siluRowsAVX2(SB), NOSPLIT, $0-24
+	MOVQ p+0(FP), SI
+	MOVQ rows+8(FP), CX
+	MOVQ stride+16(FP), R8
+	SHLQ $2, R8
+	VXORPS Y9, Y9, Y9
+rowsloop:
+	MOVQ SI, DI
+	VMOVUPS (SI), Y0
+	VSUBPS Y0, Y9, Y0
+	VMINPS ·kmax(SB), Y0, Y0
+	VMAXPS ·kmin(SB), Y0, Y0
+	VMULPS ·klog2e(SB), Y0, Y1
+	VROUNDPS $0, Y1, Y1
+	VMOVAPS Y0, Y2
+	VFNMADD231PS ·kln2hi(SB), Y1, Y2
+	VFNMADD231PS ·kln2lo(SB), Y1, Y2
+	VMOVUPS ·kc6(SB), Y3
+	VFMADD213PS ·kc5(SB), Y2, Y3
+	VFMADD213PS ·kc4(SB), Y2, Y3
+	VFMADD213PS ·kc3(SB), Y2, Y3
+	VFMADD213PS ·kc2(SB), Y2, Y3
+	VFMADD213PS ·kc1(SB), Y2, Y3
+	VMULPS Y2, Y2, Y4
+	VADDPS ·kone(SB), Y2, Y5
+	VFMADD213PS Y5, Y4, Y3
+	VCVTPS2DQ Y1, Y1
+	VPADDD ·ki127(SB), Y1, Y1
+	VPSLLD $23, Y1, Y1
+	VMULPS Y1, Y3, Y3
+	VADDPS ·kone(SB), Y3, Y3
+	VMOVUPS ·kone(SB), Y4
+	VDIVPS Y3, Y4, Y4
+	VMULPS (SI), Y4, Y4
+	VMOVUPS Y4, (DI)
+	VMOVUPS 32(SI), Y0
+	VSUBPS Y0, Y9, Y0
+	VMINPS ·kmax(SB), Y0, Y0
+	VMAXPS ·kmin(SB), Y0, Y0
+	VMULPS ·klog2e(SB), Y0, Y1
+	VROUNDPS $0, Y1, Y1
+	VMOVAPS Y0, Y2
+	VFNMADD231PS ·kln2hi(SB), Y1, Y2
+	VFNMADD231PS ·kln2lo(SB), Y1, Y2
+	VMOVUPS ·kc6(SB), Y3
+	VFMADD213PS ·kc5(SB), Y2, Y3
+	VFMADD213PS ·kc4(SB), Y2, Y3
+	VFMADD213PS ·kc3(SB), Y2, Y3
+	VFMADD213PS ·kc2(SB), Y2, Y3
+	VFMADD213PS ·kc1(SB), Y2, Y3
+	VMULPS Y2, Y2, Y4
+	VADDPS ·kone(SB), Y2, Y5
+	VFMADD213PS Y5, Y4, Y3
+	VCVTPS2DQ Y1, Y1
+	VPADDD ·ki127(SB), Y1, Y1
+	VPSLLD $23, Y1, Y1
+	VMULPS Y1, Y3, Y3
+	VADDPS ·kone(SB), Y3, Y3
+	VMOVUPS ·kone(SB), Y4
+	VDIVPS Y3, Y4, Y4
+	VMULPS 32(SI), Y4, Y4
+	VMOVUPS Y4, 32(DI)
+	ADDQ R8, SI
+	DECQ CX
+	JNZ rowsloop
+	VZEROUPPER
+	RET

@@ -25,6 +25,24 @@ func SiLU(dst, src []float32) {
 	}
 }
 
+// SiLURows16 applies SiLU in place to 16 floats of each of rows rows,
+// stride floats apart, starting at p[0] (a GEMM panel's columns): the
+// vector kernel on every element, so each equals SiLU over a slice whose
+// length is a multiple of 8.
+func SiLURows16(p []float32, rows, stride int) {
+	if rows == 0 {
+		return
+	}
+	_ = p[(rows-1)*stride+15]
+	if siluRowsVec(p, rows, stride) {
+		return
+	}
+	for r := range rows {
+		row := p[r*stride : r*stride+16]
+		SiLU(row, row)
+	}
+}
+
 // ExpSlice sets dst[i] = e^src[i]; len(src) ≥ len(dst). Inputs below -87
 // give e^-87 in the vector path, not a subnormal: softmax and sigmoid,
 // its users, cannot tell.

@@ -40,3 +40,14 @@ func siluVec(dst, src []float32) int {
 	siluAVX2(&dst[0], &src[0], n)
 	return n
 }
+
+//go:noescape
+func siluRowsAVX2(p *float32, rows, stride int)
+
+func siluRowsVec(p []float32, rows, stride int) bool {
+	if !hasAVX2 || rows == 0 {
+		return false
+	}
+	siluRowsAVX2(&p[0], rows, stride)
+	return true
+}

@@ -83,3 +83,23 @@ func BenchmarkSigmoid(b *testing.B) {
 		Sigmoid(dst, src)
 	}
 }
+
+// SiLURows16 gives what SiLU gives on each 16-float row.
+func TestSiLURows16(t *testing.T) {
+	const rows, stride = 5, 37
+	p := make([]float32, (rows-1)*stride+16+3)
+	for i := range p {
+		p[i] = float32(i%29)*0.7 - 9
+	}
+	want := append([]float32(nil), p...)
+	for r := range rows {
+		row := want[r*stride : r*stride+16]
+		SiLU(row, row)
+	}
+	SiLURows16(p, rows, stride)
+	for i := range p {
+		if math.Float32bits(p[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("element %d = %v, SiLU per row %v", i, p[i], want[i])
+		}
+	}
+}
