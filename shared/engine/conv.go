@@ -179,7 +179,9 @@ func (c *convKernel) run(x *exec, in, out []*tensor.Tensor) error {
 	// row takes a vector path (at the widths of YOLO's deep layers, 16 to
 	// 32, most stride-1 panels touch an edge and would be gathered tap by
 	// tap; stride-2 panels always were).
-	pad3 := g.kh == 3 && g.kw == 3 && g.sh == g.sw && (g.sh == 1 || g.sh == 2) && g.dh == 1 && g.dw == 1 && g.pads == [4]int{1, 1, 1, 1}
+	// At stride 1 and widths of 128 and more, edge panels are a few and
+	// the copy would cost more than they do.
+	pad3 := g.kh == 3 && g.kw == 3 && g.sh == g.sw && (g.sh == 2 || g.sh == 1 && g.w < 128) && g.dh == 1 && g.dw == 1 && g.pads == [4]int{1, 1, 1, 1}
 	pplane := (g.h + 2) * (g.w + 2)
 	var padded []float32
 	if pad3 {
@@ -235,20 +237,43 @@ func (c *convKernel) run(x *exec, in, out []*tensor.Tensor) error {
 
 // paddedPanel is im2colPanel for a 3x3 convolution of stride 1 or 2
 // padded by one, reading the zero-bordered copy of its input (padInput,
-// with a strip's slack past its end): a full panel within one output row,
-// taken by the vector path. It reports false for the panels it does not
-// take (one that wraps to the next row, the ragged last one).
+// with a strip's slack past its end): a full panel within one output row
+// by the vector path; one across output rows (widths that are no multiple
+// of 16: 40 and 20 at 640) or the ragged last by offsets, every tap inside
+// the padded input. It takes every panel (the bool is for the test).
 func paddedPanel(pb, padded []float32, g *convGeom, channels, col0, cols int) bool {
 	oy, ox := col0/g.ow, col0%g.ow
-	if cols != gemm.NR || ox+gemm.NR > g.ow {
-		return false
-	}
 	pw := g.w + 2
-	if g.sh == 2 {
-		pack.Im2col3x3S2(pb, padded[2*oy*pw+2*ox:], channels, (g.h+2)*pw, pw)
+	plane := (g.h + 2) * pw
+	s := g.sh
+	if cols == gemm.NR && ox+gemm.NR <= g.ow {
+		if s == 2 {
+			pack.Im2col3x3S2(pb, padded[2*oy*pw+2*ox:], channels, plane, pw)
+		} else {
+			pack.Im2col3x3(pb, padded[oy*pw+ox:], channels, plane, pw)
+		}
 		return true
 	}
-	pack.Im2col3x3(pb, padded[oy*pw+ox:], channels, (g.h+2)*pw, pw)
+	var at [gemm.NR]int // each pixel's top-left tap in the padded plane
+	for j := range cols {
+		p := col0 + j
+		at[j] = s*(p/g.ow)*pw + s*(p%g.ow)
+	}
+	kk := 0
+	for ch := range channels {
+		base := padded[ch*plane : (ch+1)*plane]
+		for ky := range 3 {
+			for kx := range 3 {
+				row := pb[kk*gemm.NR : kk*gemm.NR+gemm.NR]
+				kk++
+				off := ky*pw + kx
+				for j := range cols {
+					row[j] = base[at[j]+off]
+				}
+				clear(row[cols:])
+			}
+		}
+	}
 	return true
 }
 

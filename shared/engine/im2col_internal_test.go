@@ -70,11 +70,12 @@ func TestIm2colMatchesNaive(t *testing.T) {
 
 // The panels of a 3x3 convolution of stride 1 or 2 padded by one, read
 // from the zero-bordered copy of the input, are im2colPanel's exactly:
-// every panel the padded path takes, over widths where panels fit rows,
-// wrap across them and are narrower than the image, odd and even sizes.
+// every panel, over widths where panels fit rows, wrap across two rows or
+// more, and the ragged last, odd and even sizes.
 func TestPaddedPanelsMatchIm2col(t *testing.T) {
 	for _, tc := range []struct{ c, h, w, s int }{{2, 4, 16, 1}, {3, 5, 32, 1}, {2, 5, 40, 1}, {1, 9, 24, 1}, {4, 3, 48, 1},
-		{2, 6, 32, 2}, {3, 7, 33, 2}, {2, 5, 80, 2}, {1, 4, 64, 2}, {3, 9, 96, 2}} {
+		{2, 6, 32, 2}, {3, 7, 33, 2}, {2, 5, 80, 2}, {1, 4, 64, 2}, {3, 9, 96, 2},
+		{2, 5, 10, 1}, {2, 7, 20, 2}, {1, 3, 5, 1}} { // panels across two and more rows
 		oh, ow := (tc.h+2-3)/tc.s+1, (tc.w+2-3)/tc.s+1
 		g := convGeom{c: tc.c, h: tc.h, w: tc.w, kh: 3, kw: 3, sh: tc.s, sw: tc.s, dh: 1, dw: 1, pt: 1, pl: 1, oh: oh, ow: ow, pads: [4]int{1, 1, 1, 1}}
 		img := make([]float32, tc.c*tc.h*tc.w)
