@@ -169,7 +169,8 @@ func (c *convKernel) run(x *exec, in, out []*tensor.Tensor) error {
 	src, dst := in[0].F, out[0].F
 	// Each tile is written once: the kernel adds its sums to the bias (no
 	// pass filling the output first), and the SiLU of a fused step runs on
-	// each panel's columns while they are in cache (no pass after).
+	// the tile in the kernel's registers (AVX-512) or while it is in cache
+	// (no pass after).
 	bias := c.bias
 	panelSize := c.k * gemm.NR
 	mr := gemm.MR()
@@ -213,19 +214,21 @@ func (c *convKernel) run(x *exec, in, out []*tensor.Tensor) error {
 						ap := pa[(i0/mr)*c.k*mr:]
 						rows := min(mr, c.mg-i0)
 						cp := cOut[i0*npix+col0:]
-						if rows == mr && cols == gemm.NR {
+						switch {
+						case rows == mr && cols == gemm.NR && c.silu:
+							if !gemm.KernelBiasSiLU(c.k, ap, pb, cp, npix, gBias[i0:]) {
+								vmath.SiLURows16(cp, rows, npix)
+							}
+						case rows == mr && cols == gemm.NR:
 							gemm.KernelBias(c.k, ap, pb, cp, npix, gBias[i0:])
-						} else {
+						default:
 							gemm.KernelEdgeBias(c.k, ap, pb, cp, npix, rows, cols, gBias[i0:])
-						}
-					}
-					switch {
-					case c.silu && cols == gemm.NR:
-						vmath.SiLURows16(cOut[col0:], c.mg, npix)
-					case c.silu:
-						for o := range c.mg {
-							strip := cOut[o*npix+col0 : o*npix+col0+cols]
-							vmath.SiLU(strip, strip)
+							if c.silu {
+								for o := range rows {
+									strip := cp[o*npix : o*npix+cols]
+									vmath.SiLU(strip, strip)
+								}
+							}
 						}
 					}
 				}

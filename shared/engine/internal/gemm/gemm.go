@@ -104,6 +104,28 @@ func KernelBias(k int, a, b, c []float32, ldc int, bias []float32) {
 	active.runBias(k, a, b, c, ldc, bias)
 }
 
+// KernelBiasSiLU is KernelBias followed by SiLU on the tile, in the
+// kernel's registers where the kernel has that form (AVX-512); it reports
+// false, having done KernelBias only, where it has not: the caller then
+// applies SiLU (the same values either way: the fused form runs the
+// engine's vector SiLU sequence).
+func KernelBiasSiLU(k int, a, b, c []float32, ldc int, bias []float32) bool {
+	mr := active.mr
+	if k == 0 {
+		KernelBias(k, a, b, c, ldc, bias)
+		return false
+	}
+	_ = bias[mr-1]
+	_ = a[k*mr-1]
+	_ = b[k*NR-1]
+	_ = c[(mr-1)*ldc+NR-1]
+	if active.runBiasSiLU(k, a, b, c, ldc, bias) {
+		return true
+	}
+	active.runBias(k, a, b, c, ldc, bias)
+	return false
+}
+
 // KernelEdgeBias sets only the top-left rows×cols of the tile to bias[i]
 // plus the product (len(bias) ≥ rows), the bits KernelBias gives there.
 func KernelEdgeBias(k int, a, b, c []float32, ldc, rows, cols int, bias []float32) {

@@ -1,6 +1,7 @@
 package gemm
 
 import (
+	"github.com/nniescope/nniescope/shared/engine/internal/vmath"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -199,6 +200,43 @@ func TestBiasKernelsMatchFill(t *testing.T) {
 		}
 		if edge[i*NR+NR-1] != 0 {
 			t.Fatal("the edge wrote outside its columns")
+		}
+	}
+}
+
+// The fused SiLU store gives vmath.SiLU of the bias kernel's tile, bit for
+// bit, over sums from large negative to large positive (both of SiLU's
+// clamps).
+func TestBiasSiLUMatchesSiLU(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, kern := range kernels {
+		for n := range 60 {
+			scale := []float32{0.1, 3, 40}[n%3]
+			k := 64
+			a := make([]float32, k*kern.mr)
+			b := make([]float32, k*NR)
+			bias := make([]float32, kern.mr)
+			for i := range a {
+				a[i] = (rng.Float32()*2 - 1) * scale
+			}
+			for i := range b {
+				b[i] = rng.Float32()*2 - 1
+			}
+			for i := range bias {
+				bias[i] = (rng.Float32()*2 - 1) * scale
+			}
+			want := make([]float32, kern.mr*NR)
+			kern.runBias(k, a, b, want, NR, bias)
+			vmath.SiLU(want, want)
+			got := make([]float32, kern.mr*NR)
+			if !kern.runBiasSiLU(k, a, b, got, NR, bias) {
+				continue // no fused form: the caller applies vmath.SiLU
+			}
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%s, scale %g: c[%d] = %v, SiLU of the tile %v", kern.name, scale, i, got[i], want[i])
+				}
+			}
 		}
 	}
 }

@@ -12,6 +12,9 @@ func kernelAVX512(k int, a, b, c *float32, ldc int)
 func kernelAVX512Bias(k int, a, b, c *float32, ldc int, bias *float32)
 
 //go:noescape
+func kernelAVX512BiasSiLU(k int, a, b, c *float32, ldc int, bias *float32)
+
+//go:noescape
 func kernelAVX2Bias(k int, a, b, c *float32, ldc int, bias *float32)
 
 // kernels lists the micro-kernels this CPU runs, fastest first; all are
@@ -48,4 +51,14 @@ func (ki kernelImpl) runBias(k int, a, b, c []float32, ldc int, bias []float32) 
 	default:
 		kernelGoBias(k, ki.mr, a, b, c, ldc, bias)
 	}
+}
+
+// runBiasSiLU is runBias followed by SiLU; it reports false for kernels
+// without a fused form (the caller applies SiLU itself).
+func (ki kernelImpl) runBiasSiLU(k int, a, b, c []float32, ldc int, bias []float32) bool {
+	if ki.id != avx512ID {
+		return false
+	}
+	kernelAVX512BiasSiLU(k, &a[0], &b[0], &c[0], ldc, &bias[0])
+	return true
 }
