@@ -11,4 +11,6 @@ func (ki kernelImpl) runBias(k int, a, b, c []float32, ldc int, bias []float32) 
 	kernelGoBias(k, ki.mr, a, b, c, ldc, bias)
 }
 
-func (ki kernelImpl) runBiasSiLU(k int, a, b, c []float32, ldc int, bias []float32) bool { return false }
+func (ki kernelImpl) runBiasSiLU(k int, a, b, c []float32, ldc int, bias []float32) bool {
+	return false
+}
