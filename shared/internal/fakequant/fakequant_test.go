@@ -107,26 +107,24 @@ func TestUniformByHand(t *testing.T) {
 	}
 }
 
-func BenchmarkUniform(b *testing.B) {
+func BenchmarkKernels(b *testing.B) {
 	src := make([]float32, 1<<16)
 	for i := range src {
 		src[i] = float32(i%1000)/37 - 13
 	}
 	dst := make([]float32, len(src))
-	b.SetBytes(int64(4 * len(src)))
-	for b.Loop() {
-		Uniform(dst, src, 9.7, -1, -128, 127)
-	}
-}
-
-func BenchmarkFloat16(b *testing.B) {
-	src := make([]float32, 1<<16)
-	for i := range src {
-		src[i] = float32(i%1000)/37 - 13
-	}
-	dst := make([]float32, len(src))
-	b.SetBytes(int64(4 * len(src)))
-	for b.Loop() {
-		Float16(dst, src)
+	for _, k := range []struct {
+		name string
+		f    func()
+	}{
+		{"Uniform", func() { Uniform(dst, src, 9.7, -1, -128, 127) }},
+		{"Float16", func() { Float16(dst, src) }},
+	} {
+		b.Run(k.name, func(b *testing.B) {
+			b.SetBytes(int64(4 * len(src)))
+			for b.Loop() {
+				k.f()
+			}
+		})
 	}
 }

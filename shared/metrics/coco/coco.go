@@ -317,27 +317,17 @@ func NewAccumulator(gt *Dataset) (*Accumulator, error) {
 	if err := gt.CheckIDs(); err != nil {
 		return nil, fmt.Errorf("coco: ground truth: %w", err)
 	}
-	a := &Accumulator{imgAt: map[int64]int{}, catAt: map[int64]int{}, gts: map[[2]int][]gtBox{}}
-	for _, im := range gt.Images {
-		if _, ok := a.imgAt[im.ID]; !ok {
-			a.imgAt[im.ID] = 0
-			a.imgIDs = append(a.imgIDs, im.ID)
-		}
+	a := &Accumulator{gts: map[[2]int][]gtBox{}}
+	imgIDs := make([]int64, len(gt.Images))
+	for i, im := range gt.Images {
+		imgIDs[i] = im.ID
 	}
-	sort.Slice(a.imgIDs, func(i, j int) bool { return a.imgIDs[i] < a.imgIDs[j] })
-	for i, id := range a.imgIDs {
-		a.imgAt[id] = i
+	catIDs := make([]int64, len(gt.Categories))
+	for i, c := range gt.Categories {
+		catIDs[i] = c.ID
 	}
-	for _, c := range gt.Categories {
-		if _, ok := a.catAt[c.ID]; !ok {
-			a.catAt[c.ID] = 0
-			a.catIDs = append(a.catIDs, c.ID)
-		}
-	}
-	sort.Slice(a.catIDs, func(i, j int) bool { return a.catIDs[i] < a.catIDs[j] })
-	for k, id := range a.catIDs {
-		a.catAt[id] = k
-	}
+	a.imgIDs, a.imgAt = sortedIndex(imgIDs)
+	a.catIDs, a.catAt = sortedIndex(catIDs)
 	a.npig = make([][]int, len(a.catIDs))
 	for k := range a.npig {
 		a.npig[k] = make([]int, len(areaRngs))
@@ -359,6 +349,23 @@ func NewAccumulator(gt *Dataset) (*Accumulator, error) {
 	a.recs = make([][]detRecord, len(a.catIDs))
 	a.added = make([]bool, len(a.imgIDs))
 	return a, nil
+}
+
+// sortedIndex is the distinct ids ascending, and each one's position.
+func sortedIndex(ids []int64) ([]int64, map[int64]int) {
+	at := map[int64]int{}
+	var out []int64
+	for _, id := range ids {
+		if _, ok := at[id]; !ok {
+			at[id] = 0
+			out = append(out, id)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	for i, id := range out {
+		at[id] = i
+	}
+	return out, at
 }
 
 // Add evaluates one image's detections (every category; those of a
