@@ -180,9 +180,10 @@ func (c *convKernel) run(x *exec, in, out []*tensor.Tensor) error {
 	// row takes a vector path (at the widths of YOLO's deep layers, 16 to
 	// 32, most stride-1 panels touch an edge and would be gathered tap by
 	// tap; stride-2 panels always were).
-	// At stride 1 and widths of 128 and more, edge panels are a few and
-	// the copy would cost more than they do.
-	pad3 := g.kh == 3 && g.kw == 3 && g.sh == g.sw && (g.sh == 2 || g.sh == 1 && g.w < 128) && g.dh == 1 && g.dw == 1 && g.pads == [4]int{1, 1, 1, 1}
+	// At widths of 128 and more, edge panels are a few (interior ones take
+	// the vector paths from the input itself), and the copy would cost
+	// more time, and memory (megabytes at the stem), than they do.
+	pad3 := g.kh == 3 && g.kw == 3 && g.sh == g.sw && (g.sh == 1 || g.sh == 2) && g.w < 128 && g.dh == 1 && g.dw == 1 && g.pads == [4]int{1, 1, 1, 1}
 	pplane := (g.h + 2) * (g.w + 2)
 	var padded []float32
 	if pad3 {
@@ -338,6 +339,13 @@ func im2colPanel(pb, img []float32, g *convGeom, channels, col0, cols int) {
 		yb[0] >= 0 && yb[0]+2 < g.h && xb[0] >= 0 && xb[0]+2+nr <= g.w {
 		// The common 3x3 case, every tap inside the image.
 		pack.Im2col3x3(pb, img[yb[0]*g.w+xb[0]:], channels, hw, g.w)
+		return
+	}
+	if cols == nr && g.sh == 2 && g.sw == 2 && yb[0] == yb[nr-1] && g.kh == 3 && g.kw == 3 && g.dh == 1 && g.dw == 1 &&
+		yb[0] >= 0 && yb[0]+2 < g.h && xb[0] >= 0 && xb[0]+2+2*nr <= g.w {
+		// 3x3 stride 2, every tap (and the strip's one extra load) in
+		// its input row.
+		pack.Im2col3x3S2(pb, img[yb[0]*g.w+xb[0]:], channels, hw, g.w)
 		return
 	}
 	kk := 0

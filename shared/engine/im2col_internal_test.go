@@ -20,6 +20,8 @@ func TestIm2colMatchesNaive(t *testing.T) {
 		{"3x3 s1 p1 rows wrap panels", 2, 5, 40, 3, 1, 1, 1},
 		{"3x3 s1 p1 narrow", 2, 9, 10, 3, 1, 1, 1},
 		{"3x3 s2 p1", 3, 11, 20, 3, 2, 1, 1},
+		{"3x3 s2 p1 wide rows, interior strips", 2, 7, 160, 3, 2, 1, 1},
+		{"3x3 s2 p1 odd width", 2, 6, 99, 3, 2, 1, 1},
 		{"5x5 s1 p2 dilated", 1, 12, 24, 5, 1, 2, 2},
 		{"2x2 s2 p0", 2, 8, 8, 2, 2, 0, 1},
 	}
