@@ -37,7 +37,7 @@ fi
 
 # eval's growth: the demo model (float) over 200 and 2,000 synthetic
 # scenes. The target is flat memory and linear time; memory still grows
-# with the COCO evaluator's 32-byte record per detection (exact AP sorts
+# with the COCO evaluator's 24-byte record per detection (exact AP sorts
 # them all), nothing else (docs/SCALE.md).
 S=out/bench/synth
 mkdir -p "$S"

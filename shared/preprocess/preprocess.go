@@ -90,6 +90,18 @@ func Image(img image.Image, dstW, dstH int, dst []float32) (letterbox.Geometry, 
 		// A camera frame, read in its buffer a row at a time.
 		resizeBilinear(cachedRows(p.W, p.rowRGBA), p.W, p.H, 4, dst, l)
 		return l, nil
+	case *image.NRGBA:
+		// What imaging.Clone makes: read in place (a clone would be one
+		// more frame-sized allocation per image).
+		resizeBilinear(packedRows(p.Pix[p.PixOffset(b.Min.X, b.Min.Y):], p.Stride), b.Dx(), b.Dy(), 4, dst, l)
+		return l, nil
+	case *image.RGBA:
+		// What PNG decodes RGB to. Opaque, its pixels are what the clone
+		// to NRGBA holds; with alpha the clone un-premultiplies.
+		if p.Opaque() {
+			resizeBilinear(packedRows(p.Pix[p.PixOffset(b.Min.X, b.Min.Y):], p.Stride), b.Dx(), b.Dy(), 4, dst, l)
+			return l, nil
+		}
 	}
 	src := imaging.Clone(img) // NRGBA, origin at 0,0
 	resizeBilinear(packedRows(src.Pix, src.Stride), b.Dx(), b.Dy(), 4, dst, l)

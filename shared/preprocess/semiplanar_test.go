@@ -1,12 +1,15 @@
 package preprocess
 
 import (
+	"image"
 	"image/color"
 	"math"
 	"math/rand/v2"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/disintegration/imaging"
 )
 
 // testPicture is a w×h YUV420SP picture of random pixels with padded rows.
@@ -141,5 +144,66 @@ func TestNewSemiPlanarErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want an error with %q", tc.name, err, tc.want)
 		}
+	}
+}
+
+// RGBA and NRGBA pictures (what PNG decodes to) are read in place, giving
+// what the clone to NRGBA gives: opaque and translucent, whole and
+// sub-images, with no frame-sized allocation where the clone is skipped.
+func TestPackedPicturesInPlace(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	rgba := image.NewRGBA(image.Rect(0, 0, 97, 61))
+	for i := range rgba.Pix {
+		rgba.Pix[i] = byte(r.IntN(256))
+		if i%4 == 3 {
+			rgba.Pix[i] = 255
+		}
+	}
+	translucent := image.NewRGBA(rgba.Rect)
+	copy(translucent.Pix, rgba.Pix)
+	translucent.Pix[3] = 7
+	for i := 0; i < len(translucent.Pix); i += 4 { // premultiplied: colour ≤ alpha
+		for c := range 3 {
+			translucent.Pix[i+c] = min(translucent.Pix[i+c], translucent.Pix[i+3])
+		}
+	}
+	nrgba := imaging.Clone(rgba)
+	for _, tc := range []struct {
+		name string
+		img  image.Image
+	}{
+		{"RGBA opaque", rgba},
+		{"RGBA translucent", translucent},
+		{"NRGBA", nrgba},
+		{"RGBA sub-image", rgba.SubImage(image.Rect(10, 5, 90, 50))},
+		{"NRGBA sub-image", nrgba.SubImage(image.Rect(3, 7, 64, 61))},
+	} {
+		got := make([]float32, 3*64*48)
+		want := make([]float32, len(got))
+		if _, err := Image(tc.img, 64, 48, got); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Image(imaging.Clone(tc.img), 64, 48, want); err != nil {
+			t.Fatal(err)
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("%s: value %d = %v, through the clone %v", tc.name, i, got[i], want[i])
+			}
+		}
+	}
+	big := image.NewRGBA(image.Rect(0, 0, 1920, 1080))
+	for i := range big.Pix {
+		big.Pix[i] = 255
+	}
+	dst := make([]float32, 3*640*384)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if _, err := Image(big, 640, 384, dst); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if n := after.TotalAlloc - before.TotalAlloc; n > 256<<10 {
+		t.Fatalf("letterboxing an opaque RGBA frame allocated %d bytes: it was cloned", n)
 	}
 }

@@ -95,3 +95,30 @@ func TestAccumulatorErrors(t *testing.T) {
 		t.Errorf("an image added twice: %v", err)
 	}
 }
+
+// Records kept in blocks read back in order across block boundaries, and
+// a record's four area flags do not overlap.
+func TestRecords(t *testing.T) {
+	var rs records
+	for i := range 3*recordBlock + 5 {
+		rs.add(detRecord{score: float64(i), at: uint32(i)})
+	}
+	if rs.n != 3*recordBlock+5 || len(rs.blocks) != 4 {
+		t.Fatalf("%d records in %d blocks", rs.n, len(rs.blocks))
+	}
+	for i := range rs.n {
+		if r := rs.at(i); r.score != float64(i) || r.at != uint32(i) {
+			t.Fatalf("record %d reads back as %+v", i, *r)
+		}
+	}
+	var r detRecord
+	want := [4]uint32{0xfffff, 0x12345, 0x00001, 0x80000}
+	for ar, f := range want {
+		r.setFlags(ar, f)
+	}
+	for ar, f := range want {
+		if got := r.flags(ar); got != f {
+			t.Fatalf("area %d flags %#x, want %#x", ar, got, f)
+		}
+	}
+}

@@ -287,10 +287,9 @@ func EvaluateDetail(gt *Dataset, dts []Result) (Detail, error) {
 
 // Accumulator evaluates detections an image at a time, as pycocotools'
 // evaluateImg does, and keeps of each detection only what accumulate
-// reads: its score, its rank in its image and, per area range, whether it
-// matched and whether it is ignored at each IoU threshold (32 bytes, where
-// a result is 64 and the detection it came from, its boxes and the IoU
-// tables are dropped). Evaluating a set then needs memory for its
+// reads: its score, its image and rank in it and, per area range, whether
+// it matched and whether it is ignored at each IoU threshold (24 bytes,
+// where a result is 64; its boxes and the IoU tables are dropped). Evaluating a set then needs memory for its
 // detections' records, not for the detections: Detail gives exactly what
 // EvaluateDetail gives for the same detections, in any order of images.
 type Accumulator struct {
@@ -300,17 +299,58 @@ type Accumulator struct {
 	catAt  map[int64]int
 	gts    map[[2]int][]gtBox // by (image, category) index
 	npig   [][]int            // per category and area: ground truth not ignored
-	recs   [][]detRecord      // per category
+	recs   []records          // per category
 	added  []bool             // per image
 }
 
-// detRecord is one detection among its image's 100 best of its category.
+// detRecord is one detection among its image's 100 best of its category,
+// in 24 bytes.
 type detRecord struct {
 	score float64
-	img   int32
-	rank  int32     // in its image's list, best first
-	flags [4]uint32 // per area range: bit t matched, bit 16+t ignored, at IoU threshold t
+	at    uint32 // image index << 7 | rank in its image's list (best first)
+	f3    uint32 // area range 3's flags
+	f012  uint64 // area ranges 0, 1, 2's flags, 20 bits each
 }
+
+// maxImages bounds the image index a record holds (25 bits).
+const maxImages = 1 << 25
+
+// flags are a record's in area range ar: bit t matched, bit 10+t ignored,
+// at IoU threshold t.
+func (r *detRecord) flags(ar int) uint32 {
+	if ar == 3 {
+		return r.f3
+	}
+	return uint32(r.f012>>(20*ar)) & 0xfffff
+}
+
+func (r *detRecord) setFlags(ar int, f uint32) {
+	if ar == 3 {
+		r.f3 = f
+		return
+	}
+	r.f012 |= uint64(f) << (20 * ar)
+}
+
+// records hold a category's records in blocks: growing never copies
+// them, nor leaves half a slice's capacity unused.
+type records struct {
+	blocks [][]detRecord
+	n      int
+}
+
+const recordBlock = 4096
+
+func (rs *records) add(r detRecord) {
+	if rs.n%recordBlock == 0 {
+		rs.blocks = append(rs.blocks, make([]detRecord, 0, recordBlock))
+	}
+	b := &rs.blocks[len(rs.blocks)-1]
+	*b = append(*b, r)
+	rs.n++
+}
+
+func (rs *records) at(i int) *detRecord { return &rs.blocks[i/recordBlock][i%recordBlock] }
 
 // NewAccumulator prepares the evaluation of detections against gt.
 func NewAccumulator(gt *Dataset) (*Accumulator, error) {
@@ -346,7 +386,10 @@ func NewAccumulator(gt *Dataset) (*Accumulator, error) {
 			}
 		}
 	}
-	a.recs = make([][]detRecord, len(a.catIDs))
+	if len(a.imgIDs) > maxImages {
+		return nil, fmt.Errorf("coco: %d images: at most %d can be evaluated at once (shard the set: eval --shard)", len(a.imgIDs), maxImages)
+	}
+	a.recs = make([]records, len(a.catIDs))
 	a.added = make([]bool, len(a.imgIDs))
 	return a, nil
 }
@@ -407,23 +450,27 @@ func (a *Accumulator) Add(imageID int64, dts []Result) error {
 		}
 		g := a.gts[[2]int{i, k}]
 		ious := computeIoU(d, g)
-		first := len(a.recs[k])
+		recs := make([]detRecord, len(d))
 		for j, db := range d {
-			a.recs[k] = append(a.recs[k], detRecord{score: db.score, img: int32(i), rank: int32(j)})
+			recs[j] = detRecord{score: db.score, at: uint32(i)<<7 | uint32(j)}
 		}
 		for r, rng := range areaRngs {
 			e := evaluateImg(g, d, ious, rng, maxDet)
-			for t := range iouThrs {
-				for j := range d {
-					f := &a.recs[k][first+j].flags[r]
+			for j := range d {
+				var f uint32
+				for t := range iouThrs {
 					if e.matched[t][j] {
-						*f |= 1 << t
+						f |= 1 << t
 					}
 					if e.dtIgnore[t][j] {
-						*f |= 1 << (16 + t)
+						f |= 1 << (10 + t)
 					}
 				}
+				recs[j].setFlags(r, f)
 			}
+		}
+		for _, rec := range recs {
+			a.recs[k].add(rec)
 		}
 	}
 	return nil
@@ -626,21 +673,18 @@ func (a *Accumulator) accumulate(k, ar, maxDet int, set func(t int, rc float64, 
 	// (image id, then rank), which a stable sort over images in id order
 	// gives.
 	var ds []int32
-	recs := a.recs[k]
-	for j := range recs {
-		if int(recs[j].rank) < maxDet {
+	recs := &a.recs[k]
+	for j := range recs.n {
+		if int(recs.at(j).at&127) < maxDet {
 			ds = append(ds, int32(j))
 		}
 	}
 	sort.Slice(ds, func(x, y int) bool {
-		p, q := &recs[ds[x]], &recs[ds[y]]
+		p, q := recs.at(int(ds[x])), recs.at(int(ds[y]))
 		if p.score != q.score {
 			return p.score > q.score
 		}
-		if p.img != q.img {
-			return p.img < q.img
-		}
-		return p.rank < q.rank
+		return p.at < q.at // image, then rank
 	})
 	eps := math.Nextafter(1, 2) - 1 // np.spacing(1)
 	nd := len(ds)
@@ -652,8 +696,8 @@ func (a *Accumulator) accumulate(k, ar, maxDet int, set func(t int, rc float64, 
 		// ignored ones add to neither tp nor fp but still hold a point.
 		var tp, fp float64
 		for i, j := range ds {
-			f := recs[j].flags[ar]
-			if f&(1<<(16+t)) == 0 {
+			f := recs.at(int(j)).flags(ar)
+			if f&(1<<(10+t)) == 0 {
 				if f&(1<<t) != 0 {
 					tp++
 				} else {
