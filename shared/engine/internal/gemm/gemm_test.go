@@ -209,6 +209,7 @@ func TestBiasKernelsMatchFill(t *testing.T) {
 // clamps).
 func TestBiasSiLUMatchesSiLU(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
+	fused := 0
 	for _, kern := range kernels {
 		for n := range 60 {
 			scale := []float32{0.1, 3, 40}[n%3]
@@ -232,11 +233,15 @@ func TestBiasSiLUMatchesSiLU(t *testing.T) {
 			if !kern.runBiasSiLU(k, a, b, got, NR, bias) {
 				continue // no fused form: the caller applies vmath.SiLU
 			}
+			fused++
 			for i := range want {
 				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 					t.Fatalf("%s, scale %g: c[%d] = %v, SiLU of the tile %v", kern.name, scale, i, got[i], want[i])
 				}
 			}
 		}
+	}
+	if fused == 0 {
+		t.Skipf("no kernel on this CPU (%v) has a fused SiLU: the engine applies vmath.SiLU after the bias kernel", names())
 	}
 }
