@@ -22,5 +22,8 @@ for sdk in '' 'vpss_ss'; do # the camera source, for each SDK generation
   CGO_ENABLED=1 go test -json -count=1 -tags "vpss $sdk vpsstestdouble" -run 'VPSS|Source|StartupErrors' \
     ./firmware/internal/vpss/ ./firmware/internal/board/ | bin/testsummary -tally "$tally" || status=1
 done
+# The svp engine on camera frames in place (an SVP ACL-era board: vpss_ss).
+CGO_ENABLED=1 go test -json -count=1 -tags 'svp svptestdouble vpss vpss_ss vpsstestdouble' -run 'SVPCamera' \
+  ./firmware/internal/board/ | bin/testsummary -tally "$tally" || status=1
 bin/testsummary -tally "$tally" -report
 exit $status

@@ -276,6 +276,7 @@ func TestStartupErrors(t *testing.T) {
 		{[]string{"--engine", "replay", "--recording", filepath.Join(dir, "none.nsw")}, "none.nsw"},
 		{[]string{"--listen", "0.0.0.0:0"}, "set --token"},
 		{[]string{"--engine", "svp"}, map[bool]string{false: "build tag svp", true: "needs --om"}[svpBuilt]},
+		{[]string{"--engine", "svp", "--svp-input", "bgr"}, `--svp-input "bgr": want rgb or yuv420sp`},
 		{[]string{"--engine", "nnie"}, map[bool]string{false: "build tag nnie", true: "needs --wk"}[nnieBuilt]},
 		{[]string{"--engine", "tpu"}, "want sim, replay, svp or nnie"},
 		{[]string{"--model", demo, "--source", "vpss:x"}, "want vpss:GROUP:CHANNEL"},

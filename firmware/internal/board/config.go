@@ -35,6 +35,7 @@ type Config struct {
 	Recording string
 	// svp
 	OM             string
+	SVPInput       string // rgb or yuv420sp
 	InputW, InputH int
 	// nnie
 	WK       string
@@ -83,6 +84,7 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.WK, "wk", "", "nnie_mapper's .wk model (engine nnie; its input size comes from the model)")
 	fs.StringVar(&c.RGBOrder, "rgb-order", "BGR", "channel order the .wk was mapped with, as nnie_mapper's RGB_order: BGR or RGB (engine nnie)")
 	input := fs.String("input", "512x288", "model input WxH (engine svp)")
+	fs.StringVar(&c.SVPInput, "svp-input", "rgb", "the .om's input as ATC's AIPP config made it (engine svp): rgb (planar RGB888 u8; frames are letterboxed into it) or yuv420sp (camera frames of --input's size, fed as they are: VPSS frames without a copy)")
 	recordMax := fs.Int("record-max-mb", 1024, "stop a recording when it reaches this size (0: no limit); GET /metrics shows its size and why it stopped")
 	fs.IntVar(&c.MaxPixels, "max-pixels", 16<<20, "largest image (width × height) an upload or a file source may have; checked from the header before decoding")
 	fs.Var((*listFlag)(&c.AllowHosts), "allow-host", "a host name the board may be reached by (besides IP addresses and localhost; repeatable): requests naming another are refused (DNS rebinding)")

@@ -39,7 +39,10 @@ func (c Config) openEngine(cfg *server.Config, log io.Writer) (engine, error) {
 		info := Info{Model: filepath.Base(c.Recording), Engine: "replay", Version: version.Version, Variants: []VariantInfo{}}
 		return engine{prod: &replayProducer{r: r, paced: c.FPS > 0}, info: func() any { return info }, close: func() { r.Close() }}, nil
 	case "svp":
-		e, closeFn, err := svpEngine(c.OM, c.InputW, c.InputH)
+		if c.SVPInput != "rgb" && c.SVPInput != "yuv420sp" {
+			return engine{}, fmt.Errorf("--svp-input %q: want rgb or yuv420sp", c.SVPInput)
+		}
+		e, closeFn, err := svpEngine(c.OM, c.InputW, c.InputH, c.SVPInput == "yuv420sp")
 		return c.vendorEngine(cfg, e, closeFn, err, Info{Model: filepath.Base(c.OM), Engine: "svp", Input: [2]int{c.InputW, c.InputH}})
 	case "nnie":
 		e, closeFn, err := nnieEngine(c.WK, c.RGBOrder)

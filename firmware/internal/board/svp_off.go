@@ -10,6 +10,6 @@ import (
 
 const svpBuilt = false
 
-func svpEngine(string, int, int) (frame.Engine, func(), error) {
+func svpEngine(string, int, int, bool) (frame.Engine, func(), error) {
 	return nil, nil, errors.New("--engine svp: this binary was built without the vendor runtime (build tag svp, docs/BOARD.md)")
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/nniescope/nniescope/shared/dataset"
 	"github.com/nniescope/nniescope/shared/preprocess"
@@ -27,6 +28,18 @@ type Frame struct {
 	// (a camera frame read in place): the consumer calls it once, after
 	// its last use of Image, on every path.
 	Release func()
+	// Device, when set, is the picture as the NPU can read it in place:
+	// a YUV420SP frame in its VB block, luma then chroma rows Stride
+	// bytes apart in one mapping of Size bytes (C memory, valid until
+	// Release). An engine whose model takes such frames feeds it without
+	// a copy.
+	Device *DeviceFrame
+}
+
+// DeviceFrame is a camera frame's memory as mapped from its buffer pool.
+type DeviceFrame struct {
+	Addr         unsafe.Pointer
+	Size, Stride int
 }
 
 // Source yields frames until ctx ends or it runs dry (io.EOF-like:

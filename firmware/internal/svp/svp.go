@@ -186,12 +186,47 @@ func (m *Model) Run(inputs [][]byte) ([]yolo.Raw, error) {
 	if r := C.svp_acl_mdl_execute(m.id, m.in, m.out); r != C.SVP_ACL_SUCCESS {
 		return nil, fmt.Errorf("svp: svp_acl_mdl_execute: error %d", int(r))
 	}
+	return m.outputs(), nil
+}
+
+// outputs copies each output's bytes as yolo.Raw.
+func (m *Model) outputs() []yolo.Raw {
 	outs := make([]yolo.Raw, len(m.Outputs))
 	for i, o := range m.Outputs {
 		outs[i] = yolo.Raw{Type: o.Type, Shape: append([]int(nil), o.Dims...), RowStride: o.Stride, Scale: 1,
 			Data: C.GoBytes(m.outBufs[i], C.int(o.Size))}
 	}
-	return outs, nil
+	return outs
+}
+
+// RunInPlace executes with input 0 read where it lies instead of from the
+// model's own buffer: size bytes at data with rows stride bytes apart,
+// memory the NPU can read (a camera frame in its VB pool, mapped; as the
+// vendor's samples hand VPSS frames over). The input buffer is pointed
+// there for the run (svp_acl_update_data_buffer) and back to the model's
+// own after it, on every path. Single-input models only.
+func (m *Model) RunInPlace(data unsafe.Pointer, size, stride int) ([]yolo.Raw, error) {
+	if len(m.inBufs) != 1 {
+		return nil, fmt.Errorf("svp: the model takes %d inputs; a frame in place feeds one", len(m.inBufs))
+	}
+	if data == nil || size < m.inSize[0] || stride <= 0 {
+		return nil, fmt.Errorf("svp: a frame of %d bytes (row stride %d) for an input of %d bytes", size, stride, m.inSize[0])
+	}
+	buf := C.svp_acl_mdl_get_dataset_buffer(m.in, 0)
+	if buf == nil {
+		return nil, errors.New("svp: svp_acl_mdl_get_dataset_buffer(input 0) failed")
+	}
+	if r := C.svp_acl_update_data_buffer(buf, data, C.size_t(size), C.size_t(stride)); r != C.SVP_ACL_SUCCESS {
+		return nil, fmt.Errorf("svp: pointing input 0 at the frame (svp_acl_update_data_buffer): error %d", int(r))
+	}
+	r := C.svp_acl_mdl_execute(m.id, m.in, m.out)
+	if r2 := C.svp_acl_update_data_buffer(buf, m.inBufs[0], C.size_t(m.inSize[0]), C.size_t(m.inStride[0])); r2 != C.SVP_ACL_SUCCESS {
+		return nil, fmt.Errorf("svp: pointing input 0 back at its own buffer: error %d (the model cannot run again)", int(r2))
+	}
+	if r != C.SVP_ACL_SUCCESS {
+		return nil, fmt.Errorf("svp: svp_acl_mdl_execute on the frame in place: error %d", int(r))
+	}
+	return m.outputs(), nil
 }
 
 // Close unloads the model and frees its buffers.

@@ -86,19 +86,35 @@ func (s *Source) Next(ctx context.Context) (source.Frame, error) {
 		release()
 		return source.Frame{Name: s.name}, fmt.Errorf("%s: frame strides %d / %d bytes are smaller than its width %d (or absurd)", s.name, sy, suv, w)
 	}
-	y, err := s.mmap(uint64(f.phys_y), sy*h)
-	if err != nil {
-		release()
-		return source.Frame{Name: s.name}, err
+	var y, uv []byte
+	var unmapY, unmapUV func()
+	var device *source.DeviceFrame
+	if uint64(f.phys_uv) == uint64(f.phys_y)+uint64(sy*h) && suv == sy {
+		// One VB block, chroma right after luma (as VPSS lays frames
+		// out): one mapping, and the NPU can read the frame as it is.
+		all, err := s.mmap(uint64(f.phys_y), sy*h*3/2)
+		if err != nil {
+			release()
+			return source.Frame{Name: s.name}, err
+		}
+		y, uv = all[:sy*h], all[sy*h:]
+		unmapY = func() { C.nsv_munmap(unsafe.Pointer(unsafe.SliceData(all)), C.uint32_t(len(all))) }
+		unmapUV = func() {}
+		device = &source.DeviceFrame{Addr: unsafe.Pointer(unsafe.SliceData(all)), Size: len(all), Stride: sy}
+	} else {
+		var err error
+		if y, err = s.mmap(uint64(f.phys_y), sy*h); err != nil {
+			release()
+			return source.Frame{Name: s.name}, err
+		}
+		unmapY = func() { C.nsv_munmap(unsafe.Pointer(unsafe.SliceData(y)), C.uint32_t(len(y))) }
+		if uv, err = s.mmap(uint64(f.phys_uv), suv*h/2); err != nil {
+			unmapY()
+			release()
+			return source.Frame{Name: s.name}, err
+		}
+		unmapUV = func() { C.nsv_munmap(unsafe.Pointer(unsafe.SliceData(uv)), C.uint32_t(len(uv))) }
 	}
-	unmapY := func() { C.nsv_munmap(unsafe.Pointer(unsafe.SliceData(y)), C.uint32_t(len(y))) }
-	uv, err := s.mmap(uint64(f.phys_uv), suv*h/2)
-	if err != nil {
-		unmapY()
-		release()
-		return source.Frame{Name: s.name}, err
-	}
-	unmapUV := func() { C.nsv_munmap(unsafe.Pointer(unsafe.SliceData(uv)), C.uint32_t(len(uv))) }
 	img, err := preprocess.NewSemiPlanar(y, uv, w, h, sy, suv, f.vu != 0)
 	if err != nil { // the checks above make it unreachable; kept for the release
 		unmapUV()
@@ -108,7 +124,7 @@ func (s *Source) Next(ctx context.Context) (source.Frame, error) {
 	}
 	s.seq++
 	var once sync.Once
-	return source.Frame{Seq: s.seq, Capture: time.Now(), Image: img, Name: s.name, Release: func() {
+	return source.Frame{Seq: s.seq, Capture: time.Now(), Image: img, Name: s.name, Device: device, Release: func() {
 		once.Do(func() { unmapUV(); unmapY(); release() })
 	}}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/nniescope/nniescope/shared/preprocess"
 )
@@ -72,6 +73,32 @@ func TestSourceAgainstTestDouble(t *testing.T) {
 		if n := outstanding(); n != 0 {
 			t.Errorf("group %d: %d outstanding after the error: the frame was not released", grp, n)
 		}
+	}
+	// A frame in one block (chroma right after luma) is mapped once and
+	// offered to the NPU as it lies; split planes are not.
+	s4, _ := Open(4, 0, 50*time.Millisecond)
+	f, err := s4.Next(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := f.Image.(*preprocess.SemiPlanar)
+	if f.Device == nil || f.Device.Size != 32*12 || f.Device.Stride != 32 || f.Device.Addr != unsafe.Pointer(&sp.Y[0]) || &sp.UV[0] != &sp.Y[:32*12][32*8] {
+		t.Fatalf("one-block frame: device %+v", f.Device)
+	}
+	if n := outstanding(); n != 1001 {
+		t.Fatalf("one-block frame in use: %d outstanding, want the frame and one mapping (1001)", n)
+	}
+	if r, _, _, _ := f.Image.At(1, 3).RGBA(); r == 0 {
+		t.Fatal("one-block frame reads as black")
+	}
+	f.Release()
+	if n := outstanding(); n != 0 {
+		t.Fatalf("after the one-block frame: %d outstanding", n)
+	}
+	if f0, err := s.Next(ctx); err != nil || f0.Device != nil {
+		t.Fatalf("split planes offered as one device frame: %+v %v", f0.Device, err)
+	} else {
+		f0.Release()
 	}
 	if _, err := Open(0, 99, time.Second); err == nil {
 		t.Error("channel 99 accepted")

@@ -33,4 +33,5 @@ svp_acl_error svp_acl_rt_free(void *dev_ptr);
 svp_acl_data_buffer *svp_acl_create_data_buffer(void *data, size_t size, size_t stride);
 svp_acl_error svp_acl_destroy_data_buffer(const svp_acl_data_buffer *data_buffer);
 void *svp_acl_get_data_buffer_addr(const svp_acl_data_buffer *data_buffer);
+svp_acl_error svp_acl_update_data_buffer(svp_acl_data_buffer *data_buffer, void *data, size_t size, size_t stride);
 #endif

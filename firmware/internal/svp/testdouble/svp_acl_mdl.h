@@ -30,5 +30,6 @@ svp_acl_data_type svp_acl_mdl_get_output_data_type(const svp_acl_mdl_desc *model
 svp_acl_mdl_dataset *svp_acl_mdl_create_dataset(void);
 svp_acl_error svp_acl_mdl_destroy_dataset(const svp_acl_mdl_dataset *dataset);
 svp_acl_error svp_acl_mdl_add_dataset_buffer(svp_acl_mdl_dataset *dataset, svp_acl_data_buffer *data_buffer);
+svp_acl_data_buffer *svp_acl_mdl_get_dataset_buffer(const svp_acl_mdl_dataset *dataset, size_t index);
 svp_acl_error svp_acl_mdl_execute(uint32_t model_id, const svp_acl_mdl_dataset *input, const svp_acl_mdl_dataset *output);
 #endif
