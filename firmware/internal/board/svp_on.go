@@ -89,14 +89,7 @@ func (e *svpRun) Process(ctx context.Context, f source.Frame) (frame.Output, err
 	}
 	start := time.Now()
 	outs, err := e.m.Run([][]byte{e.in})
-	if err != nil {
-		return frame.Output{}, frame.Fatal(err)
-	}
-	names := make([]string, len(outs))
-	for i := range outs {
-		names[i] = e.m.Outputs[i].Name
-	}
-	return boardOutput(f, l, start, names, outs), nil
+	return e.output(f, l, start, outs, err)
 }
 
 // processYUV feeds a YUV420SP frame of the input's size: a camera frame
@@ -129,6 +122,12 @@ func (e *svpRun) processYUV(f source.Frame) (frame.Output, error) {
 		}
 		outs, err = e.m.Run([][]byte{e.in})
 	}
+	return e.output(f, l, start, outs, err)
+}
+
+// output streams a run's outputs as one "board" result; a failed run is
+// fatal: the runtime is in an unknown state.
+func (e *svpRun) output(f source.Frame, l letterbox.Geometry, start time.Time, outs []yolo.Raw, err error) (frame.Output, error) {
 	if err != nil {
 		return frame.Output{}, frame.Fatal(err)
 	}
