@@ -183,3 +183,40 @@ func TestQuantizeSliceMatchesQuantize(t *testing.T) {
 		}
 	}
 }
+
+// The GFPQ16 slice path equals Quantize bit for bit: every code's power
+// of two from the table (all 32769), and values over every exponent, near
+// every code boundary and the special values, under several clips; the
+// log1.5.7 reading runs Quantize itself.
+func TestLog16QuantizeSliceMatchesQuantize(t *testing.T) {
+	for l := 0; l <= 32768; l++ {
+		if got, want := math.Ldexp(exp2Frac[l&2047], l>>11), math.Exp2(float64(l)/2048); got != want {
+			t.Fatalf("2^(%d/2048): table %v, math.Exp2 %v", l, got, want)
+		}
+	}
+	var src []float32
+	for b := uint64(0); b < 1<<32; b += 4093 {
+		src = append(src, math.Float32frombits(uint32(b)))
+	}
+	src = append(src, 0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), math.Float32frombits(1))
+	for _, f := range Formats16 {
+		for _, c := range []float64{1e-3, 0.7, 7.5, 640, 3e5} {
+			q, err := NewLog16(f, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vals := append([]float32(nil), src...)
+			for k := 1; k < 32768; k += 7 { // both sides of code boundaries
+				b := c / 65536 * math.Exp2((float64(k)+0.5)/2048)
+				vals = append(vals, float32(b), math.Nextafter32(float32(b), 0), math.Nextafter32(float32(b), float32(math.Inf(1))))
+			}
+			got := make([]float32, len(vals))
+			q.QuantizeSlice(got, vals)
+			for i, v := range vals {
+				if w := q.Quantize(v); math.Float32bits(got[i]) != math.Float32bits(w) && !(got[i] != got[i] && w != w) {
+					t.Fatalf("%s clip %g: QuantizeSlice(%g (%#08x)) = %g, Quantize gives %g", f, c, v, math.Float32bits(v), got[i], w)
+				}
+			}
+		}
+	}
+}

@@ -438,8 +438,12 @@ func (z quantizer) Apply(dst, src []float32) {
 		clear(dst)
 		return
 	}
-	if q8, ok := z.q.(*Log8); ok {
-		q8.QuantizeSlice(dst, src)
+	switch q := z.q.(type) {
+	case *Log8:
+		q.QuantizeSlice(dst, src)
+		return
+	case *Log16:
+		q.QuantizeSlice(dst, src)
 		return
 	}
 	src = src[:len(dst)]
