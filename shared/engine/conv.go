@@ -203,37 +203,57 @@ func (c *convKernel) run(x *exec, in, out []*tensor.Tensor) error {
 			cOut := dst[(b*c.m+gi*c.mg)*npix:]
 			gBias := bias[gi*c.mg:]
 			pa := packed[gi]
-			x.parallelW(panels, 1, func(w, lo, hi int) {
-				pb := scratch[w*panelSize : (w+1)*panelSize]
-				for p := lo; p < hi; p++ {
-					col0 := p * gemm.NR
-					cols := min(gemm.NR, npix-col0)
-					if !pad3 || !paddedPanel(pb, pimg, &g, cgIn, col0, cols) {
-						im2colPanel(pb, img, &g, cgIn, col0, cols)
-					}
-					for i0 := 0; i0 < c.mg; i0 += mr {
-						ap := pa[(i0/mr)*c.k*mr:]
-						rows := min(mr, c.mg-i0)
-						cp := cOut[i0*npix+col0:]
-						switch {
-						case rows == mr && cols == gemm.NR && c.silu:
-							if !gemm.KernelBiasSiLU(c.k, ap, pb, cp, npix, gBias[i0:]) {
-								vmath.SiLURows16(cp, rows, npix)
-							}
-						case rows == mr && cols == gemm.NR:
-							gemm.KernelBias(c.k, ap, pb, cp, npix, gBias[i0:])
-						default:
-							gemm.KernelEdgeBias(c.k, ap, pb, cp, npix, rows, cols, gBias[i0:])
-							if c.silu {
-								for o := range rows {
-									strip := cp[o*npix : o*npix+cols]
-									vmath.SiLU(strip, strip)
-								}
+			// One panel through row tiles [t0, t1): pack it, then the
+			// kernel per tile of MR output channels.
+			run := func(pb []float32, p, t0, t1 int) {
+				col0 := p * gemm.NR
+				cols := min(gemm.NR, npix-col0)
+				if !pad3 || !paddedPanel(pb, pimg, &g, cgIn, col0, cols) {
+					im2colPanel(pb, img, &g, cgIn, col0, cols)
+				}
+				for t := t0; t < t1; t++ {
+					i0 := t * mr
+					ap := pa[t*c.k*mr:]
+					rows := min(mr, c.mg-i0)
+					cp := cOut[i0*npix+col0:]
+					switch {
+					case rows == mr && cols == gemm.NR && c.silu:
+						if !gemm.KernelBiasSiLU(c.k, ap, pb, cp, npix, gBias[i0:]) {
+							vmath.SiLURows16(cp, rows, npix)
+						}
+					case rows == mr && cols == gemm.NR:
+						gemm.KernelBias(c.k, ap, pb, cp, npix, gBias[i0:])
+					default:
+						gemm.KernelEdgeBias(c.k, ap, pb, cp, npix, rows, cols, gBias[i0:])
+						if c.silu {
+							for o := range rows {
+								strip := cp[o*npix : o*npix+cols]
+								vmath.SiLU(strip, strip)
 							}
 						}
 					}
 				}
-			})
+			}
+			tiles := (c.mg + mr - 1) / mr
+			if panels >= 4*x.threads || tiles < x.threads {
+				x.parallelW(panels, 1, func(w, lo, hi int) {
+					pb := scratch[w*panelSize : (w+1)*panelSize]
+					for p := lo; p < hi; p++ {
+						run(pb, p, 0, tiles)
+					}
+				})
+			} else {
+				// Few panels (the deep layers' small maps): split the
+				// output channels instead, each worker packing every
+				// panel itself (packing is a small share of a panel's
+				// work there), so the threads stay evenly loaded.
+				x.parallelW(tiles, 1, func(w, lo, hi int) {
+					pb := scratch[w*panelSize : (w+1)*panelSize]
+					for p := range panels {
+						run(pb, p, lo, hi)
+					}
+				})
+			}
 		}
 	}
 	return nil

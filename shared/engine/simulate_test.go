@@ -237,3 +237,39 @@ func TestSimulateErrors(t *testing.T) {
 		t.Errorf("a simulation of another program: %v", err)
 	}
 }
+
+// The work split does not change a bit: convolutions are split by panel or,
+// where a map has few panels, by output-channel tile, and every value is
+// the same with one, two or three threads (the demo model's deep layers
+// take the tile split).
+func TestThreadsGiveTheSameBits(t *testing.T) {
+	m, err := onnx.Decode(demomodel.ONNX, "demo.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref []float32
+	for _, threads := range []int{1, 2, 3} {
+		p, err := engine.Compile(m, engine.Options{Threads: threads})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := tensor.New(p.Inputs()[0].Shape...)
+		r := rand.New(rand.NewPCG(7, 7))
+		for i := range x.F {
+			x.F[i] = r.Float32()
+		}
+		out, err := p.NewSession().Run(context.Background(), []*tensor.Tensor{x}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ref == nil {
+			ref = append([]float32(nil), out[0].F...)
+			continue
+		}
+		for i, v := range out[0].F {
+			if math.Float32bits(v) != math.Float32bits(ref[i]) {
+				t.Fatalf("%d threads: output element %d = %v, one thread %v", threads, i, v, ref[i])
+			}
+		}
+	}
+}
