@@ -203,60 +203,79 @@ func (c *convKernel) run(x *exec, in, out []*tensor.Tensor) error {
 			cOut := dst[(b*c.m+gi*c.mg)*npix:]
 			gBias := bias[gi*c.mg:]
 			pa := packed[gi]
-			// One panel through row tiles [t0, t1): pack it, then the
-			// kernel per tile of MR output channels.
-			run := func(pb []float32, p, t0, t1 int) {
-				col0 := p * gemm.NR
-				cols := min(gemm.NR, npix-col0)
-				if !pad3 || !paddedPanel(pb, pimg, &g, cgIn, col0, cols) {
-					im2colPanel(pb, img, &g, cgIn, col0, cols)
-				}
-				for t := t0; t < t1; t++ {
-					i0 := t * mr
-					ap := pa[t*c.k*mr:]
-					rows := min(mr, c.mg-i0)
-					cp := cOut[i0*npix+col0:]
-					switch {
-					case rows == mr && cols == gemm.NR && c.silu:
-						if !gemm.KernelBiasSiLU(c.k, ap, pb, cp, npix, gBias[i0:]) {
-							vmath.SiLURows16(cp, rows, npix)
-						}
-					case rows == mr && cols == gemm.NR:
-						gemm.KernelBias(c.k, ap, pb, cp, npix, gBias[i0:])
-					default:
-						gemm.KernelEdgeBias(c.k, ap, pb, cp, npix, rows, cols, gBias[i0:])
-						if c.silu {
-							for o := range rows {
-								strip := cp[o*npix : o*npix+cols]
-								vmath.SiLU(strip, strip)
-							}
-						}
-					}
-				}
-			}
 			tiles := (c.mg + mr - 1) / mr
-			if panels >= 4*x.threads || tiles < x.threads {
-				x.parallelW(panels, 1, func(w, lo, hi int) {
-					pb := scratch[w*panelSize : (w+1)*panelSize]
-					for p := lo; p < hi; p++ {
-						run(pb, p, 0, tiles)
-					}
-				})
-			} else {
-				// Few panels (the deep layers' small maps): split the
-				// output channels instead, each worker packing every
-				// panel itself (packing is a small share of a panel's
-				// work there), so the threads stay evenly loaded.
-				x.parallelW(tiles, 1, func(w, lo, hi int) {
-					pb := scratch[w*panelSize : (w+1)*panelSize]
-					for p := range panels {
-						run(pb, p, lo, hi)
-					}
-				})
+			// Few panels (the deep layers' small maps): split the output
+			// channels instead, each worker packing every panel itself
+			// (packing is a small share of a panel's work there), so the
+			// threads stay evenly loaded.
+			byTiles := panels < 4*x.threads && tiles >= x.threads
+			n := panels
+			if byTiles {
+				n = tiles
 			}
+			x.parallelW(n, 1, func(w, lo, hi int) {
+				pb := scratch[w*panelSize : (w+1)*panelSize]
+				t := panelTiles{c: c, pb: pb, img: img, pimg: pimg, g: &g, cgIn: cgIn, pad3: pad3, pa: pa, out: cOut, bias: gBias, npix: npix, mr: mr}
+				if byTiles {
+					for p := range panels {
+						t.run(p, lo, hi)
+					}
+					return
+				}
+				for p := lo; p < hi; p++ {
+					t.run(p, 0, tiles)
+				}
+			})
 		}
 	}
 	return nil
+}
+
+// panelTiles is one worker's view of a convolution group: it packs a
+// panel and runs the kernel over a range of its row tiles.
+type panelTiles struct {
+	c         *convKernel
+	pb, img   []float32
+	pimg      []float32 // the zero-bordered input, when pad3
+	g         *convGeom
+	cgIn      int
+	pad3      bool
+	pa        []float32 // the group's packed weights
+	out, bias []float32
+	npix, mr  int
+}
+
+// run packs panel p and computes its tiles [t0, t1) of MR output
+// channels.
+func (t *panelTiles) run(p, t0, t1 int) {
+	c, npix, mr := t.c, t.npix, t.mr
+	col0 := p * gemm.NR
+	cols := min(gemm.NR, npix-col0)
+	if !t.pad3 || !paddedPanel(t.pb, t.pimg, t.g, t.cgIn, col0, cols) {
+		im2colPanel(t.pb, t.img, t.g, t.cgIn, col0, cols)
+	}
+	for tile := t0; tile < t1; tile++ {
+		i0 := tile * mr
+		ap := t.pa[tile*c.k*mr:]
+		rows := min(mr, c.mg-i0)
+		cp := t.out[i0*npix+col0:]
+		switch {
+		case rows == mr && cols == gemm.NR && c.silu:
+			if !gemm.KernelBiasSiLU(c.k, ap, t.pb, cp, npix, t.bias[i0:]) {
+				vmath.SiLURows16(cp, rows, npix)
+			}
+		case rows == mr && cols == gemm.NR:
+			gemm.KernelBias(c.k, ap, t.pb, cp, npix, t.bias[i0:])
+		default:
+			gemm.KernelEdgeBias(c.k, ap, t.pb, cp, npix, rows, cols, t.bias[i0:])
+			if c.silu {
+				for o := range rows {
+					strip := cp[o*npix : o*npix+cols]
+					vmath.SiLU(strip, strip)
+				}
+			}
+		}
+	}
 }
 
 // paddedPanel is im2colPanel for a 3x3 convolution of stride 1 or 2
