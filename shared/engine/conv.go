@@ -251,7 +251,9 @@ func (t *panelTiles) run(p, t0, t1 int) {
 	c, npix, mr := t.c, t.npix, t.mr
 	col0 := p * gemm.NR
 	cols := min(gemm.NR, npix-col0)
-	if !t.pad3 || !paddedPanel(t.pb, t.pimg, t.g, t.cgIn, col0, cols) {
+	if t.pad3 {
+		paddedPanel(t.pb, t.pimg, t.g, t.cgIn, col0, cols)
+	} else {
 		im2colPanel(t.pb, t.img, t.g, t.cgIn, col0, cols)
 	}
 	for tile := t0; tile < t1; tile++ {
@@ -283,8 +285,8 @@ func (t *panelTiles) run(p, t0, t1 int) {
 // with a strip's slack past its end): a full panel within one output row
 // by the vector path; one across output rows (widths that are no multiple
 // of 16: 40 and 20 at 640) or the ragged last by offsets, every tap inside
-// the padded input. It takes every panel (the bool is for the test).
-func paddedPanel(pb, padded []float32, g *convGeom, channels, col0, cols int) bool {
+// the padded input.
+func paddedPanel(pb, padded []float32, g *convGeom, channels, col0, cols int) {
 	oy, ox := col0/g.ow, col0%g.ow
 	pw := g.w + 2
 	plane := (g.h + 2) * pw
@@ -295,7 +297,7 @@ func paddedPanel(pb, padded []float32, g *convGeom, channels, col0, cols int) bo
 		} else {
 			pack.Im2col3x3(pb, padded[oy*pw+ox:], channels, plane, pw)
 		}
-		return true
+		return
 	}
 	var at [gemm.NR]int // each pixel's top-left tap in the padded plane
 	for j := range cols {
@@ -317,7 +319,6 @@ func paddedPanel(pb, padded []float32, g *convGeom, channels, col0, cols int) bo
 			}
 		}
 	}
-	return true
 }
 
 // padInput copies channels planes of h×w into dst with a zero border of

@@ -88,22 +88,15 @@ func TestPaddedPanelsMatchIm2col(t *testing.T) {
 		padInput(&exec{threads: 1}, padded, img, tc.c, tc.h, tc.w)
 		k := tc.c * 9
 		want, got := make([]float32, k*gemm.NR), make([]float32, k*gemm.NR)
-		taken := 0
 		for col0 := 0; col0 < oh*ow; col0 += gemm.NR {
 			cols := min(gemm.NR, oh*ow-col0)
-			if !paddedPanel(got, padded, &g, tc.c, col0, cols) {
-				continue
-			}
-			taken++
+			paddedPanel(got, padded, &g, tc.c, col0, cols)
 			im2colPanel(want, img, &g, tc.c, col0, cols)
 			for i := range want {
 				if got[i] != want[i] {
 					t.Fatalf("%+v panel at %d: value %d = %v, im2col %v", tc, col0, i, got[i], want[i])
 				}
 			}
-		}
-		if taken == 0 {
-			t.Fatalf("%+v: the padded path took no panel", tc)
 		}
 	}
 }

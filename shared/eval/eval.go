@@ -11,7 +11,6 @@ import (
 	"github.com/nniescope/nniescope/shared/detect"
 	"github.com/nniescope/nniescope/shared/engine"
 	"github.com/nniescope/nniescope/shared/metrics/coco"
-	"github.com/nniescope/nniescope/shared/metrics/confusion"
 	"github.com/nniescope/nniescope/shared/preprocess"
 	"github.com/nniescope/nniescope/shared/yolo"
 )
@@ -76,15 +75,6 @@ func DetectEach(ctx context.Context, set *dataset.Set, det *detect.Detector, p y
 	return nil
 }
 
-// Results converts a run to COCO results (category ids per the set).
-func (r *Run) Results(set *dataset.Set) []coco.Result {
-	var out []coco.Result
-	for i, dets := range r.Detections {
-		out = AppendResults(out, set, i, dets)
-	}
-	return out
-}
-
 // AppendResults appends image i's detections as COCO results.
 func AppendResults(out []coco.Result, set *dataset.Set, i int, dets []yolo.Detection) []coco.Result {
 	for _, d := range dets {
@@ -97,10 +87,19 @@ func AppendResults(out []coco.Result, set *dataset.Set, i int, dets []yolo.Detec
 	return out
 }
 
-// Score evaluates a run against the set's ground truth.
+// Score evaluates a run against the set's ground truth (a Scorer fed the
+// run's images in order).
 func Score(set *dataset.Set, r *Run) (coco.Stats, error) {
-	d, err := ScoreDetail(set, r)
-	return d.Stats, err
+	sc, err := NewScorer(set, 0, nil)
+	if err != nil {
+		return coco.Stats{}, err
+	}
+	for i, dets := range r.Detections {
+		if err := sc.Add(i, dets); err != nil {
+			return coco.Stats{}, err
+		}
+	}
+	return sc.Detail().Stats, nil
 }
 
 // BoxShift compares a run with a reference run: confident reference boxes
@@ -175,35 +174,10 @@ func (s *shift) add(ref, other []yolo.Detection) {
 }
 
 func (s *shift) result() (meanAbsPx, matched float64) {
-	if s.total == 0 {
-		return 0, 0
-	}
-	if s.n == 0 {
+	if s.n == 0 { // no reference box, or none matched
 		return 0, 0
 	}
 	return s.sum / float64(s.n), float64(s.n) / float64(s.total)
-}
-
-// ScoreDetail is Score with the per-category APs and the PR curve.
-func ScoreDetail(set *dataset.Set, r *Run) (coco.Detail, error) {
-	sc, err := scoreRun(set, r, 0)
-	if err != nil {
-		return coco.Detail{}, err
-	}
-	return sc.Detail(), nil
-}
-
-func scoreRun(set *dataset.Set, r *Run, nc int) (*Scorer, error) {
-	sc, err := NewScorer(set, nc, nil)
-	if err != nil {
-		return nil, err
-	}
-	for i, dets := range r.Detections {
-		if err := sc.Add(i, dets); err != nil {
-			return nil, err
-		}
-	}
-	return sc, nil
 }
 
 // Classes maps the set's categories back to model classes (the inverse of
@@ -219,15 +193,4 @@ func Classes(set *dataset.Set, nc int) map[int64]int {
 		}
 	}
 	return m
-}
-
-// Confusion is Ultralytics val's confusion matrix of a run over the set
-// (confusion.Conf, confusion.IoU): ground truth in model classes, crowd
-// regions left out (pycocotools ignores them; YOLO labels have none).
-func Confusion(set *dataset.Set, r *Run, nc int) (*confusion.Matrix, error) {
-	sc, err := scoreRun(set, r, nc)
-	if err != nil {
-		return nil, err
-	}
-	return sc.Confusion(), nil
 }
