@@ -94,12 +94,14 @@ func Score(set *dataset.Set, r *Run) (coco.Stats, error) {
 	if err != nil {
 		return coco.Stats{}, err
 	}
+	defer sc.Close()
 	for i, dets := range r.Detections {
 		if err := sc.Add(i, dets); err != nil {
 			return coco.Stats{}, err
 		}
 	}
-	return sc.Detail().Stats, nil
+	d, err := sc.Detail()
+	return d.Stats, err
 }
 
 // BoxShift compares a run with a reference run: confident reference boxes
@@ -109,26 +111,10 @@ func Score(set *dataset.Set, r *Run) (coco.Stats, error) {
 // matched.
 func BoxShift(ref, other *Run, minScore float32) (meanAbsPx, matched float64) {
 	var sh shift
-	rf := confidentOf(ref.Detections, minScore)
 	for i, dets := range other.Detections {
-		sh.add(rf.boxes[i], dets)
+		sh.add(confident(ref.Detections[i], minScore), dets)
 	}
 	return sh.result()
-}
-
-// Reference is a run's confident boxes (score ≥ MinScore), image by image:
-// all that box shifts against it read.
-type Reference struct {
-	MinScore float32
-	boxes    [][]yolo.Detection
-}
-
-func confidentOf(dets [][]yolo.Detection, minScore float32) *Reference {
-	r := &Reference{MinScore: minScore, boxes: make([][]yolo.Detection, len(dets))}
-	for i, ds := range dets {
-		r.boxes[i] = confident(ds, minScore)
-	}
-	return r
 }
 
 func confident(dets []yolo.Detection, minScore float32) []yolo.Detection {

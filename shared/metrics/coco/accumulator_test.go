@@ -1,7 +1,11 @@
 package coco
 
 import (
+	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
 	"reflect"
 	"strings"
 	"testing"
@@ -61,6 +65,10 @@ func TestAccumulatorOrderDoesNotMatter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Spilled after every image, every few records, or never: the
+		// merged runs accumulate to the same numbers.
+		spill := []int{1, 3, 64, DefaultSpill}[c%4]
+		acc.SetSpill(t.TempDir(), spill)
 		for i, im := range imgs {
 			if i%4 == 3 && len(byImg[im.ID]) == 0 {
 				continue // an image never added counts as one without detections
@@ -69,8 +77,18 @@ func TestAccumulatorOrderDoesNotMatter(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if got := acc.Detail(); !reflect.DeepEqual(got, want) {
-			t.Fatalf("case %d: image by image\n%+v\nwhole list\n%+v", c, got, want)
+		if acc.Held() >= spill {
+			t.Fatalf("case %d: %d records held, spilling at %d", c, acc.Held(), spill)
+		}
+		got, err := acc.Detail()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("case %d (spill at %d): image by image\n%+v\nwhole list\n%+v", c, spill, got, want)
+		}
+		if err := acc.Close(); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
@@ -96,21 +114,9 @@ func TestAccumulatorErrors(t *testing.T) {
 	}
 }
 
-// Records kept in blocks read back in order across block boundaries, and
-// a record's four area flags do not overlap.
+// A record reads back from its 24 bytes, and its four area flags do not
+// overlap.
 func TestRecords(t *testing.T) {
-	var rs records
-	for i := range 3*recordBlock + 5 {
-		rs.add(detRecord{score: float64(i), at: uint32(i)})
-	}
-	if rs.n != 3*recordBlock+5 || len(rs.blocks) != 4 {
-		t.Fatalf("%d records in %d blocks", rs.n, len(rs.blocks))
-	}
-	for i := range rs.n {
-		if r := rs.at(i); r.score != float64(i) || r.at != uint32(i) {
-			t.Fatalf("record %d reads back as %+v", i, *r)
-		}
-	}
 	var r detRecord
 	want := [4]uint32{0xfffff, 0x12345, 0x00001, 0x80000}
 	for ar, f := range want {
@@ -120,5 +126,82 @@ func TestRecords(t *testing.T) {
 		if got := r.flags(ar); got != f {
 			t.Fatalf("area %d flags %#x, want %#x", ar, got, f)
 		}
+	}
+	for _, score := range []float64{0, math.Copysign(0, -1), 0.25, 1, math.SmallestNonzeroFloat64} {
+		r.score, r.at = score, 1<<31|5
+		var b [recordSize]byte
+		r.put(b[:])
+		var back detRecord
+		back.get(b[:])
+		if back != r || math.Signbit(back.score) != math.Signbit(score) {
+			t.Fatalf("%+v reads back as %+v", r, back)
+		}
+	}
+}
+
+// A large evaluation holds at most the spill bound of records in memory
+// (before spilling it held every detection's), leaves no file behind in
+// the folder, and scores what the whole list scores.
+func TestAccumulatorSpills(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	gt := &Dataset{Categories: []Category{{ID: 1}, {ID: 2}, {ID: 3}}}
+	var dts []Result
+	for i := range 400 {
+		id := int64(i + 1)
+		gt.Images = append(gt.Images, Image{ID: id})
+		for range 3 {
+			w, h := 10+r.Float64()*100, 10+r.Float64()*100
+			gt.Annotations = append(gt.Annotations, Annotation{ID: int64(len(gt.Annotations) + 1), ImageID: id, CategoryID: int64(1 + r.IntN(3)), BBox: [4]float64{r.Float64() * 50, r.Float64() * 50, w, h}, Area: w * h})
+		}
+		for range 60 {
+			w, h := 10+r.Float64()*100, 10+r.Float64()*100
+			dts = append(dts, Result{ImageID: id, CategoryID: int64(1 + r.IntN(3)), Score: float64(r.IntN(50)) / 50, BBox: [4]float64{r.Float64() * 50, r.Float64() * 50, w, h}})
+		}
+	}
+	want, err := EvaluateDetail(gt, dts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	acc, err := NewAccumulator(gt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc.SetSpill(dir, 1000)
+	held := 0
+	for lo := 0; lo < len(dts); lo += 60 {
+		if err := acc.Add(dts[lo].ImageID, dts[lo:lo+60]); err != nil {
+			t.Fatal(err)
+		}
+		held = max(held, acc.Held())
+	}
+	if held >= 1000 {
+		t.Errorf("held up to %d records, spilling at 1000", held)
+	}
+	if acc.spill == nil || len(acc.spill.runs[0]) < 20 {
+		t.Fatalf("24,000 records spilled at 1,000 should make 20 runs or more per category")
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 && runtime.GOOS != "windows" {
+		t.Errorf("the spill file is visible in its folder while open: %v", left)
+	}
+	got, err := acc.Detail()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("spilled\n%+v\nin memory\n%+v", got, want)
+	}
+	if err := acc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("files left after Close: %v", left)
+	}
+
+	// A folder that cannot take the file is the Add's error, naming it.
+	acc, _ = NewAccumulator(gt)
+	acc.SetSpill(filepath.Join(dir, "missing"), 10)
+	if err := acc.Add(1, dts[:60]); err == nil || !strings.Contains(err.Error(), "spilling detection records") || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("unwritable spill folder: %v", err)
 	}
 }

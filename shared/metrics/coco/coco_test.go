@@ -85,6 +85,20 @@ func TestHandCases(t *testing.T) {
 			want: map[int]float64{0: 0.5, 6: 0, 7: 1},
 		},
 		{
+			// pycocotools concatenates images in id order and sorts
+			// stably: of two equal scores the lower image id's comes
+			// first, whatever order the results list has. Here that is
+			// the false positive: precision 0.5 up to recall 0.5 (the
+			// other order would give 1).
+			name: "equal scores rank by image id",
+			gt:   []Annotation{box(1, 1, 1, 10, 10, 50, 50, 0), box(2, 2, 1, 10, 10, 50, 50, 0)},
+			dt: []Result{
+				{ImageID: 2, CategoryID: 1, BBox: [4]float64{10, 10, 50, 50}, Score: 0.5},
+				{ImageID: 1, CategoryID: 1, BBox: [4]float64{70, 70, 20, 20}, Score: 0.5},
+			},
+			want: map[int]float64{0: 51 * 0.5 / 101, 1: 51 * 0.5 / 101, 8: 0.5},
+		},
+		{
 			name: "a detection on a crowd region is neither tp nor fp",
 			gt:   []Annotation{box(1, 1, 1, 10, 10, 50, 50, 0), box(2, 2, 1, 0, 0, 100, 100, 1)},
 			dt: []Result{

@@ -34,6 +34,7 @@ func ExampleAccumulator() {
 	if err != nil {
 		panic(err)
 	}
+	defer acc.Close() // removes the file a large evaluation's records spill to
 	for _, im := range []struct {
 		id  int64
 		dts []coco.Result
@@ -45,7 +46,10 @@ func ExampleAccumulator() {
 			panic(err)
 		}
 	}
-	d := acc.Detail()
+	d, err := acc.Detail()
+	if err != nil {
+		panic(err)
+	}
 	// One of two objects found, at the top score: precision 1 up to recall 0.5.
 	fmt.Printf("AP %.3f AP50 %.3f\n", d.Stats[0], d.Stats[1])
 	// Output: AP 0.505 AP50 0.505

@@ -193,6 +193,7 @@ func evaluate(ctx context.Context, env Env, m *onnx.Model, modelPath, data strin
 	if err != nil {
 		return nil, err
 	}
+	defer sc.close()
 	// Each image's detections are scored as they come and dropped: no
 	// run is held (of the first float run, its confident boxes, the box
 	// shift's reference).
@@ -305,11 +306,15 @@ func (s *scorer) begin(name, calib string) (*variantScore, error) {
 		return nil, err
 	}
 	if isRef {
-		sc.Keep(0.25)
+		if err := sc.Keep(0.25); err != nil {
+			sc.Close()
+			return nil, err
+		}
 	}
 	v := &variantScore{s: s, sc: sc, name: name, isRef: isRef}
 	if s.resultsDir != "" {
 		if v.results, err = coco.NewResultsWriter(filepath.Join(s.resultsDir, name+".json")); err != nil {
+			v.abandon()
 			return nil, err
 		}
 	}
@@ -332,6 +337,10 @@ func (v *variantScore) abandon() {
 	if v.results != nil {
 		v.results.Close()
 	}
+	v.sc.Close()
+	if v.isRef {
+		v.sc.Reference().Close()
+	}
 }
 
 func newScorer(set *dataset.Set, resultsDir string) (*scorer, error) {
@@ -345,6 +354,9 @@ func newScorer(set *dataset.Set, resultsDir string) (*scorer, error) {
 	}
 	return &scorer{set: set, resultsDir: resultsDir}, nil
 }
+
+// close removes the reference's temporary file.
+func (s *scorer) close() error { return s.ref.Close() }
 
 // settings are eval's thresholds, as the report states them.
 func settings() evalSettings {
@@ -372,10 +384,21 @@ func (v *variantScore) finish(row evalVariant) (evalVariant, error) {
 	s := v.s
 	if v.results != nil {
 		if err := v.results.Close(); err != nil {
+			v.results = nil
+			v.abandon()
 			return row, err
 		}
 	}
-	d := v.sc.Detail()
+	d, err := v.sc.Detail()
+	if cerr := v.sc.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		if v.isRef {
+			v.sc.Reference().Close()
+		}
+		return row, err
+	}
 	row.AP, row.AP50, row.AP75, row.PR50 = d.Stats[0], d.Stats[1], d.Stats[2], d.PR50
 	nc := s.set.Classes()
 	classOf := eval.Classes(s.set, nc)

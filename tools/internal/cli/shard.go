@@ -212,6 +212,7 @@ func runEvalMerge(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer sc.close()
 	res := &evalOutput{Model: first.Model, Data: first.Data, Images: first.Images, Placement: first.Placement, Settings: settings()}
 	if err := res.setNames(m, set); err != nil {
 		return err
