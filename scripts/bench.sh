@@ -36,9 +36,9 @@ if [ -d "$A" ]; then
 fi
 
 # eval's growth: the demo model (float) over 200 and 2,000 synthetic
-# scenes. The target is flat memory and linear time; memory still grows
-# with the COCO evaluator's 24-byte record per detection (exact AP sorts
-# them all), nothing else (docs/SCALE.md).
+# scenes. The target is flat memory and linear time; detection records
+# and the reference's boxes spill to temporary files, so what grows is
+# the set itself, about 0.4 KB an image (docs/SCALE.md).
 S=out/bench/synth
 mkdir -p "$S"
 go build -o "$S/nniescope" ./tools/cmd/nniescope

@@ -187,9 +187,9 @@ func (r *detRecord) get(b []byte) {
 }
 
 // DefaultSpill is how many records (24 bytes each, 32 while pending) an
-// Accumulator holds before it spills them: 2 MB, about 7,000 images of
-// COCO at Ultralytics' val settings.
-const DefaultSpill = 1 << 16
+// Accumulator holds before it spills them: 512 KB, some 60 COCO images
+// at Ultralytics' val settings (up to 300 detections an image).
+const DefaultSpill = 1 << 14
 
 // NewAccumulator prepares the evaluation of detections against gt; it
 // spills to the system's temporary folder (SetSpill changes that).
@@ -419,6 +419,9 @@ func (sf *spillFile) close() error {
 	return err
 }
 
+// runBuffer is the merge's read buffer per run (85 records).
+const runBuffer = 2040
+
 // runCursor reads one sorted run: a spilled one from the file, or the
 // pending records of a category.
 type runCursor struct {
@@ -476,8 +479,10 @@ func (a *Accumulator) each(k int, pending []pendingRecord, fn func(*detRecord)) 
 	}
 	if a.spill != nil {
 		for _, run := range a.spill.runs[k] {
+			// A small buffer per run: a spill writes a run per category,
+			// so a large set's category has many short ones.
 			sr := io.NewSectionReader(a.spill.f, run.off, run.n*recordSize)
-			if err := add(&runCursor{r: bufio.NewReaderSize(sr, 16<<10), left: run.n}); err != nil {
+			if err := add(&runCursor{r: bufio.NewReaderSize(sr, int(min(run.n*recordSize, runBuffer))), left: run.n}); err != nil {
 				return fmt.Errorf("coco: reading spilled detection records from %s: %w", a.spill.f.Name(), err)
 			}
 		}
