@@ -79,6 +79,11 @@ func windowGeom(n *onnx.Node, in []int, kh, kw int, dilations bool) (convGeom, e
 	return g, nil
 }
 
+// GEMMKernel names the matrix micro-kernel this CPU runs ("amd64-avx512",
+// "amd64-avx2-fma", "go", ...): chosen at start-up from the CPU's
+// features, which GODEBUG=cpu.avx512f=off narrows (benchmarks report it).
+func GEMMKernel() string { return gemm.Impl() }
+
 func bindConvKernel(n *onnx.Node, in []*value, bc bindCtx) ([]meta, *convKernel, error) {
 	if in[1].konst == nil || in[1].konst.DType != tensor.Float32 {
 		return nil, nil, fmt.Errorf("weight %q: %w", n.Inputs[1], errConstInput)

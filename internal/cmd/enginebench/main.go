@@ -33,8 +33,10 @@ func main() {
 	rounds := flag.Int("rounds", 5, "alternating rounds per model")
 	runs := flag.Int("runs", 10, "timed runs per round and runtime")
 	peer := flag.String("peer", "bench/peer/ort.js", "onnxruntime-node script; empty to skip")
+	title := flag.String("title", "", "what this run measures, printed in its header (e.g. the CPU paths both runtimes were narrowed to)")
+	sim := flag.Bool("sim", true, "also time the simulation against the float run")
 	flag.Parse()
-	fmt.Printf("engine benchmark: %d threads; %d alternating rounds of %d runs per runtime; medians\n", *threads, *rounds, *runs)
+	fmt.Printf("engine benchmark%s: %d threads; %d alternating rounds of %d runs per runtime; medians; GEMM kernel %s\n", *title, *threads, *rounds, *runs, engine.GEMMKernel())
 	fmt.Printf("%-22s %12s %14s %8s %12s\n", "model", "nniescope ms", "onnxruntime ms", "ratio", "allocs/run")
 	fmt.Println("(target: ratio <= 1.3x)")
 	for _, file := range []string{"yolov8n-640.onnx", "yolov8n-512x288.onnx"} {
@@ -42,6 +44,9 @@ func main() {
 			fmt.Fprintln(os.Stderr, "enginebench:", err)
 			os.Exit(1)
 		}
+	}
+	if !*sim {
+		return
 	}
 	if err := benchSimulation(*assets, *threads, *rounds, *runs); err != nil {
 		fmt.Fprintln(os.Stderr, "enginebench:", err)
