@@ -9,12 +9,12 @@ if [ ! -d bench/peer/node_modules/onnxruntime-node ]; then
   command -v npm >/dev/null 2>&1 || { echo "bench: npm is missing (it comes with Node.js) for bench/peer" >&2; exit 1; }
   (cd bench/peer && npm ci --ignore-scripts --no-audit --no-fund --silent)
 fi
-go run ./internal/cmd/enginebench -threads 2
+go run ./internal/cmd/enginebench -threads 2 -rounds 15
 # The same on an x86-64 CPU's AVX2 paths, where this one has AVX-512: the
 # engine narrowed by GODEBUG, onnxruntime by a copy of its library that
 # reads XCR0 without AVX-512 state (internal/cmd/avx2peer says how).
 if grep -qw avx512f /proc/cpuinfo 2>/dev/null && go run ./internal/cmd/avx2peer -out out/bench/peer-avx2 >/dev/null; then
-  GODEBUG=cpu.avx512f=off go run ./internal/cmd/enginebench -threads 2 -sim=false -peer out/bench/peer-avx2/ort.js -title " (AVX2 paths only: both runtimes without AVX-512)"
+  GODEBUG=cpu.avx512f=off go run ./internal/cmd/enginebench -threads 2 -rounds 15 -sim=false -peer out/bench/peer-avx2/ort.js -title " (AVX2 paths only: both runtimes without AVX-512)"
 fi
 mkdir -p out
 go test -run='^$' -bench=. -benchmem -count=1 ./... | tee out/bench.txt
