@@ -218,7 +218,13 @@ func (c *convKernel) run(x *exec, in, out []*tensor.Tensor) error {
 			if byTiles {
 				n = tiles
 			}
-			x.parallelW(n, 1, func(w, lo, hi int) {
+			run := x.parallelW
+			if !byTiles {
+				// Panels are independent, so whichever thread is free
+				// takes the next one.
+				run = x.parallelClaimed
+			}
+			run(n, 1, func(w, lo, hi int) {
 				pb := scratch[w*panelSize : (w+1)*panelSize]
 				t := panelTiles{c: c, pb: pb, img: img, pimg: pimg, g: &g, cgIn: cgIn, pad3: pad3, pa: pa, out: cOut, bias: gBias, npix: npix, mr: mr}
 				if byTiles {

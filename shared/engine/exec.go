@@ -54,6 +54,24 @@ func (x *exec) parallelW(n, grain int, fn func(w, lo, hi int)) {
 	x.pool.run(n, t, fn)
 }
 
+// parallelClaimed runs fn over [0,n) in blocks of grain that each worker
+// claims as it becomes free, instead of in one fixed chunk per worker: a
+// thread held up (by the OS, or a neighbour on a shared host) then no
+// longer holds the loop up. Only for loops whose blocks give the same
+// result whichever worker runs them and however they are grouped (fn may
+// be called several times per worker).
+func (x *exec) parallelClaimed(n, grain int, fn func(w, lo, hi int)) {
+	grain = max(grain, 1)
+	if n <= 0 {
+		return
+	}
+	if x.threads <= 1 || x.pool == nil || n <= grain {
+		fn(0, 0, n)
+		return
+	}
+	x.pool.runClaimed(n, grain, fn)
+}
+
 // pool runs chunks of a parallel loop on long-lived workers. A model run
 // issues a few hundred short parallel loops; waking a parked goroutine for
 // each costs tens of microseconds, so workers spin for a while after a job
@@ -68,7 +86,9 @@ type pool struct {
 	// The current job, written before gen is bumped.
 	fn    func(w, lo, hi int)
 	n     int
-	parts int
+	parts int // fixed chunks; 0: blocks of grain claimed from next
+	grain int
+	next  atomic.Int64
 }
 
 // spinLimit bounds a worker's busy wait (about 50 µs) before it parks.
@@ -90,14 +110,43 @@ func (p *pool) chunk(w int) (int, int) {
 
 func (p *pool) run(n, parts int, fn func(w, lo, hi int)) {
 	p.fn, p.n, p.parts = fn, n, parts
+	p.start()
+	if lo, hi := p.chunk(0); lo < hi {
+		fn(0, lo, hi)
+	}
+	p.wait()
+}
+
+func (p *pool) runClaimed(n, grain int, fn func(w, lo, hi int)) {
+	p.fn, p.n, p.parts, p.grain = fn, n, 0, grain
+	p.next.Store(0)
+	p.start()
+	p.claim(0)
+	p.wait()
+}
+
+// claim runs the current job's blocks until none is left.
+func (p *pool) claim(w int) {
+	for {
+		lo := int(p.next.Add(int64(p.grain))) - p.grain
+		if lo >= p.n {
+			return
+		}
+		p.fn(w, lo, min(lo+p.grain, p.n))
+	}
+}
+
+// start publishes the job to the workers.
+func (p *pool) start() {
 	p.pending.Store(int32(p.workers))
 	p.mu.Lock()
 	p.gen.Add(1)
 	p.wake.Broadcast()
 	p.mu.Unlock()
-	if lo, hi := p.chunk(0); lo < hi {
-		fn(0, lo, hi)
-	}
+}
+
+// wait returns when every worker is done with the job.
+func (p *pool) wait() {
 	for i := 0; p.pending.Load() != 0; i++ {
 		if i&63 == 63 {
 			runtime.Gosched() // with fewer Ps than workers, let them run
@@ -124,7 +173,9 @@ func (p *pool) work(w int) {
 			}
 		}
 		seen = p.gen.Load()
-		if w < p.parts {
+		if p.parts == 0 {
+			p.claim(w)
+		} else if w < p.parts {
 			if lo, hi := p.chunk(w); lo < hi {
 				p.fn(w, lo, hi)
 			}
