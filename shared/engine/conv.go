@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"math"
 	"sync"
 
 	"github.com/nniescope/nniescope/shared/engine/internal/gemm"
@@ -115,7 +116,50 @@ func bindConvKernel(n *onnx.Node, in []*value, bc bindCtx) ([]meta, *convKernel,
 		bias = make([]float32, m) // the kernel adds its sums to a bias
 	}
 	c := &convKernel{g: g, groups: groups, m: m, mg: mg, k: k, packed: &packedWeights{src: w}, bias: bias, weight: w}
+	c.taps = tapsOf(&g, g.c/groups)
 	return []meta{{tensor.Float32, []int{batch, m, g.oh, g.ow}}}, c, nil
+}
+
+// pad3 reports whether a convolution reads its input through a
+// zero-bordered copy: 3x3, stride 1 or 2, padded by one, narrower than
+// 128 (convKernel.run says why).
+func (g *convGeom) pad3() bool {
+	return g.kh == 3 && g.kw == 3 && g.sh == g.sw && (g.sh == 1 || g.sh == 2) && g.w < 128 && g.dh == 1 && g.dw == 1 && g.pads == [4]int{1, 1, 1, 1}
+}
+
+// tapsOf is the implicit-GEMM rows of a 3x3 stride-1 convolution padded
+// by one, on kernels that read B by taps (gemm.HasTaps): for channel ch
+// and tap (ky, kx), the offset from a panel's top-left tap — in the
+// zero-bordered copy when the convolution has one, in the input itself
+// otherwise (then only panels clear of its border use them). nil for
+// other convolutions: they pack every panel. A panel of 16 pixels in one
+// output row then reads each row of B where it lies in the input (cache
+// lines shared by the nine taps of a channel) instead of having them
+// copied into a panel first.
+func tapsOf(g *convGeom, channels int) *gemm.Taps {
+	if !gemm.HasTaps() || g.kh != 3 || g.kw != 3 || g.sh != 1 || g.sw != 1 || g.dh != 1 || g.dw != 1 || g.pads != [4]int{1, 1, 1, 1} {
+		return nil
+	}
+	row, plane := g.w, g.h*g.w
+	if g.pad3() {
+		row, plane = g.w+2, (g.h+2)*(g.w+2)
+	}
+	if channels*plane > math.MaxInt32 {
+		return nil
+	}
+	off := make([]int32, 0, channels*9)
+	for ch := range channels {
+		for ky := range 3 {
+			for kx := range 3 {
+				off = append(off, int32(ch*plane+ky*row+kx))
+			}
+		}
+	}
+	t, err := gemm.NewTaps(off)
+	if err != nil { // cannot happen: every offset is ≥ 0
+		return nil
+	}
+	return t
 }
 
 // packedWeights are a conv's weights as GEMM panels, packed once, when the
@@ -146,6 +190,7 @@ type convKernel struct {
 	bias     []float32
 	weight   *tensor.Tensor // to notice a hook's replacement
 	silu     bool           // apply x·sigmoid(x) to the output (fused)
+	taps     *gemm.Taps     // implicit-GEMM rows (tapsOf); nil: pack every panel
 }
 
 // withSiLU returns the same convolution followed by SiLU.
@@ -188,7 +233,7 @@ func (c *convKernel) run(x *exec, in, out []*tensor.Tensor) error {
 	// At widths of 128 and more, edge panels are a few (interior ones take
 	// the vector paths from the input itself), and the copy would cost
 	// more time, and memory (megabytes at the stem), than they do.
-	pad3 := g.kh == 3 && g.kw == 3 && g.sh == g.sw && (g.sh == 1 || g.sh == 2) && g.w < 128 && g.dh == 1 && g.dw == 1 && g.pads == [4]int{1, 1, 1, 1}
+	pad3 := g.pad3()
 	pplane := (g.h + 2) * (g.w + 2)
 	var padded []float32
 	if pad3 {
@@ -256,22 +301,32 @@ type panelTiles struct {
 	npix, mr  int
 }
 
-// run packs panel p and computes its tiles [t0, t1) of MR output
-// channels.
+// run computes panel p's tiles [t0, t1) of MR output channels: full
+// tiles of a panel that has taps (tapSource) read the input where it
+// lies; the others pack the panel first, once.
 func (t *panelTiles) run(p, t0, t1 int) {
 	c, npix, mr := t.c, t.npix, t.mr
 	col0 := p * gemm.NR
 	cols := min(gemm.NR, npix-col0)
-	if t.pad3 {
-		paddedPanel(t.pb, t.pimg, t.g, t.cgIn, col0, cols)
-	} else {
-		im2colPanel(t.pb, t.img, t.g, t.cgIn, col0, cols)
-	}
+	src, direct := t.tapSource(col0, cols)
+	packed := false
 	for tile := t0; tile < t1; tile++ {
 		i0 := tile * mr
 		ap := t.pa[tile*c.k*mr:]
 		rows := min(mr, c.mg-i0)
 		cp := t.out[i0*npix+col0:]
+		if direct && rows == mr {
+			if c.silu && gemm.KernelBiasSiLUTaps(ap, src, c.taps, cp, npix, t.bias[i0:]) {
+				continue
+			}
+			if !c.silu && gemm.KernelBiasTaps(ap, src, c.taps, cp, npix, t.bias[i0:]) {
+				continue
+			}
+		}
+		if !packed {
+			t.pack(col0, cols)
+			packed = true
+		}
 		switch {
 		case rows == mr && cols == gemm.NR && c.silu:
 			if !gemm.KernelBiasSiLU(c.k, ap, t.pb, cp, npix, t.bias[i0:]) {
@@ -289,6 +344,38 @@ func (t *panelTiles) run(p, t0, t1 int) {
 			}
 		}
 	}
+}
+
+// pack writes the panel of columns [col0, col0+cols) into pb.
+func (t *panelTiles) pack(col0, cols int) {
+	if t.pad3 {
+		paddedPanel(t.pb, t.pimg, t.g, t.cgIn, col0, cols)
+	} else {
+		im2colPanel(t.pb, t.img, t.g, t.cgIn, col0, cols)
+	}
+}
+
+// tapSource is where a panel's top-left tap lies, for a convolution with
+// taps: a full panel within one output row, in the zero-bordered copy, or
+// in the input when the panel's taps all fall inside it (stride 1,
+// padding 1: output row oy reads input rows oy-1..oy+1, columns ox-1 to
+// ox+16). ok is false for the others: they are packed.
+func (t *panelTiles) tapSource(col0, cols int) (src []float32, ok bool) {
+	g := t.g
+	if t.c.taps == nil || cols != gemm.NR {
+		return nil, false
+	}
+	oy, ox := col0/g.ow, col0%g.ow
+	if ox+gemm.NR > g.ow {
+		return nil, false // across output rows
+	}
+	if t.pad3 {
+		return t.pimg[oy*(g.w+2)+ox:], true
+	}
+	if oy < 1 || oy+1 >= g.h || ox < 1 || ox+gemm.NR+1 > g.w {
+		return nil, false
+	}
+	return t.img[(oy-1)*g.w+ox-1:], true
 }
 
 // paddedPanel is im2colPanel for a 3x3 convolution of stride 1 or 2

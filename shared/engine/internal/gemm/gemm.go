@@ -9,6 +9,8 @@
 // a full MR×NR tile.
 package gemm
 
+import "fmt"
+
 // NR is the micro-kernel's columns: B panels are NR wide for every kernel.
 const NR = 16
 
@@ -124,6 +126,65 @@ func KernelBiasSiLU(k int, a, b, c []float32, ldc int, bias []float32) bool {
 	}
 	active.runBias(k, a, b, c, ldc, bias)
 	return false
+}
+
+// Taps are the rows of an implicit-GEMM panel: row kk of B is the NR
+// floats at src[taps[kk]:] of the slice a kernel is given, so a
+// convolution's taps are read from its input where they lie instead of
+// being packed. They are checked once, here, so the kernels read them
+// without bounds checks.
+type Taps struct {
+	off []int32
+	max int
+}
+
+// NewTaps takes the row offsets (each ≥ 0).
+func NewTaps(off []int32) (*Taps, error) {
+	t := &Taps{off: off}
+	for _, o := range off {
+		if o < 0 {
+			return nil, fmt.Errorf("gemm: tap offset %d", o)
+		}
+		t.max = max(t.max, int(o))
+	}
+	return t, nil
+}
+
+// Len is the number of rows (the K of the product).
+func (t *Taps) Len() int { return len(t.off) }
+
+// HasTaps reports whether the kernel in use reads B by taps
+// (KernelBiasSiLUTaps does something); without it, callers pack.
+func HasTaps() bool { return active.id == avx512ID }
+
+// KernelBiasTaps is KernelBias over a full tile with B read by taps (see
+// KernelBiasSiLUTaps); false, doing nothing, without that form.
+func KernelBiasTaps(a, src []float32, t *Taps, c []float32, ldc int, bias []float32) bool {
+	k, mr := len(t.off), active.mr
+	if k == 0 {
+		return false
+	}
+	_ = bias[mr-1]
+	_ = a[k*mr-1]
+	_ = src[t.max+NR-1]
+	_ = c[(mr-1)*ldc+NR-1]
+	return active.runBiasTaps(k, a, src, t.off, c, ldc, bias)
+}
+
+// KernelBiasSiLUTaps is KernelBiasSiLU over a full tile with row kk of B
+// read at src[t's kk-th offset:] (NR floats): the same values in the same
+// order as on the packed panel of those rows, so the same bits. It reports
+// false, doing nothing, where the kernel has no such form (HasTaps).
+func KernelBiasSiLUTaps(a, src []float32, t *Taps, c []float32, ldc int, bias []float32) bool {
+	k, mr := len(t.off), active.mr
+	if k == 0 {
+		return false
+	}
+	_ = bias[mr-1]
+	_ = a[k*mr-1]
+	_ = src[t.max+NR-1]
+	_ = c[(mr-1)*ldc+NR-1]
+	return active.runBiasSiLUTaps(k, a, src, t.off, c, ldc, bias)
 }
 
 // KernelEdgeBias sets only the top-left rows×cols of the tile to bias[i]

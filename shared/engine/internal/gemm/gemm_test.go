@@ -245,3 +245,76 @@ func TestBiasSiLUMatchesSiLU(t *testing.T) {
 		t.Skipf("no kernel on this CPU (%v) has a fused SiLU: the engine applies vmath.SiLU after the bias kernel", names())
 	}
 }
+
+// The taps kernels give the bits of KernelBias(SiLU) on the packed panel of
+// the same rows, for scattered and overlapping taps (a 3x3 convolution's
+// rows overlap by all but one float); it declines where the kernel has no
+// such form, and refuses negative taps.
+func TestTapsMatchPackedPanel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	if _, err := NewTaps([]int32{0, -1}); err == nil {
+		t.Error("a negative tap was taken")
+	}
+	for _, k := range []int{1, 9, 27, 144, 577} {
+		mr := active.mr
+		src := make([]float32, 4000)
+		for i := range src {
+			src[i] = rng.Float32()*8 - 4
+		}
+		off := make([]int32, k)
+		for i := range off {
+			off[i] = int32(rng.IntN(len(src) - NR))
+			if i%3 != 0 {
+				off[i] = off[i-1] + 1 // overlapping rows, as a 3x3's taps
+				if int(off[i])+NR > len(src) {
+					off[i] = 0
+				}
+			}
+		}
+		taps, err := NewTaps(off)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := make([]float32, k*mr)
+		for i := range a {
+			a[i] = rng.Float32()*2 - 1
+		}
+		bias := make([]float32, mr)
+		for i := range bias {
+			bias[i] = rng.Float32() - 0.5
+		}
+		b := make([]float32, k*NR)
+		for kk, o := range off {
+			copy(b[kk*NR:(kk+1)*NR], src[o:])
+		}
+		const ldc = NR + 5
+		for _, silu := range []bool{false, true} {
+			want := make([]float32, (mr-1)*ldc+NR)
+			got := make([]float32, len(want))
+			var ok bool
+			if silu {
+				if !KernelBiasSiLU(k, a, b, want, ldc, bias) && HasTaps() {
+					t.Fatalf("k %d: the taps kernel exists but the fused one does not", k)
+				}
+				ok = KernelBiasSiLUTaps(a, src, taps, got, ldc, bias)
+			} else {
+				KernelBias(k, a, b, want, ldc, bias)
+				ok = KernelBiasTaps(a, src, taps, got, ldc, bias)
+			}
+			if ok != HasTaps() {
+				t.Fatalf("k %d, SiLU %v: the taps kernel reported %v, HasTaps %v", k, silu, ok, HasTaps())
+			}
+			if !ok {
+				continue // the caller packs: nothing to compare
+			}
+			for i := range mr {
+				for j := range NR {
+					w, g := want[i*ldc+j], got[i*ldc+j]
+					if math.Float32bits(w) != math.Float32bits(g) {
+						t.Fatalf("k %d, SiLU %v: c[%d][%d] = %v by taps, %v packed", k, silu, i, j, g, w)
+					}
+				}
+			}
+		}
+	}
+}

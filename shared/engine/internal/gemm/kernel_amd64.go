@@ -15,6 +15,12 @@ func kernelAVX512Bias(k int, a, b, c *float32, ldc int, bias *float32)
 func kernelAVX512BiasSiLU(k int, a, b, c *float32, ldc int, bias *float32)
 
 //go:noescape
+func kernelAVX512BiasTaps(k int, a, src *float32, taps *int32, c *float32, ldc int, bias *float32)
+
+//go:noescape
+func kernelAVX512BiasSiLUTaps(k int, a, src *float32, taps *int32, c *float32, ldc int, bias *float32)
+
+//go:noescape
 func kernelAVX2Bias(k int, a, b, c *float32, ldc int, bias *float32)
 
 // kernels lists the micro-kernels this CPU runs, fastest first; all are
@@ -60,5 +66,25 @@ func (ki kernelImpl) runBiasSiLU(k int, a, b, c []float32, ldc int, bias []float
 		return false
 	}
 	kernelAVX512BiasSiLU(k, &a[0], &b[0], &c[0], ldc, &bias[0])
+	return true
+}
+
+// runBiasSiLUTaps is runBiasSiLU reading B by taps; false for kernels
+// without that form.
+func (ki kernelImpl) runBiasSiLUTaps(k int, a, src []float32, taps []int32, c []float32, ldc int, bias []float32) bool {
+	if ki.id != avx512ID {
+		return false
+	}
+	kernelAVX512BiasSiLUTaps(k, &a[0], &src[0], &taps[0], &c[0], ldc, &bias[0])
+	return true
+}
+
+// runBiasTaps is runBias reading B by taps; false for kernels without
+// that form.
+func (ki kernelImpl) runBiasTaps(k int, a, src []float32, taps []int32, c []float32, ldc int, bias []float32) bool {
+	if ki.id != avx512ID {
+		return false
+	}
+	kernelAVX512BiasTaps(k, &a[0], &src[0], &taps[0], &c[0], ldc, &bias[0])
 	return true
 }
