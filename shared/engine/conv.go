@@ -308,7 +308,7 @@ func (t *panelTiles) run(p, t0, t1 int) {
 	c, npix, mr := t.c, t.npix, t.mr
 	col0 := p * gemm.NR
 	cols := min(gemm.NR, npix-col0)
-	src, direct := t.tapSource(col0, cols)
+	src, sp, direct := t.tapSource(col0, cols)
 	packed := false
 	for tile := t0; tile < t1; tile++ {
 		i0 := tile * mr
@@ -316,10 +316,10 @@ func (t *panelTiles) run(p, t0, t1 int) {
 		rows := min(mr, c.mg-i0)
 		cp := t.out[i0*npix+col0:]
 		if direct && rows == mr {
-			if c.silu && gemm.KernelBiasSiLUTaps(ap, src, c.taps, cp, npix, t.bias[i0:]) {
+			if c.silu && gemm.KernelBiasSiLUTaps(ap, src, c.taps, sp, cp, npix, t.bias[i0:]) {
 				continue
 			}
-			if !c.silu && gemm.KernelBiasTaps(ap, src, c.taps, cp, npix, t.bias[i0:]) {
+			if !c.silu && gemm.KernelBiasTaps(ap, src, c.taps, sp, cp, npix, t.bias[i0:]) {
 				continue
 			}
 		}
@@ -356,26 +356,33 @@ func (t *panelTiles) pack(col0, cols int) {
 }
 
 // tapSource is where a panel's top-left tap lies, for a convolution with
-// taps: a full panel within one output row, in the zero-bordered copy, or
-// in the input when the panel's taps all fall inside it (stride 1,
+// taps: a full panel in the zero-bordered copy — within one output row,
+// or across two (widths that are no multiple of 16: 40 and 20 at 640),
+// the second row's pixels then two floats further on than the first
+// row's continuation, past its right and the next row's left border — or
+// in the input itself when all the panel's taps fall inside it (stride 1,
 // padding 1: output row oy reads input rows oy-1..oy+1, columns ox-1 to
 // ox+16). ok is false for the others: they are packed.
-func (t *panelTiles) tapSource(col0, cols int) (src []float32, ok bool) {
+func (t *panelTiles) tapSource(col0, cols int) (src []float32, sp gemm.Split, ok bool) {
 	g := t.g
 	if t.c.taps == nil || cols != gemm.NR {
-		return nil, false
+		return nil, sp, false
 	}
 	oy, ox := col0/g.ow, col0%g.ow
-	if ox+gemm.NR > g.ow {
-		return nil, false // across output rows
-	}
 	if t.pad3 {
-		return t.pimg[oy*(g.w+2)+ox:], true
+		sp = gemm.Whole
+		if ox+gemm.NR > g.ow {
+			sp = gemm.Split{At: g.ow - ox, Gap: g.w + 2 - g.ow}
+			if gemm.NR-sp.At > g.ow || oy+1 >= g.oh {
+				return nil, sp, false // a third row, or past the last
+			}
+		}
+		return t.pimg[oy*(g.w+2)+ox:], sp, true
 	}
-	if oy < 1 || oy+1 >= g.h || ox < 1 || ox+gemm.NR+1 > g.w {
-		return nil, false
+	if ox+gemm.NR > g.ow || oy < 1 || oy+1 >= g.h || ox < 1 || ox+gemm.NR+1 > g.w {
+		return nil, sp, false
 	}
-	return t.img[(oy-1)*g.w+ox-1:], true
+	return t.img[(oy-1)*g.w+ox-1:], gemm.Whole, true
 }
 
 // paddedPanel is im2colPanel for a 3x3 convolution of stride 1 or 2

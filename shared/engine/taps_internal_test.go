@@ -25,7 +25,9 @@ func TestTapsMatchPacking(t *testing.T) {
 	for _, tc := range []struct{ m, c, h, w, groups int }{
 		{16, 8, 9, 16, 1},    // deep layer: padded, one panel a row
 		{32, 16, 18, 32, 1},  // padded, two panels a row
-		{20, 6, 10, 40, 1},   // 40 wide: panels across rows are packed; 20 channels: an edge tile
+		{20, 6, 10, 40, 1},   // 40 wide: panels across two rows; 20 channels: an edge tile
+		{32, 8, 20, 20, 1},   // 20 wide: nearly every panel across two rows
+		{16, 4, 9, 10, 1},    // 10 wide: panels across three rows are packed
 		{16, 4, 12, 128, 1},  // wide: read in place, border panels packed
 		{48, 3, 7, 160, 1},   // wide, 160 = 10 panels a row
 		{32, 32, 8, 32, 2},   // grouped
@@ -58,7 +60,7 @@ func TestTapsMatchPacking(t *testing.T) {
 		npix := tc.h * tc.w
 		direct := 0
 		for col0 := 0; col0 < npix; col0 += gemm.NR {
-			if _, ok := pt.tapSource(col0, min(gemm.NR, npix-col0)); ok {
+			if _, _, ok := pt.tapSource(col0, min(gemm.NR, npix-col0)); ok {
 				direct++
 			}
 		}

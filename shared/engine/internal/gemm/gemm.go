@@ -157,34 +157,47 @@ func (t *Taps) Len() int { return len(t.off) }
 // (KernelBiasSiLUTaps does something); without it, callers pack.
 func HasTaps() bool { return active.id == avx512ID }
 
-// KernelBiasTaps is KernelBias over a full tile with B read by taps (see
-// KernelBiasSiLUTaps); false, doing nothing, without that form.
-func KernelBiasTaps(a, src []float32, t *Taps, c []float32, ldc int, bias []float32) bool {
-	k, mr := len(t.off), active.mr
-	if k == 0 {
-		return false
-	}
-	_ = bias[mr-1]
-	_ = a[k*mr-1]
-	_ = src[t.max+NR-1]
-	_ = c[(mr-1)*ldc+NR-1]
-	return active.runBiasTaps(k, a, src, t.off, c, ldc, bias)
+// Split is where a taps panel's pixels lie: columns [0, At) at each
+// row's offset, columns [At, NR) Gap floats further on (a panel across
+// two output rows of a zero-bordered copy, whose rows are Gap floats
+// longer than the output's). At NR (or more): all in one row.
+type Split struct{ At, Gap int }
+
+// Whole is a panel within one output row.
+var Whole = Split{At: NR}
+
+// KernelBiasTaps is KernelBias over a full tile with row kk of B read at
+// src[t's kk-th offset:] (NR floats, placed as sp says): the same values
+// in the same order as on the packed panel of those rows, so the same
+// bits. It reports false, doing nothing, where the kernel has no such
+// form (HasTaps).
+func KernelBiasTaps(a, src []float32, t *Taps, sp Split, c []float32, ldc int, bias []float32) bool {
+	k, ok := checkTaps(a, src, t, sp, c, ldc, bias)
+	return ok && active.runBiasTaps(k, a, src, t.off, sp.At, sp.Gap, c, ldc, bias)
 }
 
-// KernelBiasSiLUTaps is KernelBiasSiLU over a full tile with row kk of B
-// read at src[t's kk-th offset:] (NR floats): the same values in the same
-// order as on the packed panel of those rows, so the same bits. It reports
-// false, doing nothing, where the kernel has no such form (HasTaps).
-func KernelBiasSiLUTaps(a, src []float32, t *Taps, c []float32, ldc int, bias []float32) bool {
+// KernelBiasSiLUTaps is KernelBiasTaps followed by SiLU on the tile in
+// the kernel's registers (KernelBiasSiLU's values).
+func KernelBiasSiLUTaps(a, src []float32, t *Taps, sp Split, c []float32, ldc int, bias []float32) bool {
+	k, ok := checkTaps(a, src, t, sp, c, ldc, bias)
+	return ok && active.runBiasSiLUTaps(k, a, src, t.off, sp.At, sp.Gap, c, ldc, bias)
+}
+
+// checkTaps bounds-checks a taps call once, so the kernel need not.
+func checkTaps(a, src []float32, t *Taps, sp Split, c []float32, ldc int, bias []float32) (int, bool) {
 	k, mr := len(t.off), active.mr
-	if k == 0 {
-		return false
+	if k == 0 || sp.At <= 0 || sp.Gap < 0 {
+		return 0, false
+	}
+	last := t.max + NR - 1
+	if sp.At < NR {
+		last += sp.Gap
 	}
 	_ = bias[mr-1]
 	_ = a[k*mr-1]
-	_ = src[t.max+NR-1]
+	_ = src[last]
 	_ = c[(mr-1)*ldc+NR-1]
-	return active.runBiasSiLUTaps(k, a, src, t.off, c, ldc, bias)
+	return k, true
 }
 
 // KernelEdgeBias sets only the top-left rows×cols of the tile to bias[i]

@@ -263,10 +263,10 @@ func TestTapsMatchPackedPanel(t *testing.T) {
 		}
 		off := make([]int32, k)
 		for i := range off {
-			off[i] = int32(rng.IntN(len(src) - NR))
+			off[i] = int32(rng.IntN(len(src) - NR - 7))
 			if i%3 != 0 {
 				off[i] = off[i-1] + 1 // overlapping rows, as a 3x3's taps
-				if int(off[i])+NR > len(src) {
+				if int(off[i])+NR+7 > len(src) {
 					off[i] = 0
 				}
 			}
@@ -283,35 +283,43 @@ func TestTapsMatchPackedPanel(t *testing.T) {
 		for i := range bias {
 			bias[i] = rng.Float32() - 0.5
 		}
-		b := make([]float32, k*NR)
-		for kk, o := range off {
-			copy(b[kk*NR:(kk+1)*NR], src[o:])
-		}
 		const ldc = NR + 5
-		for _, silu := range []bool{false, true} {
-			want := make([]float32, (mr-1)*ldc+NR)
-			got := make([]float32, len(want))
-			var ok bool
-			if silu {
-				if !KernelBiasSiLU(k, a, b, want, ldc, bias) && HasTaps() {
-					t.Fatalf("k %d: the taps kernel exists but the fused one does not", k)
-				}
-				ok = KernelBiasSiLUTaps(a, src, taps, got, ldc, bias)
-			} else {
-				KernelBias(k, a, b, want, ldc, bias)
-				ok = KernelBiasTaps(a, src, taps, got, ldc, bias)
-			}
-			if ok != HasTaps() {
-				t.Fatalf("k %d, SiLU %v: the taps kernel reported %v, HasTaps %v", k, silu, ok, HasTaps())
-			}
-			if !ok {
-				continue // the caller packs: nothing to compare
-			}
-			for i := range mr {
+		for _, sp := range []Split{Whole, {At: 1, Gap: 2}, {At: 9, Gap: 2}, {At: 15, Gap: 7}} {
+			b := make([]float32, k*NR)
+			for kk, o := range off {
 				for j := range NR {
-					w, g := want[i*ldc+j], got[i*ldc+j]
-					if math.Float32bits(w) != math.Float32bits(g) {
-						t.Fatalf("k %d, SiLU %v: c[%d][%d] = %v by taps, %v packed", k, silu, i, j, g, w)
+					if j < sp.At {
+						b[kk*NR+j] = src[int(o)+j]
+					} else {
+						b[kk*NR+j] = src[int(o)+sp.Gap+j]
+					}
+				}
+			}
+			for _, silu := range []bool{false, true} {
+				want := make([]float32, (mr-1)*ldc+NR)
+				got := make([]float32, len(want))
+				var ok bool
+				if silu {
+					if !KernelBiasSiLU(k, a, b, want, ldc, bias) && HasTaps() {
+						t.Fatalf("k %d: the taps kernel exists but the fused one does not", k)
+					}
+					ok = KernelBiasSiLUTaps(a, src, taps, sp, got, ldc, bias)
+				} else {
+					KernelBias(k, a, b, want, ldc, bias)
+					ok = KernelBiasTaps(a, src, taps, sp, got, ldc, bias)
+				}
+				if ok != HasTaps() {
+					t.Fatalf("k %d, SiLU %v: the taps kernel reported %v, HasTaps %v", k, silu, ok, HasTaps())
+				}
+				if !ok {
+					continue // the caller packs: nothing to compare
+				}
+				for i := range mr {
+					for j := range NR {
+						w, g := want[i*ldc+j], got[i*ldc+j]
+						if math.Float32bits(w) != math.Float32bits(g) {
+							t.Fatalf("k %d, %+v, SiLU %v: c[%d][%d] = %v by taps, %v packed", k, sp, silu, i, j, g, w)
+						}
 					}
 				}
 			}

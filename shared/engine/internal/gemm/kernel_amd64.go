@@ -15,6 +15,12 @@ func kernelAVX512Bias(k int, a, b, c *float32, ldc int, bias *float32)
 func kernelAVX512BiasSiLU(k int, a, b, c *float32, ldc int, bias *float32)
 
 //go:noescape
+func kernelAVX512BiasTaps2(k int, a, src *float32, taps *int32, c *float32, ldc int, bias *float32, mask, gap int)
+
+//go:noescape
+func kernelAVX512BiasSiLUTaps2(k int, a, src *float32, taps *int32, c *float32, ldc int, bias *float32, mask, gap int)
+
+//go:noescape
 func kernelAVX512BiasTaps(k int, a, src *float32, taps *int32, c *float32, ldc int, bias *float32)
 
 //go:noescape
@@ -71,20 +77,28 @@ func (ki kernelImpl) runBiasSiLU(k int, a, b, c []float32, ldc int, bias []float
 
 // runBiasSiLUTaps is runBiasSiLU reading B by taps; false for kernels
 // without that form.
-func (ki kernelImpl) runBiasSiLUTaps(k int, a, src []float32, taps []int32, c []float32, ldc int, bias []float32) bool {
+func (ki kernelImpl) runBiasSiLUTaps(k int, a, src []float32, taps []int32, split, gap int, c []float32, ldc int, bias []float32) bool {
 	if ki.id != avx512ID {
 		return false
 	}
-	kernelAVX512BiasSiLUTaps(k, &a[0], &src[0], &taps[0], &c[0], ldc, &bias[0])
+	if split >= NR {
+		kernelAVX512BiasSiLUTaps(k, &a[0], &src[0], &taps[0], &c[0], ldc, &bias[0])
+	} else {
+		kernelAVX512BiasSiLUTaps2(k, &a[0], &src[0], &taps[0], &c[0], ldc, &bias[0], 1<<split-1, gap)
+	}
 	return true
 }
 
 // runBiasTaps is runBias reading B by taps; false for kernels without
 // that form.
-func (ki kernelImpl) runBiasTaps(k int, a, src []float32, taps []int32, c []float32, ldc int, bias []float32) bool {
+func (ki kernelImpl) runBiasTaps(k int, a, src []float32, taps []int32, split, gap int, c []float32, ldc int, bias []float32) bool {
 	if ki.id != avx512ID {
 		return false
 	}
-	kernelAVX512BiasTaps(k, &a[0], &src[0], &taps[0], &c[0], ldc, &bias[0])
+	if split >= NR {
+		kernelAVX512BiasTaps(k, &a[0], &src[0], &taps[0], &c[0], ldc, &bias[0])
+	} else {
+		kernelAVX512BiasTaps2(k, &a[0], &src[0], &taps[0], &c[0], ldc, &bias[0], 1<<split-1, gap)
+	}
 	return true
 }
