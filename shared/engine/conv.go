@@ -263,13 +263,10 @@ func (c *convKernel) run(x *exec, in, out []*tensor.Tensor) error {
 			if byTiles {
 				n = tiles
 			}
-			run := x.parallelW
-			if !byTiles {
-				// Panels are independent, so whichever thread is free
-				// takes the next one.
-				run = x.parallelClaimed
-			}
-			run(n, 1, func(w, lo, hi int) {
+			// Panels are independent, so whichever thread is free takes
+			// the next one; split by tiles, each call packs every panel,
+			// so each thread takes one share.
+			work := func(w, lo, hi int) {
 				pb := scratch[w*panelSize : (w+1)*panelSize]
 				t := panelTiles{c: c, pb: pb, img: img, pimg: pimg, g: &g, cgIn: cgIn, pad3: pad3, pa: pa, out: cOut, bias: gBias, npix: npix, mr: mr}
 				if byTiles {
@@ -281,7 +278,12 @@ func (c *convKernel) run(x *exec, in, out []*tensor.Tensor) error {
 				for p := lo; p < hi; p++ {
 					t.run(p, 0, tiles)
 				}
-			})
+			}
+			if byTiles {
+				x.parallelChunks(n, work)
+			} else {
+				x.parallelW(n, 1, work)
+			}
 		}
 	}
 	return nil

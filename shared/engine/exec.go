@@ -33,34 +33,24 @@ func (x *exec) padBuf(n int) []float32 {
 	return x.padded[:n]
 }
 
-// parallel splits [0,n) into at most x.threads contiguous chunks and runs fn
-// on each, the first on the calling goroutine. Work below grain items runs
-// serially.
+// parallel runs fn over [0,n) in blocks of grain items (at least 1)
+// that each worker claims as it becomes free, the first worker being the
+// calling goroutine; a range of at most grain items runs serially, as
+// one call. A thread held up (by the OS, or a neighbour on a shared host)
+// then does not hold the loop up, as it would with one fixed chunk per
+// thread. The blocks are fixed — [i·grain, (i+1)·grain) — whoever runs
+// them, so a kernel whose result depends on where a range starts and
+// ends (a vector loop and its scalar tail) gives the same bits on every
+// run, and with a grain that is a multiple of its vector width, the same
+// bits as one serial call.
 func (x *exec) parallel(n, grain int, fn func(lo, hi int)) {
 	x.parallelW(n, grain, func(_, lo, hi int) { fn(lo, hi) })
 }
 
 // parallelW is parallel with the worker index (0..threads-1) passed to fn,
-// for per-worker scratch space.
+// for per-worker scratch space; fn may be called several times per
+// worker.
 func (x *exec) parallelW(n, grain int, fn func(w, lo, hi int)) {
-	t := x.threads
-	if t > n/max(grain, 1) {
-		t = n / max(grain, 1)
-	}
-	if t <= 1 || x.pool == nil {
-		fn(0, 0, n)
-		return
-	}
-	x.pool.run(n, t, fn)
-}
-
-// parallelClaimed runs fn over [0,n) in blocks of grain that each worker
-// claims as it becomes free, instead of in one fixed chunk per worker: a
-// thread held up (by the OS, or a neighbour on a shared host) then no
-// longer holds the loop up. Only for loops whose blocks give the same
-// result whichever worker runs them and however they are grouped (fn may
-// be called several times per worker).
-func (x *exec) parallelClaimed(n, grain int, fn func(w, lo, hi int)) {
 	grain = max(grain, 1)
 	if n <= 0 {
 		return
@@ -70,6 +60,19 @@ func (x *exec) parallelClaimed(n, grain int, fn func(w, lo, hi int)) {
 		return
 	}
 	x.pool.runClaimed(n, grain, fn)
+}
+
+// parallelChunks splits [0,n) into one contiguous chunk per thread (at
+// most n), each fn call a whole chunk: for work whose cost per call is
+// high (a convolution split by output channels packs every panel in each
+// call).
+func (x *exec) parallelChunks(n int, fn func(w, lo, hi int)) {
+	t := min(x.threads, n)
+	if t <= 1 || x.pool == nil {
+		fn(0, 0, n)
+		return
+	}
+	x.pool.run(n, t, fn)
 }
 
 // pool runs chunks of a parallel loop on long-lived workers. A model run

@@ -21,7 +21,7 @@ func TestParallelClaimedCoversOnce(t *testing.T) {
 				for i := range hits {
 					hits[i].Store(0)
 				}
-				x.parallelClaimed(tc.n, tc.grain, func(w, lo, hi int) {
+				x.parallelW(tc.n, tc.grain, func(w, lo, hi int) {
 					if w < 0 || w >= threads || lo < 0 || hi > tc.n || lo >= hi {
 						bad.Store(true)
 					}
@@ -57,7 +57,7 @@ func TestParallelClaimedRoutesAroundAStalledWorker(t *testing.T) {
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		x.parallelClaimed(n, 1, func(w, lo, hi int) {
+		x.parallelW(n, 1, func(w, lo, hi int) {
 			if w == 1 && stalled.CompareAndSwap(false, true) {
 				// Held until every other block is done.
 				for done.Load() < n-1 {
