@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"container/heap"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -121,6 +122,7 @@ type Accumulator struct {
 	spillDir string
 	spillAt  int
 	spill    *spillFile // nil until the first spill
+	closed   bool       // its spilled records are gone
 }
 
 // pendingRecord is a record not yet spilled, with its category.
@@ -242,6 +244,7 @@ func (a *Accumulator) Held() int { return len(a.pending) }
 
 // Close removes the temporary file, if records were spilled.
 func (a *Accumulator) Close() error {
+	a.closed = true
 	if a.spill == nil {
 		return nil
 	}
@@ -250,10 +253,17 @@ func (a *Accumulator) Close() error {
 	return err
 }
 
+// errClosed is an accumulator used after Close: what it spilled is gone,
+// so it cannot say what was added.
+var errClosed = errors.New("coco: the accumulator is closed")
+
 // Add evaluates one image's detections (every category; those of a
 // category the ground truth lacks are dropped, as pycocotools does). Each
 // image is added at most once.
 func (a *Accumulator) Add(imageID int64, dts []Result) error {
+	if a.closed {
+		return errClosed
+	}
 	i, ok := a.idx.at[imageID]
 	if !ok {
 		return fmt.Errorf("coco: image_id %d is not in the ground truth", imageID)
@@ -511,6 +521,9 @@ func (a *Accumulator) each(k int, pending []pendingRecord, fn func(*detRecord)) 
 // the PR curve. Images never added count as images without detections.
 // The error is the spilled records' reading.
 func (a *Accumulator) Detail() (Detail, error) {
+	if a.closed {
+		return Detail{}, errClosed
+	}
 	catIDs := a.catIDs
 	T, R, K, A, M := len(iouThrs), len(recThrs), len(catIDs), len(areaRngs), len(maxDets)
 	precision := make([]float64, T*R*K*A*M)

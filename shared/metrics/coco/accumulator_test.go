@@ -197,6 +197,14 @@ func TestAccumulatorSpills(t *testing.T) {
 	if left, _ := os.ReadDir(dir); len(left) != 0 {
 		t.Errorf("files left after Close: %v", left)
 	}
+	// Closed, its spilled records are gone: it says so rather than score
+	// what is left.
+	if _, err := acc.Detail(); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Errorf("Detail after Close: %v", err)
+	}
+	if err := acc.Add(2, nil); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Errorf("Add after Close: %v", err)
+	}
 
 	// A folder that cannot take the file is the Add's error, naming it.
 	acc, _ = NewAccumulator(gt)
