@@ -8,7 +8,7 @@ import (
 
 // Claimed blocks cover the range once each, for any thread count and
 // grain, and run on valid worker indices.
-func TestParallelClaimedCoversOnce(t *testing.T) {
+func TestParallelCoversOnce(t *testing.T) {
 	for _, threads := range []int{1, 2, 3, 5} {
 		for _, tc := range []struct{ n, grain int }{{0, 1}, {1, 1}, {7, 1}, {100, 3}, {1000, 64}, {5, 10}} {
 			x := &exec{threads: threads}
@@ -48,7 +48,7 @@ func TestParallelClaimedCoversOnce(t *testing.T) {
 // A worker held up on its first block does not hold up the others: they
 // take every other block (with a chunk per worker, the held one's chunk
 // waited for it, and this test would hang until its guard).
-func TestParallelClaimedRoutesAroundAStalledWorker(t *testing.T) {
+func TestParallelRoutesAroundAStalledWorker(t *testing.T) {
 	const n = 64
 	x := &exec{threads: 2, pool: newPool(1)}
 	defer x.pool.close()

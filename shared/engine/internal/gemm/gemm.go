@@ -150,9 +150,6 @@ func NewTaps(off []int32) (*Taps, error) {
 	return t, nil
 }
 
-// Len is the number of rows (the K of the product).
-func (t *Taps) Len() int { return len(t.off) }
-
 // HasTaps reports whether the kernel in use reads B by taps
 // (KernelBiasSiLUTaps does something); without it, callers pack.
 func HasTaps() bool { return active.id == avx512ID }
@@ -173,14 +170,14 @@ var Whole = Split{At: NR}
 // form (HasTaps).
 func KernelBiasTaps(a, src []float32, t *Taps, sp Split, c []float32, ldc int, bias []float32) bool {
 	k, ok := checkTaps(a, src, t, sp, c, ldc, bias)
-	return ok && active.runBiasTaps(k, a, src, t.off, sp.At, sp.Gap, c, ldc, bias)
+	return ok && active.runTaps(false, k, a, src, t.off, sp.At, sp.Gap, c, ldc, bias)
 }
 
 // KernelBiasSiLUTaps is KernelBiasTaps followed by SiLU on the tile in
 // the kernel's registers (KernelBiasSiLU's values).
 func KernelBiasSiLUTaps(a, src []float32, t *Taps, sp Split, c []float32, ldc int, bias []float32) bool {
 	k, ok := checkTaps(a, src, t, sp, c, ldc, bias)
-	return ok && active.runBiasSiLUTaps(k, a, src, t.off, sp.At, sp.Gap, c, ldc, bias)
+	return ok && active.runTaps(true, k, a, src, t.off, sp.At, sp.Gap, c, ldc, bias)
 }
 
 // checkTaps bounds-checks a taps call once, so the kernel need not.

@@ -75,30 +75,22 @@ func (ki kernelImpl) runBiasSiLU(k int, a, b, c []float32, ldc int, bias []float
 	return true
 }
 
-// runBiasSiLUTaps is runBiasSiLU reading B by taps; false for kernels
-// without that form.
-func (ki kernelImpl) runBiasSiLUTaps(k int, a, src []float32, taps []int32, split, gap int, c []float32, ldc int, bias []float32) bool {
+// runTaps is runBias, or with silu runBiasSiLU, reading B by taps (split:
+// lanes from the first row); false for kernels without that form.
+func (ki kernelImpl) runTaps(silu bool, k int, a, src []float32, taps []int32, split, gap int, c []float32, ldc int, bias []float32) bool {
 	if ki.id != avx512ID {
 		return false
 	}
-	if split >= NR {
-		kernelAVX512BiasSiLUTaps(k, &a[0], &src[0], &taps[0], &c[0], ldc, &bias[0])
-	} else {
-		kernelAVX512BiasSiLUTaps2(k, &a[0], &src[0], &taps[0], &c[0], ldc, &bias[0], 1<<split-1, gap)
-	}
-	return true
-}
-
-// runBiasTaps is runBias reading B by taps; false for kernels without
-// that form.
-func (ki kernelImpl) runBiasTaps(k int, a, src []float32, taps []int32, split, gap int, c []float32, ldc int, bias []float32) bool {
-	if ki.id != avx512ID {
-		return false
-	}
-	if split >= NR {
-		kernelAVX512BiasTaps(k, &a[0], &src[0], &taps[0], &c[0], ldc, &bias[0])
-	} else {
-		kernelAVX512BiasTaps2(k, &a[0], &src[0], &taps[0], &c[0], ldc, &bias[0], 1<<split-1, gap)
+	ap, sp, tp, cp, bp := &a[0], &src[0], &taps[0], &c[0], &bias[0]
+	switch {
+	case silu && split >= NR:
+		kernelAVX512BiasSiLUTaps(k, ap, sp, tp, cp, ldc, bp)
+	case silu:
+		kernelAVX512BiasSiLUTaps2(k, ap, sp, tp, cp, ldc, bp, 1<<split-1, gap)
+	case split >= NR:
+		kernelAVX512BiasTaps(k, ap, sp, tp, cp, ldc, bp)
+	default:
+		kernelAVX512BiasTaps2(k, ap, sp, tp, cp, ldc, bp, 1<<split-1, gap)
 	}
 	return true
 }

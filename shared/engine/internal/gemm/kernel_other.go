@@ -15,10 +15,6 @@ func (ki kernelImpl) runBiasSiLU(k int, a, b, c []float32, ldc int, bias []float
 	return false
 }
 
-func (ki kernelImpl) runBiasSiLUTaps(k int, a, src []float32, taps []int32, split, gap int, c []float32, ldc int, bias []float32) bool {
-	return false
-}
-
-func (ki kernelImpl) runBiasTaps(k int, a, src []float32, taps []int32, split, gap int, c []float32, ldc int, bias []float32) bool {
+func (ki kernelImpl) runTaps(silu bool, k int, a, src []float32, taps []int32, split, gap int, c []float32, ldc int, bias []float32) bool {
 	return false
 }
