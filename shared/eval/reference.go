@@ -3,23 +3,23 @@ package eval
 import (
 	"bufio"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
 
+	"github.com/nniescope/nniescope/shared/internal/scratch"
 	"github.com/nniescope/nniescope/shared/yolo"
 )
 
 // Reference is a run's confident boxes (score ≥ MinScore), image by image:
 // all that box shifts against it read. They are written to a temporary
-// file as the run goes (a run's boxes grow with its images; the file's
-// index is twelve bytes an image) and read back an image at a time; Close
-// removes the file.
+// scratch file as the run goes (a run's boxes grow with its images; the
+// file's index is twelve bytes an image) and read back an image at a
+// time; Close removes the file.
 type Reference struct {
 	MinScore float32
-	f        *os.File
-	name     string // still to remove at Close where removing it open failed
+	f        *scratch.File
 	w        *bufio.Writer
 	off      int64
 	spans    []refSpan // per image of the set
@@ -32,10 +32,13 @@ type refSpan struct {
 	n   int32 // -1: never written
 }
 
+// errClosedReference is a reference used after Close: its boxes are gone.
+var errClosedReference = errors.New("eval: the reference run's boxes are closed")
+
 const refBoxSize = 24 // class, score, box: little-endian int32 and float32s
 
 func newReference(minScore float32, images int) (*Reference, error) {
-	f, err := os.CreateTemp("", "nniescope-reference-*.boxes")
+	f, err := scratch.Create("", "nniescope-reference-*.boxes")
 	if err != nil {
 		return nil, fmt.Errorf("eval: keeping the reference run's boxes: %w", err)
 	}
@@ -43,17 +46,15 @@ func newReference(minScore float32, images int) (*Reference, error) {
 	for i := range r.spans {
 		r.spans[i].n = -1
 	}
-	// Removed while open where the system allows it, so that no file
-	// outlives the process however it ends.
-	if os.Remove(f.Name()) != nil {
-		r.name = f.Name()
-	}
 	return r, nil
 }
 
 // put writes image i's confident boxes and returns them (valid until the
 // next put).
 func (r *Reference) put(i int, dets []yolo.Detection) ([]yolo.Detection, error) {
+	if r.f == nil {
+		return nil, errClosedReference
+	}
 	if r.spans[i].n >= 0 {
 		return nil, fmt.Errorf("eval: image %d kept twice", i)
 	}
@@ -84,6 +85,9 @@ func (r *Reference) put(i int, dets []yolo.Detection) ([]yolo.Detection, error) 
 // boxes reads image i's confident boxes (valid until the next call); an
 // image the reference run never scored has none.
 func (r *Reference) boxes(i int) ([]yolo.Detection, error) {
+	if r.f == nil {
+		return nil, errClosedReference
+	}
 	sp := r.spans[i]
 	r.dets = r.dets[:0]
 	if sp.n <= 0 {
@@ -121,11 +125,6 @@ func (r *Reference) Close() error {
 		return nil
 	}
 	err := r.f.Close()
-	if r.name != "" {
-		if rerr := os.Remove(r.name); err == nil {
-			err = rerr
-		}
-	}
 	r.f = nil
 	return err
 }

@@ -42,9 +42,7 @@ func NewScorer(set *dataset.Set, nc int, ref *Reference) (*Scorer, error) {
 	}
 	s := &Scorer{set: set, acc: acc, ref: ref}
 	if nc > 0 {
-		if s.gt, err = coco.NewImageIndex(set.GT); err != nil {
-			return nil, err
-		}
+		s.gt = acc.Index()
 		s.cm = confusion.New(nc)
 		s.classOf = Classes(set, nc)
 	}

@@ -12,6 +12,8 @@ import (
 	"os"
 	"slices"
 	"sort"
+
+	"github.com/nniescope/nniescope/shared/internal/scratch"
 )
 
 // ImageIndex finds a Dataset's annotations by image without copying them:
@@ -239,6 +241,9 @@ func (a *Accumulator) SetSpill(dir string, n int) {
 	a.spillDir, a.spillAt = dir, max(n, 1)
 }
 
+// Index is the ground truth by image the accumulator reads.
+func (a *Accumulator) Index() *ImageIndex { return a.idx }
+
 // Held is the number of records in memory (the rest are in the file).
 func (a *Accumulator) Held() int { return len(a.pending) }
 
@@ -383,8 +388,7 @@ func (a *Accumulator) spillPending() error {
 
 // spillFile holds sorted runs of records, per category.
 type spillFile struct {
-	f    *os.File
-	name string // still to remove when removing at creation failed
+	f    *scratch.File
 	w    *bufio.Writer
 	off  int64
 	runs [][]spillRun // per category
@@ -394,17 +398,11 @@ type spillFile struct {
 type spillRun struct{ off, n int64 }
 
 func newSpillFile(dir string, cats int) (*spillFile, error) {
-	f, err := os.CreateTemp(dir, "nniescope-coco-*.records")
+	f, err := scratch.Create(dir, "nniescope-coco-*.records")
 	if err != nil {
 		return nil, fmt.Errorf("coco: spilling detection records: %w", err)
 	}
-	sf := &spillFile{f: f, w: bufio.NewWriterSize(f, 64<<10), runs: make([][]spillRun, cats)}
-	// Removed while open where the system allows it, so that no file
-	// outlives the process however it ends.
-	if os.Remove(f.Name()) != nil {
-		sf.name = f.Name()
-	}
-	return sf, nil
+	return &spillFile{f: f, w: bufio.NewWriterSize(f, 64<<10), runs: make([][]spillRun, cats)}, nil
 }
 
 func (sf *spillFile) writeRun(k int, rs []pendingRecord) error {
@@ -419,15 +417,7 @@ func (sf *spillFile) writeRun(k int, rs []pendingRecord) error {
 	return nil
 }
 
-func (sf *spillFile) close() error {
-	err := sf.f.Close()
-	if sf.name != "" {
-		if rerr := os.Remove(sf.name); err == nil {
-			err = rerr
-		}
-	}
-	return err
-}
+func (sf *spillFile) close() error { return sf.f.Close() }
 
 // runBuffer is the merge's read buffer per run (85 records).
 const runBuffer = 2040

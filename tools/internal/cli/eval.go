@@ -284,7 +284,8 @@ func detectVariant(ctx context.Context, env Env, m *onnx.Model, set *dataset.Set
 type scorer struct {
 	set        *dataset.Set
 	resultsDir string
-	ref        *eval.Reference // the first float variant's confident boxes
+	ref        *eval.Reference // the first float variant's confident boxes, once scored
+	kept       *eval.Reference // the same from its first image on: close removes it
 }
 
 // variantScore scores one variant's detections as they come.
@@ -300,7 +301,7 @@ type variantScore struct {
 // begin starts scoring the variant name (calibration file calib; "" for
 // float): the first float variant becomes the box shift's reference.
 func (s *scorer) begin(name, calib string) (*variantScore, error) {
-	isRef := calib == "" && s.ref == nil
+	isRef := calib == "" && s.kept == nil
 	sc, err := eval.NewScorer(s.set, s.set.Classes(), s.ref)
 	if err != nil {
 		return nil, err
@@ -310,6 +311,7 @@ func (s *scorer) begin(name, calib string) (*variantScore, error) {
 			sc.Close()
 			return nil, err
 		}
+		s.kept = sc.Reference()
 	}
 	v := &variantScore{s: s, sc: sc, name: name, isRef: isRef}
 	if s.resultsDir != "" {
@@ -338,9 +340,6 @@ func (v *variantScore) abandon() {
 		v.results.Close()
 	}
 	v.sc.Close()
-	if v.isRef {
-		v.sc.Reference().Close()
-	}
 }
 
 func newScorer(set *dataset.Set, resultsDir string) (*scorer, error) {
@@ -356,7 +355,7 @@ func newScorer(set *dataset.Set, resultsDir string) (*scorer, error) {
 }
 
 // close removes the reference's temporary file.
-func (s *scorer) close() error { return s.ref.Close() }
+func (s *scorer) close() error { return s.kept.Close() }
 
 // settings are eval's thresholds, as the report states them.
 func settings() evalSettings {
@@ -394,9 +393,6 @@ func (v *variantScore) finish(row evalVariant) (evalVariant, error) {
 		err = cerr
 	}
 	if err != nil {
-		if v.isRef {
-			v.sc.Reference().Close()
-		}
 		return row, err
 	}
 	row.AP, row.AP50, row.AP75, row.PR50 = d.Stats[0], d.Stats[1], d.Stats[2], d.PR50
@@ -415,7 +411,7 @@ func (v *variantScore) finish(row evalVariant) (evalVariant, error) {
 	}
 	row.Confusion = v.sc.Confusion().Counts
 	if v.isRef {
-		s.ref = v.sc.Reference()
+		s.ref = s.kept
 	}
 	if shift, matched, ok := v.sc.Shift(); ok {
 		row.BoxShiftPx, row.Matched = &shift, &matched
