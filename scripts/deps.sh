@@ -34,6 +34,10 @@ declare -A why=(
   [parallel]="the test that runs the sharded-evaluation example examples/shards/parallel.sh (GNU parallel)"
   [gcc-arm-linux-gnueabihf]="cross-compiling the cgo vendor bindings (svp, nnie, vpss) for 32-bit ARM, run under qemu-arm against their test doubles"
   [libc6-dev-armhf-cross]="the ARM C library and headers those cross-compiled bindings build and run against (only recommended by the compiler package)"
+  [gcc-arm-linux-gnueabi]="the bindings built against the Hi3516CV500 SDK, whose libraries use the softfp float ABI (Debian's hard-float compiler refuses them)"
+  [libc6-dev-armel-cross]="the soft-float ARM C library those bindings build and run against"
+  [gcc-aarch64-linux-gnu]="the bindings built against the Hi3519DV500 SDK (arm64), run under qemu-aarch64, and the board binary linked with its libraries"
+  [libc6-dev-arm64-cross]="the arm64 C library those bindings build and run against"
 )
 pkgs=()
 command -v chromium >/dev/null 2>&1 || [ -n "${CHROMIUM:-}" ] || pkgs+=(chromium)
@@ -44,6 +48,10 @@ command -v protoc >/dev/null 2>&1 || pkgs+=(protobuf-compiler)
 command -v parallel >/dev/null 2>&1 || pkgs+=(parallel)
 command -v arm-linux-gnueabihf-gcc >/dev/null 2>&1 || pkgs+=(gcc-arm-linux-gnueabihf)
 [ -e /usr/arm-linux-gnueabihf/include/stdlib.h ] || pkgs+=(libc6-dev-armhf-cross)
+command -v arm-linux-gnueabi-gcc >/dev/null 2>&1 || pkgs+=(gcc-arm-linux-gnueabi)
+[ -e /usr/arm-linux-gnueabi/include/stdlib.h ] || pkgs+=(libc6-dev-armel-cross)
+command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || pkgs+=(gcc-aarch64-linux-gnu)
+[ -e /usr/aarch64-linux-gnu/include/stdlib.h ] || pkgs+=(libc6-dev-arm64-cross)
 if [ ${#pkgs[@]} -gt 0 ]; then
   for p in "${pkgs[@]}"; do echo "deps: Debian package $p is missing: needed by ${why[$p]}"; done
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

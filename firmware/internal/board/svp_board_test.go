@@ -3,8 +3,12 @@
 package board
 
 import (
+	"bytes"
+	"context"
+	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,5 +48,20 @@ func TestSVPEngineStreams(t *testing.T) {
 	f, err := r.Tensors[1].Raw.Float()
 	if err != nil || f.F[0] != -4 {
 		t.Fatalf("S8 output %v %v", f, err)
+	}
+}
+
+// An .om whose network takes two inputs is refused at start, naming the
+// file: the board feeds one image. (The task and work buffers every .om
+// reports besides are not inputs the board feeds.)
+func TestSVPEngineRefusesATwoInputModel(t *testing.T) {
+	om := filepath.Join(t.TempDir(), "two.om")
+	if err := os.WriteFile(om, []byte("FAKEOM2IN test"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	err := Run(context.Background(), []string{"--listen", "127.0.0.1:0", "--engine", "svp", "--om", om, "--input", "8x4", "--source", "synthetic"}, &logs, func(net.Addr) {})
+	if err == nil || !strings.Contains(err.Error(), om) || !strings.Contains(err.Error(), "takes 2 inputs") {
+		t.Fatalf("error %v, want one naming %s and its 2 inputs\n%s", err, om, logs.String())
 	}
 }

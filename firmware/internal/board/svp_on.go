@@ -42,6 +42,11 @@ func svpEngine(omPath string, inW, inH int, yuv bool) (frame.Engine, func(), err
 		rt.Close()
 		return nil, nil, fmt.Errorf("%s: %w", omPath, err)
 	}
+	if n := m.Inputs(); n != 1 {
+		m.Close()
+		rt.Close()
+		return nil, nil, fmt.Errorf("%s: the model takes %d inputs (besides its task and work buffers); the board feeds it one image", omPath, n)
+	}
 	size, stride := m.InputLayout(0)
 	if yuv {
 		if inW <= 0 || inH <= 0 || inW%2 != 0 || inH%2 != 0 || stride < inW || size < inH*stride*3/2 {

@@ -11,8 +11,9 @@
 package nnie
 
 /*
+#cgo CFLAGS: -Werror=implicit-function-declaration -Werror=int-conversion -Werror=incompatible-pointer-types
 #cgo nnietestdouble CFLAGS: -I${SRCDIR}/testdouble
-#cgo !nnietestdouble LDFLAGS: -lnnie -lmpi -lVoiceEngine -lupvqe -ldnvqe -lsecurec -lpthread -lm -ldl
+#cgo !nnietestdouble LDFLAGS: -Wl,--start-group -lnnie -lmpi -lVoiceEngine -lupvqe -ldnvqe -lsecurec -Wl,--end-group -lpthread -lm -ldl
 #include <stdlib.h>
 #include <string.h>
 #include "hi_type.h"
@@ -242,8 +243,15 @@ func (m *Model) Run(in []byte, timeout time.Duration) ([]yolo.Raw, error) {
 		return nil, fmt.Errorf("nnie: input of %d bytes, the model's %q takes %d (%dx%dx%d, rows of %d bytes)", len(in), m.Input.Name, m.Input.Size, m.Input.W, m.Input.H, m.Input.C, m.Input.Stride)
 	}
 	copy(m.src.bytes(), in)
-	if err := m.src.flush(); err != nil {
-		return nil, err
+	// Flush what the NNIE reads and what it writes before the forward,
+	// as the vendor's sample does (SAMPLE_SVP_NNIE_Forward): the input
+	// (the CPU just wrote it), the task buffer, and every output blob, so
+	// that no dirty cache line of an earlier read is written back over
+	// what the NNIE writes.
+	for _, b := range append([]mem{m.src, m.tsk}, m.dst...) {
+		if err := b.flush(); err != nil {
+			return nil, err
+		}
 	}
 	ctl := C.SVP_NNIE_FORWARD_CTRL_S{u32SrcNum: 1, u32DstNum: C.HI_U32(len(m.dst)), u32NetSegId: 0, enNnieId: C.SVP_NNIE_ID_0,
 		stTmpBuf: C.SVP_MEM_INFO_S{u64PhyAddr: m.tmp.phy, u64VirAddr: C.HI_U64(uintptr(m.tmp.vir)), u32Size: C.HI_U32(m.tmp.size)},

@@ -3,6 +3,7 @@
 package nnie
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -66,5 +67,50 @@ func TestBindingAgainstTestDouble(t *testing.T) {
 		if b.F[0] != -0.5 || b.F[5] != -3 {
 			t.Fatalf("run %d: out_b %v", run, b.F)
 		}
+	}
+}
+
+// Close gives back every MMZ buffer, the task buffer's registration and
+// the model, and so does every Load that fails half-way: an allocation
+// that fails at any point of Load leaves nothing behind.
+func TestBindingGivesEverythingBack(t *testing.T) {
+	if n := DoubleLive(); n != 0 {
+		t.Fatalf("%d objects live before any load", n)
+	}
+	m, err := Load([]byte("FAKEWK v1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Run(make([]byte, m.Input.Size), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	if n := DoubleLive(); n != 0 {
+		t.Fatalf("%d objects live after Close", n)
+	}
+	// MMZ allocations in Load: the model, task, temporary, input, 2 outputs.
+	for k := 1; k <= 6; k++ {
+		DoubleFailAlloc(k)
+		m, err := Load([]byte("FAKEWK v1"))
+		DoubleFailAlloc(0)
+		if err == nil {
+			m.Close()
+			t.Fatalf("allocation %d failed but Load succeeded", k)
+		}
+		if n := DoubleLive(); n != 0 {
+			t.Errorf("allocation %d failed (%v): %d objects left live", k, err, n)
+		}
+	}
+}
+
+// The double and the binding are compiled against the SDK's own headers
+// when the cross-compiled run says so (NNIESCOPE_SDK_HEADERS=1,
+// TestVendorBindingsAgainstTheSDKs) and against testdouble/'s fallback
+// headers otherwise: a run meant to check the SDK cannot silently check
+// the fallback.
+func TestBindingCompiledAgainstTheExpectedHeaders(t *testing.T) {
+	wantSDK := os.Getenv("NNIESCOPE_SDK_HEADERS") == "1"
+	if got := !DoubleFallbackHeaders(); got != wantSDK {
+		t.Fatalf("compiled against the SDK's headers: %v, want %v", got, wantSDK)
 	}
 }

@@ -10,7 +10,13 @@
  * It checks the contract the real runtime enforces: buffers from MMZ,
  * strides and shapes as the model states, the task buffer registered, a
  * handle queried before the outputs are read (the first query of each
- * forward times out once, as a busy NNIE does).
+ * forward times out once, as a busy NNIE does), and the cache flushes the
+ * vendor's sample makes before every forward (SAMPLE_SVP_NNIE_Forward:
+ * the input, the task buffer and every output blob; a dirty line of an
+ * output written back after the NNIE wrote it would corrupt the result).
+ * It counts what is allocated and registered, so a test can check that
+ * Close gives everything back; nnie_double_fail_alloc makes a chosen
+ * MMZ allocation fail.
  *
  * A .wk beginning with "FAKEWK-HEADS" is instead a one-class YOLOv8 cut
  * before its decode: input "images" U8 32x32x3, outputs reg8/cls8,
@@ -19,24 +25,54 @@
  * class logit +5 and, on every side, DFL logit 10 in bin 2 (0 elsewhere);
  * every other class logit is -10. "FAKEWK-2IN" states two inputs and
  * "FAKEWK-2SEG" two segments: models the binding must refuse. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "hi_type.h"
+#include "hi_comm_svp.h"
 #include "hi_nnie.h"
+#include "mpi_nnie.h"
+#include "mpi_sys.h"
 
-struct mmz { void *p; HI_U32 n; struct mmz *next; };
+struct mmz { void *p; HI_U32 n; int flushed; struct mmz *next; };
 static struct mmz *allocs;
-static int loaded, heads, tsk_added, pending, timed_out;
+static int loaded, heads, tsk_added, pending, timed_out, fail_alloc_in;
 static HI_U64 tsk_phy;
 
-static int is_mmz(HI_U64 vir, HI_U32 need) {
+static struct mmz *find_mmz(HI_U64 vir, HI_U32 need) {
     for (struct mmz *m = allocs; m; m = m->next) {
-        if ((HI_U64)(uintptr_t)m->p == vir && m->n >= need) return 1;
+        if ((HI_U64)(uintptr_t)m->p == vir && m->n >= need) return m;
     }
+    return NULL;
+}
+static int is_mmz(HI_U64 vir, HI_U32 need) { return find_mmz(vir, need) != NULL; }
+/* flushed_since_forward: the buffer at vir was flushed after the last
+ * forward began (or since it was allocated). */
+static int flushed_since_forward(HI_U64 vir, HI_U32 need) {
+    struct mmz *m = find_mmz(vir, need);
+    return m && m->flushed;
+}
+
+/* Everything allocated, loaded or registered and not given back. */
+int nnie_double_live(void) {
+    int n = loaded + tsk_added;
+    for (struct mmz *m = allocs; m; m = m->next) n++;
+    return n;
+}
+/* The n-th MMZ allocation from now fails (0: none). */
+void nnie_double_fail_alloc(int n) { fail_alloc_in = n; }
+/* Whether this file was compiled against the fallback headers. */
+int nnie_double_fallback_headers(void) {
+#ifdef NNIESCOPE_FALLBACK_HEADERS
+    return 1;
+#else
     return 0;
+#endif
 }
 
 HI_S32 HI_MPI_SYS_MmzAlloc_Cached(HI_U64 *phy, HI_VOID **vir, const HI_CHAR *mmb, const HI_CHAR *zone, HI_U32 n) {
     (void)mmb; (void)zone;
+    if (fail_alloc_in > 0 && --fail_alloc_in == 0) return HI_ERR_SVP_NNIE_NOMEM;
     struct mmz *m = calloc(1, sizeof(*m));
     if (!m || !(m->p = calloc(1, n ? n : 1))) { free(m); return HI_ERR_SVP_NNIE_NOMEM; }
     m->n = n; m->next = allocs; allocs = m;
@@ -44,7 +80,10 @@ HI_S32 HI_MPI_SYS_MmzAlloc_Cached(HI_U64 *phy, HI_VOID **vir, const HI_CHAR *mmb
     return HI_SUCCESS;
 }
 HI_S32 HI_MPI_SYS_MmzFlushCache(HI_U64 phy, HI_VOID *vir, HI_U32 n) {
-    return is_mmz((HI_U64)(uintptr_t)vir, n) && phy == (HI_U64)(uintptr_t)vir ? HI_SUCCESS : HI_ERR_SVP_NNIE_ILLEGAL_PARAM;
+    struct mmz *m = find_mmz((HI_U64)(uintptr_t)vir, n);
+    if (!m || phy != (HI_U64)(uintptr_t)vir) return HI_ERR_SVP_NNIE_ILLEGAL_PARAM;
+    m->flushed = 1;
+    return HI_SUCCESS;
 }
 HI_S32 HI_MPI_SYS_MmzFree(HI_U64 phy, HI_VOID *vir) {
     (void)phy;
@@ -115,6 +154,10 @@ HI_S32 HI_MPI_SVP_NNIE_Forward(SVP_NNIE_HANDLE *h, const SVP_SRC_BLOB_S src[], c
     const SVP_NNIE_SEG_S *s = &m->astSeg[0];
     if (ctl->u32DstNum != s->u16DstNum || !blob_ok(&src[0], &s->astSrcNode[0], 1)) return HI_ERR_SVP_NNIE_ILLEGAL_PARAM;
     for (HI_U32 i = 0; i < s->u16DstNum; i++) if (!blob_ok(&dst[i], &s->astDstNode[i], 4)) return HI_ERR_SVP_NNIE_ILLEGAL_PARAM;
+    /* The sample's flushes: the input, the task buffer, every output. */
+    if (!flushed_since_forward(src[0].u64VirAddr, 1) || !flushed_since_forward(ctl->stTskBuf.u64VirAddr, ctl->stTskBuf.u32Size)) return HI_ERR_SVP_NNIE_ILLEGAL_PARAM;
+    for (HI_U32 i = 0; i < s->u16DstNum; i++) if (!flushed_since_forward(dst[i].u64VirAddr, 1)) return HI_ERR_SVP_NNIE_ILLEGAL_PARAM;
+    for (struct mmz *m = allocs; m; m = m->next) m->flushed = 0;
     if (heads) {
         for (HI_U32 i = 0; i < 6; i++) {
             HI_U32 g = 4 >> (i / 2), c = i % 2 ? 1 : 64;

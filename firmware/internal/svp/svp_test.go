@@ -3,6 +3,8 @@
 package svp
 
 import (
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"unsafe"
@@ -114,5 +116,106 @@ func TestBindingRunsAFrameInPlace(t *testing.T) {
 	}
 	if _, err := m.RunInPlace(frame, 10, stride); err == nil || !strings.Contains(err.Error(), "a frame of 10 bytes") {
 		t.Fatalf("a short frame: %v", err)
+	}
+}
+
+// A real .om reports its user inputs plus the task and work buffers; the
+// binding allocates those two as the vendor's sample does and feeds the
+// user inputs only. A model of two user inputs runs with two and refuses a
+// frame in place.
+func TestBindingCreatesTheTaskAndWorkBuffers(t *testing.T) {
+	rt, err := Open(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	for _, tc := range []struct {
+		name string
+		om   string
+		user int
+	}{
+		{"one input", "FAKEOM v1", 1},
+		{"a YUV420SP input", "FAKEOMYUV v1", 1},
+		{"two inputs", "FAKEOM2IN v1", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := rt.Load([]byte(tc.om))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			if m.Inputs() != tc.user {
+				t.Fatalf("Inputs() = %d, want %d (the model reports %d with its task and work buffers)", m.Inputs(), tc.user, tc.user+2)
+			}
+			ins := make([][]byte, tc.user)
+			for i := range ins {
+				size, _ := m.InputLayout(i)
+				ins[i] = make([]byte, size)
+			}
+			if _, err := m.Run(ins); err != nil {
+				t.Fatalf("a run with %d inputs: %v", tc.user, err)
+			}
+			if _, err := m.Run(append(ins, ins[0])); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("the model takes %d", tc.user)) {
+				t.Fatalf("one input too many: %v", err)
+			}
+			if tc.user > 1 {
+				frame := deviceMemory(4096)
+				defer freeDeviceMemory(frame)
+				if _, err := m.RunInPlace(frame, 4096, 16); err == nil || !strings.Contains(err.Error(), "takes 2 inputs") {
+					t.Fatalf("a frame in place for a 2-input model: %v", err)
+				}
+			}
+		})
+	}
+}
+
+// Close gives back every data buffer, dataset, descriptor and allocation,
+// and so does every Load that fails half-way: an allocation that fails at
+// any point of Load leaves nothing behind.
+func TestBindingGivesEverythingBack(t *testing.T) {
+	rt, err := Open(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	if n := DoubleLive(); n != 0 {
+		t.Fatalf("%d objects live before any load", n)
+	}
+	m, err := rt.Load([]byte("FAKEOM v1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if DoubleLive() == 0 {
+		t.Fatal("a loaded model holds nothing: the double does not count")
+	}
+	m.Close()
+	m.Close() // twice is harmless
+	if n := DoubleLive(); n != 0 {
+		t.Fatalf("%d objects live after Close", n)
+	}
+	// Allocations in Load: the model, 3 inputs (user, task, work), 2 outputs.
+	for k := 1; k <= 6; k++ {
+		DoubleFailMalloc(k)
+		m, err := rt.Load([]byte("FAKEOM v1"))
+		DoubleFailMalloc(0)
+		if err == nil {
+			m.Close()
+			t.Fatalf("allocation %d failed but Load succeeded", k)
+		}
+		if n := DoubleLive(); n != 0 {
+			t.Errorf("allocation %d failed (%v): %d objects left live", k, err, n)
+		}
+	}
+}
+
+// The double and the binding are compiled against the SDK's own headers
+// when the cross-compiled run says so (NNIESCOPE_SDK_HEADERS=1,
+// TestVendorBindingsAgainstTheSDKs) and against testdouble/'s fallback
+// headers otherwise: a run meant to check the SDK cannot silently check
+// the fallback.
+func TestBindingCompiledAgainstTheExpectedHeaders(t *testing.T) {
+	wantSDK := os.Getenv("NNIESCOPE_SDK_HEADERS") == "1"
+	if got := !DoubleFallbackHeaders(); got != wantSDK {
+		t.Fatalf("compiled against the SDK's headers: %v, want %v", got, wantSDK)
 	}
 }

@@ -1,7 +1,8 @@
 //go:build vpss && vpsstestdouble && !vpss_ss
 
 /* TEST DOUBLE of the NNIE-era VPSS frame API (frames.h says which). */
-#include "hi_comm_video.h"
+#include "mpi_vpss.h"
+#include "mpi_sys.h"
 #include <unistd.h>
 #include "testdouble/frames.h"
 
@@ -24,3 +25,12 @@ HI_S32 HI_MPI_VPSS_ReleaseChnFrame(VPSS_GRP grp, VPSS_CHN chn, const VIDEO_FRAME
 }
 HI_VOID *HI_MPI_SYS_Mmap(HI_U64 phys, HI_U32 size) { (void)size; maps_out++; return (HI_VOID *)(uintptr_t)phys; }
 HI_S32 HI_MPI_SYS_Munmap(HI_VOID *virt, HI_U32 size) { (void)virt; (void)size; maps_out--; return HI_SUCCESS; }
+
+/* Whether this file was compiled against the fallback headers. */
+int nsv_double_fallback_headers(void) {
+#ifdef NNIESCOPE_FALLBACK_HEADERS
+    return 1;
+#else
+    return 0;
+#endif
+}

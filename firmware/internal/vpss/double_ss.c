@@ -1,7 +1,8 @@
 //go:build vpss && vpsstestdouble && vpss_ss
 
 /* TEST DOUBLE of the SVP ACL-era VPSS frame API (frames.h says which). */
-#include "ot_common_video.h"
+#include "ss_mpi_vpss.h"
+#include "ss_mpi_sys_mem.h"
 #include <unistd.h>
 #include "testdouble/frames.h"
 
@@ -24,3 +25,12 @@ td_s32 ss_mpi_vpss_release_chn_frame(ot_vpss_grp grp, ot_vpss_chn chn, const ot_
 }
 td_void *ss_mpi_sys_mmap(td_phys_addr_t phys, td_u32 size) { (void)size; maps_out++; return (td_void *)(uintptr_t)phys; }
 td_s32 ss_mpi_sys_munmap(const td_void *virt, td_u32 size) { (void)virt; (void)size; maps_out--; return TD_SUCCESS; }
+
+/* Whether this file was compiled against the fallback headers. */
+int nsv_double_fallback_headers(void) {
+#ifdef NNIESCOPE_FALLBACK_HEADERS
+    return 1;
+#else
+    return 0;
+#endif
+}

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include "ot_common_video.h"
 #include "ss_mpi_vpss.h"
-#include "ss_mpi_sys.h"
+#include "ss_mpi_sys_mem.h"
 #include "shim.h"
 
 int nsv_get(int grp, int chn, int ms, nsv_frame *f) {

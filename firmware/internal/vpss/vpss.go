@@ -14,10 +14,11 @@
 package vpss
 
 /*
+#cgo CFLAGS: -Werror=implicit-function-declaration -Werror=int-conversion -Werror=incompatible-pointer-types
 #cgo vpsstestdouble,!vpss_ss CFLAGS: -I${SRCDIR}/testdouble/hi
 #cgo vpsstestdouble,vpss_ss CFLAGS: -I${SRCDIR}/testdouble/ss
-#cgo !vpsstestdouble,!vpss_ss LDFLAGS: -lmpi -lsecurec -lpthread -lm -ldl
-#cgo !vpsstestdouble,vpss_ss LDFLAGS: -lss_mpi -lsecurec -lpthread -lm -ldl
+#cgo !vpsstestdouble,!vpss_ss LDFLAGS: -Wl,--start-group -lmpi -lVoiceEngine -lupvqe -ldnvqe -lsecurec -Wl,--end-group -lpthread -lm -ldl
+#cgo !vpsstestdouble,vpss_ss LDFLAGS: -Wl,--start-group -lss_mpi -lss_mpi_sysmem -lss_mpi_isp -lot_mpi_isp -lss_mpi_ae -lss_mpi_awb -lss_mpi_thermo -ldehaze -lextend_stats -ldrc -lldci -lbnr -lcalcflicker -lir_auto -lacs -lsecurec -Wl,--end-group -lpthread -lm -ldl
 #include "shim.h"
 */
 import "C"

@@ -4,6 +4,7 @@ package vpss
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -102,5 +103,16 @@ func TestSourceAgainstTestDouble(t *testing.T) {
 	}
 	if _, err := Open(0, 99, time.Second); err == nil {
 		t.Error("channel 99 accepted")
+	}
+}
+
+// The shim and its double are compiled against the SDK's own headers when
+// the cross-compiled run says so (NNIESCOPE_SDK_HEADERS=1,
+// TestVendorBindingsAgainstTheSDKs) and against testdouble/'s fallback
+// headers otherwise.
+func TestSourceCompiledAgainstTheExpectedHeaders(t *testing.T) {
+	wantSDK := os.Getenv("NNIESCOPE_SDK_HEADERS") == "1"
+	if got := !doubleFallbackHeaders(); got != wantSDK {
+		t.Fatalf("compiled against the SDK's headers: %v, want %v", got, wantSDK)
 	}
 }

@@ -1,13 +1,17 @@
-/* TEST DOUBLE of the HiSilicon MPP headers the NNIE binding includes
+/* FALLBACK HEADER for the HiSilicon MPP headers the NNIE binding includes
  * (hi_type.h, hi_comm_svp.h, hi_nnie.h, mpi_nnie.h, mpi_sys.h): only the
- * declarations firmware/internal/nnie uses, written from the documented
- * Hi3516DV300 SVP NNIE API (docs/NNIE.md names the sources). It exists so
- * CI can compile and exercise the binding (build tags: nnie
- * nnietestdouble) without the vendor SDK; a real build uses the SDK's own
- * headers through CGO_CFLAGS. */
+ * declarations firmware/internal/nnie and its test double use, with the
+ * vendor's names, values, layouts and prototypes. A fresh clone compiles
+ * the binding against it (build tags: nnie nnietestdouble); with the SDK
+ * beside the checkout the tests compile against the SDK's own headers,
+ * and TestFallbackHeadersMatchTheSDK (firmware/cmd/nniescope-board) checks
+ * every fact in probe.c against Hi3516CV500's headers. A real build uses
+ * the SDK's headers through CGO_CFLAGS and never sees this file. */
 #ifndef NNIESCOPE_HI_NNIE_TESTDOUBLE_H
 #define NNIESCOPE_HI_NNIE_TESTDOUBLE_H
 #include <stdint.h>
+
+#define NNIESCOPE_FALLBACK_HEADERS 1
 
 typedef int32_t HI_S32;
 typedef uint32_t HI_U32;

@@ -1,2 +1,2 @@
-/* TEST DOUBLE: everything the binding needs is in hi_nnie.h. */
+/* FALLBACK HEADER: everything the binding needs is in hi_nnie.h. */
 #include "hi_nnie.h"
