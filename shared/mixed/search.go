@@ -28,7 +28,7 @@ type Options struct {
 	ProxyImages int // images for the sensitivity proxy (default 4)
 	MaxLayers   int // stop growing the set beyond this (default 8)
 	Threads     int
-	Cost        CostModel // default SVP
+	Cost        CostModel // default: the chip's (Chip.Cost)
 	// Costs per layer, from a real compile (CostsFromPerf); nil: the
 	// rule-based counts of Costs.
 	Costs []LayerCost
@@ -90,11 +90,15 @@ func Search(ctx context.Context, m *onnx.Model, f8, f16 *calib.File, set *datase
 	if o.Placement == "" {
 		o.Placement = quant.DefaultPlacement
 	}
-	chip := SVPChip(m, f8, f16, quant.Options{Placement: o.Placement, Threads: o.Threads, AllowMissing: o.AllowMissing})
+	chip, err := NewChip(m, &quant.Calibration{Path: f8.Name, SVP: f8}, &quant.Calibration{Path: f16.Name, SVP: f16},
+		quant.Options{Placement: o.Placement, Threads: o.Threads, AllowMissing: o.AllowMissing})
+	if err != nil {
+		return nil, err
+	}
 	return SearchChip(ctx, m, chip, set, o, progress)
 }
 
-// SearchChip is Search for either chip generation (SVPChip, NNIEChip).
+// SearchChip is Search for either chip generation (NewChip).
 func SearchChip(ctx context.Context, m *onnx.Model, chip Chip, set *dataset.Set, o Options, progress Progress) (*Result, error) {
 	if o.ProxyImages <= 0 {
 		o.ProxyImages = 4
@@ -103,7 +107,7 @@ func SearchChip(ctx context.Context, m *onnx.Model, chip Chip, set *dataset.Set,
 		o.MaxLayers = 8
 	}
 	if o.Cost == (CostModel{}) {
-		o.Cost = SVP
+		o.Cost = chip.Cost()
 	}
 	if progress == nil {
 		progress = func(string, int, int) {}

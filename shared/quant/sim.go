@@ -109,6 +109,7 @@ type Sim struct {
 	strideMul string
 	weights   map[string]*tensor.Tensor // quantized weights by initializer name
 	compiled  *engine.Simulated         // points and F16 rounding inside the kernels
+	summary   Summary                   // set by Calibration.Simulate
 }
 
 func nameOf(n *onnx.Node) string {
@@ -284,6 +285,7 @@ func New(m *onnx.Model, f *calib.File, o Options) (*Sim, *Report, error) {
 	if s.compiled, err = prog.Simulate(s.simulation()); err != nil {
 		return nil, nil, err
 	}
+	s.summary = svpSummary(f.Name, o.Placement, rep)
 	return s, rep, nil
 }
 

@@ -15,16 +15,13 @@ import (
 
 	"github.com/nniescope/nniescope/firmware/internal/frame"
 	"github.com/nniescope/nniescope/firmware/internal/source"
-	"github.com/nniescope/nniescope/internal/calibfile"
 	"github.com/nniescope/nniescope/internal/modelflags"
-	"github.com/nniescope/nniescope/shared/calib"
 	"github.com/nniescope/nniescope/shared/detect"
 	"github.com/nniescope/nniescope/shared/engine"
 	"github.com/nniescope/nniescope/shared/names"
 	"github.com/nniescope/nniescope/shared/onnx"
 	"github.com/nniescope/nniescope/shared/preprocess"
 	"github.com/nniescope/nniescope/shared/quant"
-	"github.com/nniescope/nniescope/shared/quant/nnie"
 	"github.com/nniescope/nniescope/shared/tensor"
 	"github.com/nniescope/nniescope/shared/wire"
 	"github.com/nniescope/nniescope/shared/yolo"
@@ -120,20 +117,7 @@ func New(modelPath string, specs []VariantSpec, o Options) (*Engine, error) {
 				return nil, err
 			}
 		} else {
-			f, nf, err := calibfile.Load(sp.Calib)
-			if err != nil {
-				return nil, err
-			}
-			if nf != nil {
-				// An NNIE calibration: the logarithmic 8-bit / 16-bit
-				// simulation (shared/quant/nnie) instead of SVP ACL's.
-				s, err := nnie.NewSim(m, nf, threads, nil)
-				if err != nil {
-					return nil, fmt.Errorf("variant %s: %w", sp.Name, err)
-				}
-				v.coverage = nf.Coverage()
-				prog, v.hooks = s.Program(), s.Hooks()
-			} else if prog, err = v.svpSim(m, f, sp, quant.Options{Placement: placement, Threads: threads, AllowMissing: o.AllowMissing}, o.Warn); err != nil {
+			if prog, err = v.simulate(m, sp, quant.Options{Placement: placement, Threads: threads, AllowMissing: o.AllowMissing}, o.Warn); err != nil {
 				return nil, err
 			}
 		}
@@ -313,20 +297,28 @@ func toF16Rows(t *tensor.Tensor, buf []byte) yolo.Raw {
 	return yolo.Raw{Type: yolo.RawF16, Shape: append([]int(nil), streamShape(t.Shape)...), RowStride: stride, Scale: 1, Data: data}
 }
 
-// svpSim builds an SVP ACL variant from ATC's calibration file: the
-// simulation, its hooks and coverage; a file with missing records is
+// simulate builds a variant from its calibration file, of either chip
+// generation (ATC's calibration_param.txt or an NNIE calibration): the
+// simulation, its hooks and coverage; an ATC file with missing records is
 // refused naming the flag, or simulated with the gap said through warn.
-func (v *variant) svpSim(m *onnx.Model, f *calib.File, sp VariantSpec, o quant.Options, warn func(string)) (*engine.Program, error) {
-	s, rep, err := quant.New(m, f, o)
+func (v *variant) simulate(m *onnx.Model, sp VariantSpec, o quant.Options, warn func(string)) (*engine.Program, error) {
+	c, err := quant.Open(sp.Calib)
+	if err != nil {
+		return nil, err
+	}
+	s, err := c.Simulate(m, o)
 	if errors.Is(err, quant.ErrMissingRecords) {
 		return nil, fmt.Errorf("variant %s: %w (--allow-missing-records)", sp.Name, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("variant %s: %w", sp.Name, err)
 	}
-	v.coverage = rep.Coverage()
-	if len(rep.Uncovered) > 0 && warn != nil {
-		warn(fmt.Sprintf("variant %s: %s: %d of %d conv/matmul layers have no record and are simulated as float (--allow-missing-records), e.g. %q", sp.Name, sp.Calib, len(rep.Uncovered), rep.Cubes, rep.Uncovered[0]))
+	sum := s.Summary()
+	v.coverage = sum.Coverage
+	if warn != nil {
+		for _, w := range sum.Warnings {
+			warn(fmt.Sprintf("variant %s: %s", sp.Name, w))
+		}
 	}
 	v.hooks = s.Hooks()
 	return s.Program(), nil

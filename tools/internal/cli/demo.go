@@ -117,7 +117,7 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 		if err := n8.Save(files[8]); err != nil {
 			return err
 		}
-		c, err := mixed.NNIEChip(m, n8, nil, 0)
+		c, err := mixed.NewChip(m, &quant.Calibration{Path: files[8], NNIE: n8}, nil, quant.Options{})
 		if err != nil {
 			return err
 		}

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nniescope/nniescope/internal/calibfile"
 	"github.com/nniescope/nniescope/shared/calib"
 	"github.com/nniescope/nniescope/shared/dataset"
 	"github.com/nniescope/nniescope/shared/detect"
@@ -22,7 +21,6 @@ import (
 	"github.com/nniescope/nniescope/shared/names"
 	"github.com/nniescope/nniescope/shared/onnx"
 	"github.com/nniescope/nniescope/shared/quant"
-	"github.com/nniescope/nniescope/shared/quant/nnie"
 	"github.com/nniescope/nniescope/shared/yolo"
 	"github.com/nniescope/nniescope/webui"
 )
@@ -428,28 +426,19 @@ func variantProgram(env Env, m *onnx.Model, row *evalVariant, pl quant.Placement
 		prog, err := engine.Compile(m, engine.Options{Threads: threads})
 		return prog, nil, err
 	}
-	f, nf, err := loadCalibration(row.Calib)
+	c, err := openCalibration(row.Calib)
 	if err != nil {
 		return nil, nil, err
 	}
-	if nf != nil {
-		sim, err := nnie.NewSim(m, nf, threads, nil)
-		if err != nil {
-			return nil, nil, fmt.Errorf("variant %s: %w", row.Name, err)
-		}
-		row.Coverage = nf.Coverage()
-		return sim.Program(), sim.Hooks(), nil
-	}
-	sim, rep, err := records.simulate(env, "eval", m, f, quant.Options{Placement: pl, Threads: threads})
+	sim, err := records.simulate(env, "eval", m, c, quant.Options{Placement: pl, Threads: threads})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("variant %s: %w", row.Name, err)
 	}
-	row.Points, row.Coverage = rep.Points, rep.Coverage()
+	sum := sim.Summary()
+	row.Points, row.Coverage = sum.Points, sum.Coverage
 	return sim.Program(), sim.Hooks(), nil
 }
 
-// loadCalibration reads a calibration file once: an NNIE calibration
-// (JSON, from calib --chip nnie) or ATC's calibration_param.txt.
 // checkChip says whether a calibration file is for the generation --chip
 // names ("" accepts either).
 func checkChip(chip, flag, file string) error {
@@ -459,7 +448,7 @@ func checkChip(chip, flag, file string) error {
 	if chip != "svp" && chip != "nnie" {
 		return fmt.Errorf("--chip %q: want svp or nnie", chip)
 	}
-	isNNIE, err := calibfile.IsNNIE(file)
+	isNNIE, err := quant.IsNNIEFile(file)
 	if err != nil {
 		return err
 	}
@@ -469,17 +458,21 @@ func checkChip(chip, flag, file string) error {
 	return nil
 }
 
-func loadCalibration(file string) (*calib.File, *nnie.File, error) { return calibfile.Load(file) }
+// openCalibration reads a calibration file of either generation: an NNIE
+// calibration (JSON, from calib --chip nnie) or ATC's calibration_param.txt.
+func openCalibration(file string) (*quant.Calibration, error) { return quant.Open(file) }
 
 // loadATC reads ATC's calibration_param.txt for a command that takes only
-// those (splice, diff, layers, search), saying so when given an NNIE
-// calibration.
+// those (splice, diff), saying so when given an NNIE calibration.
 func loadATC(command, file string) (*calib.File, error) {
-	f, nf, err := loadCalibration(file)
-	if err == nil && nf != nil {
+	c, err := openCalibration(file)
+	if err != nil {
+		return nil, err
+	}
+	if c.NNIE != nil {
 		return nil, fmt.Errorf("%s is an NNIE calibration (calib --chip nnie): %s takes ATC's calibration_param.txt; NNIE files work with eval (docs/NNIE.md)", file, command)
 	}
-	return f, err
+	return c.SVP, nil
 }
 
 func writeJSON(stdout io.Writer, path string, v any) error {

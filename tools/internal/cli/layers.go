@@ -14,7 +14,6 @@ import (
 
 	"github.com/nniescope/nniescope/shared/dataset"
 	"github.com/nniescope/nniescope/shared/quant"
-	"github.com/nniescope/nniescope/shared/quant/nnie"
 )
 
 func runLayers(ctx context.Context, env Env, args []string) error {
@@ -49,7 +48,7 @@ func runLayers(ctx context.Context, env Env, args []string) error {
 	if err := checkChip(*chip, "--calib", *calibPath); err != nil {
 		return err
 	}
-	f, nf, err := loadCalibration(*calibPath)
+	cal, err := openCalibration(*calibPath)
 	if err != nil {
 		return err
 	}
@@ -60,40 +59,28 @@ func runLayers(ctx context.Context, env Env, args []string) error {
 	if *maxImages > 0 && len(files) > *maxImages {
 		files = files[:*maxImages]
 	}
-	var sim quant.Simulation
-	var coverage string
-	if nf != nil {
-		// An NNIE calibration: its logarithmic 8-bit / 16-bit simulation.
-		s, err := nnie.NewSim(m, nf, *threads, nil)
-		if err != nil {
-			return err
-		}
-		sim, coverage, *placement = s, nf.Coverage(), "nnie"
-	} else {
-		s, rep, err := records.simulate(env, "layers", m, f, quant.Options{Placement: pl, Threads: *threads})
-		if err != nil {
-			return err
-		}
-		sim, coverage = s, rep.Coverage()
+	sim, err := records.simulate(env, "layers", m, cal, quant.Options{Placement: pl, Threads: *threads})
+	if err != nil {
+		return err
 	}
 	bar := newProgress(env.Stderr, "layers", len(files))
 	res, err := quant.AnalyseLayers(ctx, m, sim, files, *threads, bar.update)
 	if err != nil {
 		return err
 	}
-	res.Placement = *placement
-	res.Coverage = coverage
+	sum := sim.Summary()
+	res.Placement, res.Coverage = sum.Placement, sum.Coverage
 	if *jsonOut != "" {
-		out := layersOutput{LayersResult: res, Model: *model, Graph: graphOf(m), Records: map[string]map[string]recordJSON{"calib": recordsOfEither(f, nf)}}
-		if out.Board, out.CostSource, err = boardTimes(m, *atcPerf, nf != nil); err != nil {
+		out := layersOutput{LayersResult: res, Model: *model, Graph: graphOf(m), Records: map[string]map[string]recordJSON{"calib": recordsOfEither(cal)}}
+		if out.Board, out.CostSource, err = boardTimes(m, *atcPerf, cal.Chip() == quant.NNIE); err != nil {
 			return err
 		}
 		if *calib16 != "" {
-			f16, n16, err := loadCalibration(*calib16)
+			c16, err := openCalibration(*calib16)
 			if err != nil {
 				return err
 			}
-			out.Records["calib16"] = recordsOfEither(f16, n16)
+			out.Records["calib16"] = recordsOfEither(c16)
 		}
 		if err := writeJSON(env.Stdout, *jsonOut, out); err != nil {
 			return err
@@ -249,10 +236,11 @@ func recordsOf(f *calib.File) map[string]recordJSON {
 // recordsOfEither lists the records of an ATC file or of an NNIE
 // calibration (its clips: the largest magnitude of each data input, and
 // of the weights, with the precision each layer runs at).
-func recordsOfEither(f *calib.File, nf *nnie.File) map[string]recordJSON {
-	if f != nil {
-		return recordsOf(f)
+func recordsOfEither(c *quant.Calibration) map[string]recordJSON {
+	if c.SVP != nil {
+		return recordsOf(c.SVP)
 	}
+	nf := c.NNIE
 	out := map[string]recordJSON{}
 	for _, l := range nf.Layers {
 		bits := nf.Bits

@@ -4,10 +4,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"strings"
 
 	"github.com/nniescope/nniescope/internal/modelflags"
-	"github.com/nniescope/nniescope/shared/calib"
 	"github.com/nniescope/nniescope/shared/quant"
 
 	"github.com/nniescope/nniescope/shared/dataset"
@@ -83,30 +81,19 @@ func addRecordFlags(fs *flag.FlagSet) *recordPolicy {
 	return p
 }
 
-// simulate compiles the simulation of f under the policy, once, and says
-// on stderr what of the file did not map or stays float.
-func (p *recordPolicy) simulate(env Env, cmd string, m *onnx.Model, f *calib.File, o quant.Options) (*quant.Sim, *quant.Report, error) {
+// simulate compiles the simulation of a calibration file under the
+// policy, once, and says on stderr what of the file did not map or stays
+// float.
+func (p *recordPolicy) simulate(env Env, cmd string, m *onnx.Model, c *quant.Calibration, o quant.Options) (quant.Simulator, error) {
 	o.AllowMissing = p.allow
-	sim, rep, err := quant.New(m, f, o)
-	if err != nil {
-		return nil, nil, p.explain(err)
-	}
-	p.warn(env, cmd, f, rep)
-	return sim, rep, nil
-}
-
-// check maps f onto m without simulating (search simulates inside
-// mixed.Search) and applies the same rule and warnings.
-func (p *recordPolicy) check(env Env, cmd string, m *onnx.Model, f *calib.File) (*quant.Report, error) {
-	rep, err := quant.Map(m, f)
-	if err == nil {
-		err = rep.Check(f.Name, p.allow)
-	}
+	sim, err := c.Simulate(m, o)
 	if err != nil {
 		return nil, p.explain(err)
 	}
-	p.warn(env, cmd, f, rep)
-	return rep, nil
+	for _, w := range sim.Summary().Warnings {
+		fmt.Fprintf(env.Stderr, "nniescope %s: %s\n", cmd, w)
+	}
+	return sim, nil
 }
 
 // explain names the flag that lets a file with missing records run.
@@ -115,43 +102,4 @@ func (p *recordPolicy) explain(err error) error {
 		return fmt.Errorf("%w (--allow-missing-records)", err)
 	}
 	return err
-}
-
-func (p *recordPolicy) warn(env Env, cmd string, f *calib.File, rep *quant.Report) {
-	if len(rep.Unmatched) > 0 {
-		fmt.Fprintf(env.Stderr, "nniescope %s: %s: %d record(s) name no node of the model, e.g. %q\n", cmd, f.Name, len(rep.Unmatched), rep.Unmatched[0])
-	}
-	if len(rep.Uncovered) > 0 {
-		fmt.Fprintf(env.Stderr, "nniescope %s: %s: %d of %d conv/matmul layers have no record and are simulated as float (--allow-missing-records): %s\n",
-			cmd, f.Name, len(rep.Uncovered), rep.Cubes, firstNames(rep.Uncovered, 5))
-	}
-	if n := len(rep.Missing) - len(rep.Uncovered); n > 0 {
-		fmt.Fprintf(env.Stderr, "nniescope %s: %s: %d other layer(s) have no record; their activations stay float: %s\n", cmd, f.Name, n, firstNames(without(rep.Missing, rep.Uncovered), 5))
-	}
-}
-
-// firstNames lists up to n names, quoted, and how many more there are.
-func firstNames(names []string, n int) string {
-	q := make([]string, 0, n)
-	for i, s := range names {
-		if i == n {
-			return strings.Join(q, ", ") + fmt.Sprintf(" and %d more", len(names)-n)
-		}
-		q = append(q, fmt.Sprintf("%q", s))
-	}
-	return strings.Join(q, ", ")
-}
-
-func without(all, drop []string) []string {
-	d := map[string]bool{}
-	for _, s := range drop {
-		d[s] = true
-	}
-	var out []string
-	for _, s := range all {
-		if !d[s] {
-			out = append(out, s)
-		}
-	}
-	return out
 }

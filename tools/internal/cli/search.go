@@ -6,12 +6,10 @@ import (
 	"os"
 	"strings"
 
-	"github.com/nniescope/nniescope/shared/calib"
 	"github.com/nniescope/nniescope/shared/engine"
 	"github.com/nniescope/nniescope/shared/mixed"
 	"github.com/nniescope/nniescope/shared/onnx"
 	"github.com/nniescope/nniescope/shared/quant"
-	"github.com/nniescope/nniescope/shared/quant/nnie"
 )
 
 func runSearch(ctx context.Context, env Env, args []string) error {
@@ -50,73 +48,41 @@ func runSearch(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	f8, n8, err := loadCalibration(*c8)
+	cal8, err := openCalibration(*c8)
 	if err != nil {
 		return err
 	}
-	var (
-		chip     mixed.Chip
-		coverage [2]string
-		save     func(layers []string) error // the recommended configuration
-		cost     = mixed.SVP
-	)
-	switch want := map[bool]string{true: "nnie", false: "svp"}[n8 != nil]; {
+	switch want := string(cal8.Chip()); {
 	case *chipFlag != "" && *chipFlag != "svp" && *chipFlag != "nnie":
 		return fmt.Errorf("--chip %q: want svp or nnie", *chipFlag)
 	case *chipFlag != "" && *chipFlag != want:
 		return fmt.Errorf("--chip %s, but --calib8 %s is a calibration for %s", *chipFlag, *c8, want)
 	}
-	if n8 != nil {
-		var n16 *nnie.File
-		if *c16 != "" {
-			if _, n16, err = loadCalibration(*c16); err != nil {
-				return err
-			}
-			if n16 == nil {
-				return fmt.Errorf("--calib16 %s: --calib8 is an NNIE calibration; give an NNIE 16-bit one (calib --chip nnie --bits 16) or none", *c16)
-			}
-		}
-		if chip, err = mixed.NNIEChip(m, n8, n16, *threads); err != nil {
+	var cal16 *quant.Calibration
+	if *c16 != "" {
+		if cal16, err = openCalibration(*c16); err != nil {
 			return err
 		}
-		coverage[0], coverage[1] = n8.Coverage(), "(the 8-bit clips read at 16-bit)"
-		if n16 != nil {
-			coverage[1] = n16.Coverage()
+		if cal16.Chip() != cal8.Chip() && cal8.Chip() == quant.NNIE {
+			return fmt.Errorf("--calib16 %s: --calib8 is an NNIE calibration; give an NNIE 16-bit one (calib --chip nnie --bits 16) or none", *c16)
 		}
-		cost = mixed.NNIE
-		save = func(layers []string) error {
-			f, err := n8.WithHighPrecision(layers...)
-			if err != nil {
-				return err
-			}
-			return f.Save(*out)
+		if cal16.Chip() != cal8.Chip() {
+			return fmt.Errorf("%s is an NNIE calibration (calib --chip nnie): search takes ATC's calibration_param.txt; NNIE files work with eval (docs/NNIE.md)", *c16)
 		}
-	} else {
+	} else if cal8.Chip() == quant.SVP {
 		if err := require(fs, "calib16"); err != nil { // ATC's: the records the search splices in
 			return err
 		}
-		f16, err := loadATC("search", *c16)
-		if err != nil {
-			return err
-		}
-		for i, f := range []*calib.File{f8, f16} {
-			rep, err := records.check(env, "search", m, f)
-			if err != nil {
-				return err
-			}
-			coverage[i] = rep.Coverage()
-		}
-		chip = mixed.SVPChip(m, f8, f16, quant.Options{Placement: pl, Threads: *threads, AllowMissing: records.allow})
-		save = func(layers []string) error {
-			f := f8
-			if len(layers) > 0 {
-				if f, err = f8.Splice(f16, layers...); err != nil {
-					return err
-				}
-			}
-			return f.Save(*out)
-		}
 	}
+	chip, err := mixed.NewChip(m, cal8, cal16, quant.Options{Placement: pl, Threads: *threads, AllowMissing: records.allow})
+	if err != nil {
+		return records.explain(err)
+	}
+	for _, w := range chip.Warnings() {
+		fmt.Fprintf(env.Stderr, "nniescope search: %s\n", w)
+	}
+	coverage := chip.Coverage()
+	n8 := cal8.NNIE
 	if *prototxt != "" && n8 == nil {
 		return fmt.Errorf("--prototxt is for NNIE calibrations (the Caffe names nnie_mapper sees); %s is ATC's", *c8)
 	}
@@ -129,7 +95,7 @@ func runSearch(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	res, err := mixed.SearchChip(ctx, m, chip, set, mixed.Options{
-		MaxDrop: *maxDrop, VsFloat: *vs == "float", BudgetMS: *budget, Placement: pl, ProxyImages: *proxy, Threads: *threads, AllowMissing: records.allow, Costs: costs, Cost: cost,
+		MaxDrop: *maxDrop, VsFloat: *vs == "float", BudgetMS: *budget, Placement: pl, ProxyImages: *proxy, Threads: *threads, AllowMissing: records.allow, Costs: costs,
 	}, phaseBars(env))
 	if err != nil {
 		return err
@@ -147,7 +113,7 @@ func runSearch(ctx context.Context, env Env, args []string) error {
 			return err
 		}
 	}
-	if err := save(res.Layers); err != nil {
+	if err := chip.Save(res.Layers, *out); err != nil {
 		return err
 	}
 	if *jsonOut != "" {
