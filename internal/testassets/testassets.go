@@ -122,6 +122,14 @@ func missing(t testing.TB, kind, what, how string) {
 	t.Skip(msg)
 }
 
+// NeedBuild skips the test (fails it under FullEnv) because a build
+// product it needs is missing: what, made by `go tool task <task>` (the
+// test task makes it before the tests run).
+func NeedBuild(t testing.TB, what, task string) {
+	t.Helper()
+	missing(t, MissingTool, what, fmt.Sprintf("run `go tool task %s` first (`go tool task test` does)", task))
+}
+
 // ReadF32 reads a raw little-endian float32 file and checks its length.
 func ReadF32(t testing.TB, path string, want int) []float32 {
 	t.Helper()

@@ -10,6 +10,9 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+
+	"github.com/nniescope/nniescope/internal/testassets"
+	"github.com/nniescope/nniescope/webui"
 )
 
 var (
@@ -41,4 +44,21 @@ func Module(t testing.TB) string {
 		t.Fatalf("building the post-process module: %v", err)
 	}
 	return path
+}
+
+// Embedded returns the post-process module embedded in webui (what the
+// board and the CLI serve). A plain `go build`/`go test` has none until
+// `go tool task wasm:build` writes it: then the test is skipped naming
+// the task (failed under testassets.FullEnv, where the test task builds
+// it first).
+func Embedded(t testing.TB) []byte {
+	t.Helper()
+	b, err := webui.Module()
+	if errors.Is(err, webui.ErrNoModule) {
+		testassets.NeedBuild(t, "the post-process module embedded in webui/static", "wasm:build")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -71,13 +71,25 @@ func windowGeom(n *onnx.Node, in []int, kh, kw int, dilations bool) (convGeom, e
 	g.oh = (g.h+pads[0]+pads[2]-ekh)/g.sh + 1
 	g.ow = (g.w+pads[1]+pads[3]-ekw)/g.sw + 1
 	if n.Int("ceil_mode", 0) != 0 {
-		g.oh = (g.h+pads[0]+pads[2]-ekh+g.sh-1)/g.sh + 1
-		g.ow = (g.w+pads[1]+pads[3]-ekw+g.sw-1)/g.sw + 1
+		g.oh = ceilOut(g.h, pads[0], pads[2], ekh, g.sh)
+		g.ow = ceilOut(g.w, pads[1], pads[3], ekw, g.sw)
 	}
 	if g.oh <= 0 || g.ow <= 0 {
 		return g, fmt.Errorf("window %dx%d does not fit input %dx%d", kh, kw, g.h, g.w)
 	}
 	return g, nil
+}
+
+// ceilOut is a pooled side's length with ceil_mode=1: the last partial
+// window counts, but not one that would start past the input and its
+// leading pad (it would cover only trailing padding). onnxruntime and
+// PyTorch drop that window; the plain ceil formula keeps it.
+func ceilOut(in, padLo, padHi, ek, s int) int {
+	out := (in+padLo+padHi-ek+s-1)/s + 1
+	if (out-1)*s >= in+padLo {
+		out--
+	}
+	return out
 }
 
 // GEMMKernel names the matrix micro-kernel this CPU runs ("amd64-avx512",

@@ -12,22 +12,22 @@ try {
   const failed = new Promise((_, reject) => page.on('pageerror', (e) => reject(new Error(`page error: ${e}`))));
   const race = (p) => Promise.race([p, failed]);
   await page.goto(url);
-  // Frames with an image and boxes in both variants.
-  await race(page.waitForFunction(() => {
+  // A frame fit for the threshold check: an image, boxes in every panel,
+  // and in some panel a box scoring under 0.8 (a frame whose boxes are all
+  // confident would show the same counts at 0.8, whatever the page does).
+  const fit = () => {
     const s = window.nniescope;
     const f = s && s.frames[s.index];
-    return f && f.image && s.current && s.variants.length >= 2 && s.variants.every((v) => s.current.dets[v] && s.current.dets[v].length > 0);
-  }, null, { timeout: 90000 }));
+    return !!(f && f.image && s.current && s.variants.length >= 2 &&
+      s.variants.every((v) => s.current.dets[v] && s.current.dets[v].length > 0) &&
+      s.variants.some((v) => s.current.dets[v].some((d) => d.score < 0.8)));
+  };
+  await race(page.waitForFunction(fit, null, { timeout: 90000 }));
   await page.click('#pause');
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
-  // A newer frame (perhaps without boxes) may have been shown between the
-  // wait and the pause: step back to one with boxes in every panel.
-  for (let i = 0; i < 50; i++) {
-    const ok = await page.evaluate(() => {
-      const s = window.nniescope;
-      return s.variants.every((v) => s.current.dets[v] && s.current.dets[v].length > 0);
-    });
-    if (ok) break;
+  // A newer frame may have been shown between the wait and the pause:
+  // step back to a fit one.
+  for (let i = 0; i < 50 && !(await page.evaluate(fit)); i++) {
     await page.click('#prev');
   }
   const counts = () => page.evaluate(() => Object.fromEntries(window.nniescope.variants.map((v) => [v, +document.querySelector(`[data-testid="count-${v}"]`).textContent])));

@@ -17,11 +17,11 @@ import (
 
 	"github.com/nniescope/nniescope/internal/demoframes"
 	"github.com/nniescope/nniescope/internal/testassets"
+	"github.com/nniescope/nniescope/internal/wasmbuild"
 	"github.com/nniescope/nniescope/shared/metrics/boxdiff"
 	"github.com/nniescope/nniescope/shared/recording"
 	"github.com/nniescope/nniescope/shared/wire"
 	"github.com/nniescope/nniescope/shared/yolo"
-	"github.com/nniescope/nniescope/webui"
 )
 
 // TestUIInBrowser: the board in sim mode with two variants, the page in
@@ -207,9 +207,7 @@ func TestTokenLeavesTheURL(t *testing.T) {
 // root and node's path.
 func browserPrereqs(t *testing.T) (repo, node string) {
 	t.Helper()
-	if _, err := webui.Module(); err != nil {
-		t.Fatalf("%v (the test task does)", err)
-	}
+	wasmbuild.Embedded(t)
 	repo, _ = filepath.Abs("../../..")
 	node = testassets.Tool(t, "node", "nodejs")
 	testassets.NodeModule(t, filepath.Join(repo, "webui", "test"), "playwright-core")

@@ -14,10 +14,10 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/nniescope/nniescope/internal/wasmbuild"
 	"github.com/nniescope/nniescope/internal/wasmhost"
 	"github.com/nniescope/nniescope/shared/wire"
 	"github.com/nniescope/nniescope/shared/yolo"
-	"github.com/nniescope/nniescope/webui"
 )
 
 // TestNNIEEngineStreams runs the board with --engine nnie on the test
@@ -74,10 +74,7 @@ func TestNNIEStartupErrors(t *testing.T) {
 // cells of stride 8 with every side the DFL expectation of bin 2, mapped
 // back through the 320x240 scene's letterbox.
 func TestNNIEHeadsDecodeInTheModule(t *testing.T) {
-	module, err := webui.Module()
-	if err != nil {
-		t.Fatalf("%v (the test task builds it)", err)
-	}
+	module := wasmbuild.Embedded(t)
 	ctx := context.Background()
 	m, err := wasmhost.Load(ctx, module, "")
 	if err != nil {

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/nniescope/nniescope/internal/testassets"
+	"github.com/nniescope/nniescope/internal/wasmbuild"
 	"github.com/nniescope/nniescope/shared/calib"
-	"github.com/nniescope/nniescope/webui"
 )
 
 func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -162,9 +162,7 @@ func TestServeOffline(t *testing.T) {
 	if err != nil || info.Engine != "offline" {
 		t.Fatalf("/api/info: %v, engine %q", err, info.Engine)
 	}
-	if _, err := webui.Module(); err != nil {
-		t.Fatalf("%v (the test task builds it)", err)
-	}
+	wasmbuild.Embedded(t)
 	repo, err := filepath.Abs(filepath.Join("..", "..", ".."))
 	if err != nil {
 		t.Fatal(err)

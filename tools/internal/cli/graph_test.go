@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/nniescope/nniescope/internal/testassets"
+	"github.com/nniescope/nniescope/internal/wasmbuild"
 	"github.com/nniescope/nniescope/shared/quant"
-	"github.com/nniescope/nniescope/webui"
 )
 
 // TestGraphView: `layers --json` with 8- and 16-bit files carries the
@@ -27,9 +27,7 @@ func TestGraphView(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the model and Chromium")
 	}
-	if _, err := webui.Module(); err != nil {
-		t.Fatalf("%v (the test task builds it)", err)
-	}
+	wasmbuild.Embedded(t)
 	repo, _ := filepath.Abs(filepath.Join("..", "..", ".."))
 	node := testassets.Tool(t, "node", "nodejs")
 	testassets.NodeModule(t, filepath.Join(repo, "webui", "test"), "playwright-core")

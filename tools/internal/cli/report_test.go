@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/nniescope/nniescope/internal/testassets"
+	"github.com/nniescope/nniescope/internal/wasmbuild"
 	"github.com/nniescope/nniescope/shared/mixed"
-	"github.com/nniescope/nniescope/webui"
 )
 
 // TestEvalViews: eval --json, --html and --md and search --json on the
@@ -62,9 +62,7 @@ func TestEvalViews(t *testing.T) {
 	}
 
 	url := startServe(t)
-	if _, err := webui.Module(); err != nil {
-		t.Fatalf("%v (the test task builds it)", err)
-	}
+	wasmbuild.Embedded(t)
 	repo, _ := filepath.Abs(filepath.Join("..", "..", ".."))
 	node := testassets.Tool(t, "node", "nodejs")
 	testassets.NodeModule(t, filepath.Join(repo, "webui", "test"), "playwright-core")

@@ -10,11 +10,11 @@ import (
 	"testing"
 
 	"github.com/nniescope/nniescope/internal/demoframes"
+	"github.com/nniescope/nniescope/internal/wasmbuild"
 	"github.com/nniescope/nniescope/shared/calib"
 	"github.com/nniescope/nniescope/shared/recording"
 	"github.com/nniescope/nniescope/shared/wire"
 	"github.com/nniescope/nniescope/shared/yolo"
-	"github.com/nniescope/nniescope/webui"
 )
 
 // truthFixture is what the mistakes table runs on: the demo model, labelled
@@ -233,9 +233,7 @@ func TestInterruptBlamesNoImage(t *testing.T) {
 // TestReplayOutsideTheCheckout: replay needs no module file by default (the
 // binary carries the one it was built with), so it works from any folder.
 func TestReplayOutsideTheCheckout(t *testing.T) {
-	if _, err := webui.Module(); err != nil {
-		t.Fatalf("%v (the test task does)", err)
-	}
+	wasmbuild.Embedded(t)
 	rec := writeCutRecording(t, t.TempDir())
 	t.Chdir(t.TempDir())
 	code, stdout, stderr := run(t, "replay", "--recording", rec)
