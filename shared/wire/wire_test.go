@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bytes"
 	"errors"
 	"reflect"
 	"strings"
@@ -174,4 +175,32 @@ func TestErrorRoundTrip(t *testing.T) {
 	if _, err := DecodeError(bad); !errors.Is(err, ErrFormat) {
 		t.Fatalf("fatal flag 2: %v", err)
 	}
+}
+
+// FuzzDecodeImage: an image message decodes or is an error, and what
+// decodes re-encodes to the same bytes.
+func FuzzDecodeImage(f *testing.F) {
+	f.Add(AppendImage(nil, &Image{Header: Header{Seq: 1, Source: "a.jpg"}, MIME: "image/jpeg", Data: []byte{1, 2}}))
+	f.Add(AppendResult(nil, sample()))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if im, err := DecodeImage(b); err == nil {
+			if again := AppendImage(nil, im); !bytes.Equal(again, b) {
+				t.Fatalf("image re-encoding differs")
+			}
+		}
+	})
+}
+
+// FuzzDecodeError: an error message decodes or is an error, and what
+// decodes re-encodes to the same bytes.
+func FuzzDecodeError(f *testing.F) {
+	f.Add(AppendError(nil, &Error{Header: Header{Source: "upload"}, Text: "bad", Fatal: true}))
+	f.Add(AppendImage(nil, &Image{MIME: "x"}))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if e, err := DecodeError(b); err == nil {
+			if again := AppendError(nil, e); !bytes.Equal(again, b) {
+				t.Fatalf("error re-encoding differs")
+			}
+		}
+	})
 }

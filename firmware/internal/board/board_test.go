@@ -223,8 +223,11 @@ func streamsDecodableFrames(t *testing.T, su setup) {
 			t.Fatal(err)
 		}
 		var live Info
-		json.NewDecoder(resp.Body).Decode(&live)
+		err = json.NewDecoder(resp.Body).Decode(&live)
 		resp.Body.Close()
+		if err != nil || len(live.Variants) != 2 {
+			t.Fatalf("/api/info: %v, %d variants, want 2", err, len(live.Variants))
+		}
 		if live.Variants[0].AP != nil && live.Variants[1].AP != nil {
 			if *live.Variants[0].AP <= 0 || *live.Variants[0].AP > 1 {
 				t.Fatalf("live AP %v", *live.Variants[0].AP)
@@ -241,9 +244,15 @@ func streamsDecodableFrames(t *testing.T, su setup) {
 		Frames  uint64 `json:"frames"`
 		Clients int    `json:"clients"`
 	}
-	resp, _ = http.Get("http://" + addr + "/metrics")
-	json.NewDecoder(resp.Body).Decode(&metrics)
+	resp, err = http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = json.NewDecoder(resp.Body).Decode(&metrics)
 	resp.Body.Close()
+	if err != nil {
+		t.Fatalf("/metrics: %v", err)
+	}
 	if metrics.Frames == 0 || metrics.Clients != 2 {
 		t.Fatalf("/metrics %+v", metrics)
 	}
