@@ -10,6 +10,7 @@ import (
 	"github.com/nniescope/nniescope/shared/engine"
 	"github.com/nniescope/nniescope/shared/internal/fakequant"
 	"github.com/nniescope/nniescope/shared/onnx"
+	"github.com/nniescope/nniescope/shared/quant/nnie"
 	"github.com/nniescope/nniescope/shared/tensor"
 )
 
@@ -130,7 +131,9 @@ type Options struct {
 	AllowMissing bool
 }
 
-func isCube(op string) bool { return op == "Conv" || op == "Gemm" || op == "MatMul" }
+// isCube: the op runs on the multiply-accumulate array (nnie.IsCube, one
+// definition for both generations).
+func isCube(op string) bool { return nnie.IsCube(op) }
 
 // Map matches a file's records to the nodes of a model without simulating:
 // what maps, what does not, and records whose weight scales do not fit the

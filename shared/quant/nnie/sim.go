@@ -70,9 +70,11 @@ func (s LayerSet) Has(op string) bool {
 	return false
 }
 
-// isCube: the op runs on the multiply-accumulate array; every model's
-// such node needs a record, and its input 1, when constant, is weights.
-func isCube(op string) bool { return op == "Conv" || op == "Gemm" || op == "MatMul" }
+// IsCube says whether an ONNX op runs on the NPU's multiply-accumulate
+// array (the "CUBE" of both generations): Conv, Gemm and MatMul. Every
+// such node of a model needs a calibration record, and its input 1, when
+// constant, is weights. shared/quant uses it for ATC files too.
+func IsCube(op string) bool { return op == "Conv" || op == "Gemm" || op == "MatMul" }
 
 // Layer is one layer's calibration.
 type Layer struct {
@@ -323,7 +325,7 @@ func (s *Sim) OnlyHooks(layer string) *engine.Hooks {
 		if n.Name != layer {
 			return
 		}
-		if isCube(n.OpType) && len(n.Inputs) > 1 {
+		if IsCube(n.OpType) && len(n.Inputs) > 1 {
 			if w, ok := s.weights[n.Inputs[1]]; ok {
 				in[1] = w
 			}
@@ -508,14 +510,14 @@ func NewSim(m *onnx.Model, f *File, threads int, stopAt []string) (*Sim, error) 
 			continue
 		}
 		if l == nil {
-			if isCube(n.OpType) {
+			if IsCube(n.OpType) {
 				return nil, fmt.Errorf("nnie: layer %q (%s) has no record in the calibration file", n.Name, n.OpType)
 			}
 			continue // eltwise arithmetic on constants only
 		}
 		delete(byName, n.Name)
 		bits := f.layerBits(l)
-		if len(n.Inputs) > 1 && isCube(n.OpType) {
+		if len(n.Inputs) > 1 && IsCube(n.OpType) {
 			if w, ok := base.Constant(n.Inputs[1]); ok && l.Weight > 0 {
 				q, err := qs.get(bits, f.Format16, MaxAbs(w.F))
 				if err != nil {
