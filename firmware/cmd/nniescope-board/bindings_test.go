@@ -66,10 +66,10 @@ var (
 	svpBinding   = binding{"./firmware/internal/svp/", "svp svptestdouble", "TestBinding"}
 	vpssHi       = binding{"./firmware/internal/vpss/", "vpss vpsstestdouble", "TestSource"}
 	vpssSS       = binding{"./firmware/internal/vpss/", "vpss vpss_ss vpsstestdouble", "TestSource"}
-	probeNNIE    = "firmware/internal/nnie/testdouble/probe.c"
-	probeSVP     = "firmware/internal/svp/testdouble/probe.c"
-	probeVPSSHi  = "firmware/internal/vpss/testdouble/probe_hi.c"
-	probeVPSSSS  = "firmware/internal/vpss/testdouble/probe_ss.c"
+	probeNNIE    = "firmware/internal/sdkprobe/nnie.c"
+	probeSVP     = "firmware/internal/sdkprobe/svp.c"
+	probeVPSSHi  = "firmware/internal/sdkprobe/vpss_hi.c"
+	probeVPSSSS  = "firmware/internal/sdkprobe/vpss_ss.c"
 	fallbackNNIE = "firmware/internal/nnie/testdouble"
 	fallbackSVP  = "firmware/internal/svp/testdouble"
 	fallbackHi   = "firmware/internal/vpss/testdouble/hi"
@@ -224,10 +224,16 @@ func readProbe(obj string) (map[string]int64, error) {
 	return nil, fmt.Errorf("%s has no nniescope_probe table", obj)
 }
 
+// fallbackKey is the probe entry that says which headers it was built on.
+const fallbackKey = "NNIESCOPE_PROBE_FALLBACK"
+
 // diffProbes lists every name whose value differs or that one side lacks.
 func diffProbes(sdk, fallback map[string]int64) []string {
 	var d []string
 	for k, v := range sdk {
+		if k == fallbackKey {
+			continue
+		}
 		if w, ok := fallback[k]; !ok || w != v {
 			d = append(d, fmt.Sprintf("%s: the SDK says %d, the fallback header %d", k, v, w))
 		}
@@ -252,6 +258,11 @@ func TestFallbackHeadersMatchTheSDK(t *testing.T) {
 					fb := probeTable(t, a.cc, p.file, append([]string{"-I" + p.fallback}, s.defines...)...)
 					if len(real) < 10 {
 						t.Fatalf("the probe read %d entries: %v", len(real), real)
+					}
+					// Each side was built on the headers it names (a probe
+					// beside the fallback headers would read them either way).
+					if real[fallbackKey] != 0 || fb[fallbackKey] != 1 {
+						t.Fatalf("built on the fallback headers: SDK side %d, fallback side %d", real[fallbackKey], fb[fallbackKey])
 					}
 					for _, d := range diffProbes(real, fb) {
 						t.Error(d)

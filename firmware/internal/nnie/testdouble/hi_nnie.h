@@ -5,7 +5,7 @@
  * the binding against it (build tags: nnie nnietestdouble); with the SDK
  * beside the checkout the tests compile against the SDK's own headers,
  * and TestFallbackHeadersMatchTheSDK (firmware/cmd/nniescope-board) checks
- * every fact in probe.c against Hi3516CV500's headers. A real build uses
+ * every fact in firmware/internal/sdkprobe/nnie.c against Hi3516CV500's headers. A real build uses
  * the SDK's headers through CGO_CFLAGS and never sees this file. */
 #ifndef NNIESCOPE_HI_NNIE_TESTDOUBLE_H
 #define NNIESCOPE_HI_NNIE_TESTDOUBLE_H
@@ -23,7 +23,7 @@ typedef enum { HI_FALSE = 0, HI_TRUE = 1 } HI_BOOL;
 #define HI_SUCCESS 0
 
 /* Error codes: HI_DEF_ERR(HI_ID_SVP_NNIE, EN_ERR_LEVEL_ERROR, code). */
-#define HI_ERR_SVP_NNIE_ILLEGAL_PARAM ((HI_S32)0xA0338007)
+#define HI_ERR_SVP_NNIE_ILLEGAL_PARAM ((HI_S32)0xA0338003)
 #define HI_ERR_SVP_NNIE_NOMEM ((HI_S32)0xA033800C)
 #define HI_ERR_SVP_NNIE_QUERY_TIMEOUT ((HI_S32)0xA0338041)
 

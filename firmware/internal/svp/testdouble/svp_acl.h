@@ -5,7 +5,7 @@
  * it (build tags: svp svptestdouble); with the SDK beside the checkout the
  * tests compile against the SDK's own headers instead, and
  * TestFallbackHeadersMatchTheSDK (firmware/cmd/nniescope-board) checks that
- * every constant and layout listed in probe.c agrees with them. A real
+ * every constant and layout listed in firmware/internal/sdkprobe/svp.c agrees with them. A real
  * build never sees this file. */
 #ifndef NNIESCOPE_SVP_ACL_FALLBACK_H
 #define NNIESCOPE_SVP_ACL_FALLBACK_H

@@ -5,7 +5,7 @@
  * so that sizeof and every offset agree with the SDK. A fresh clone
  * compiles the shim against these (build tags: vpss vpsstestdouble); with
  * the SDK beside the checkout the tests compile against its own headers,
- * and TestFallbackHeadersMatchTheSDK checks every fact in probe_hi.c
+ * and TestFallbackHeadersMatchTheSDK checks every fact in firmware/internal/sdkprobe/vpss_hi.c
  * against Hi3516CV500's headers. A real build never sees this file. */
 #ifndef NNIESCOPE_HI_VIDEO_FALLBACK_H
 #define NNIESCOPE_HI_VIDEO_FALLBACK_H

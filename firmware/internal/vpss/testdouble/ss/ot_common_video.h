@@ -5,7 +5,7 @@
  * sizeof and every offset agree with the SDK. A fresh clone compiles the
  * shim against these (build tags: vpss vpss_ss vpsstestdouble); with the
  * SDK beside the checkout the tests compile against its own headers, and
- * TestFallbackHeadersMatchTheSDK checks every fact in probe_ss.c against
+ * TestFallbackHeadersMatchTheSDK checks every fact in firmware/internal/sdkprobe/vpss_ss.c against
  * both SDKs of this generation: Hi3519DV500 (arm64 only: its headers align
  * pointers to 8 bytes, which a 32-bit compiler refuses) and Hi3516CV610
  * (32-bit ARM: 32-bit physical addresses, 4-byte alignment, other pixel

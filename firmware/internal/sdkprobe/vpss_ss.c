@@ -1,13 +1,20 @@
 /* The facts the SVP ACL-era VPSS shim (shim_ss.c) and its test double take
- * from the SDK's headers (see firmware/internal/svp/testdouble/probe.c for
- * how TestFallbackHeadersMatchTheSDK uses this table). */
+ * from the SDK's headers (see svp.c beside it for how
+ * TestFallbackHeadersMatchTheSDK uses this table). */
 #include <stddef.h>
 #include "ot_common_video.h"
 #include "ss_mpi_vpss.h"
 #include "ss_mpi_sys_mem.h"
 
+#ifdef NNIESCOPE_FALLBACK_HEADERS
+#define NNIESCOPE_PROBE_FALLBACK 1
+#else
+#define NNIESCOPE_PROBE_FALLBACK 0
+#endif
+
 #define P(x) {#x, (long long)(x)},
 const struct { char name[96]; long long value; } nniescope_probe[] = {
+    P(NNIESCOPE_PROBE_FALLBACK) /* which headers it was built on */
     P(TD_SUCCESS)
     P(OT_ERR_VPSS_BUF_EMPTY)
     P(sizeof(td_phys_addr_t))

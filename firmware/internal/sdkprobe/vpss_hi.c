@@ -1,13 +1,20 @@
 /* The facts the NNIE-era VPSS shim (shim_hi.c) and its test double take
- * from the SDK's headers (see firmware/internal/svp/testdouble/probe.c for
- * how TestFallbackHeadersMatchTheSDK uses this table). */
+ * from the SDK's headers (see svp.c beside it for how
+ * TestFallbackHeadersMatchTheSDK uses this table). */
 #include <stddef.h>
 #include "hi_comm_video.h"
 #include "mpi_vpss.h"
 #include "mpi_sys.h"
 
+#ifdef NNIESCOPE_FALLBACK_HEADERS
+#define NNIESCOPE_PROBE_FALLBACK 1
+#else
+#define NNIESCOPE_PROBE_FALLBACK 0
+#endif
+
 #define P(x) {#x, (long long)(x)},
 const struct { char name[96]; long long value; } nniescope_probe[] = {
+    P(NNIESCOPE_PROBE_FALLBACK) /* which headers it was built on */
     P(HI_SUCCESS)
     P(HI_ERR_VPSS_BUF_EMPTY)
     P(sizeof(PIXEL_FORMAT_E))

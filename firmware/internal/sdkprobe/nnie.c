@@ -1,6 +1,6 @@
 /* The facts firmware/internal/nnie and its test double take from the
- * SDK's NNIE and MPP headers (see firmware/internal/svp/testdouble/probe.c
- * for how TestFallbackHeadersMatchTheSDK uses this table). */
+ * SDK's NNIE and MPP headers (see svp.c beside it for how
+ * TestFallbackHeadersMatchTheSDK uses this table). */
 #include <stddef.h>
 #include "hi_type.h"
 #include "hi_comm_svp.h"
@@ -8,8 +8,15 @@
 #include "mpi_nnie.h"
 #include "mpi_sys.h"
 
+#ifdef NNIESCOPE_FALLBACK_HEADERS
+#define NNIESCOPE_PROBE_FALLBACK 1
+#else
+#define NNIESCOPE_PROBE_FALLBACK 0
+#endif
+
 #define P(x) {#x, (long long)(x)},
 const struct { char name[96]; long long value; } nniescope_probe[] = {
+    P(NNIESCOPE_PROBE_FALLBACK) /* which headers it was built on */
     P(HI_SUCCESS)
     P(HI_TRUE)
     P(HI_FALSE)
