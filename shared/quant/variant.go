@@ -1,10 +1,12 @@
 package quant
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/nniescope/nniescope/shared/calib"
 	"github.com/nniescope/nniescope/shared/engine"
@@ -53,11 +55,37 @@ func Decode(b []byte, name string) (*Calibration, error) {
 		}
 		return &Calibration{Path: name, NNIE: nf}, nil
 	}
+	if looksBinary(b) {
+		what := "binary content"
+		if len(b) > 0 && b[0] == 0x08 { // an ONNX ModelProto starts with ir_version (field 1, varint)
+			what = "binary content (an ONNX model?)"
+		}
+		return nil, fmt.Errorf("%s: not a calibration file: %s; want ATC's calibration_param.txt or an NNIE calibration (calib --chip nnie)", name, what)
+	}
 	f, err := calib.Parse(string(b), name)
 	if err != nil {
 		return nil, err
 	}
 	return &Calibration{Path: name, SVP: f}, nil
+}
+
+// looksBinary says whether the start of b is not text: a control byte
+// other than white space, or invalid UTF-8, in its first kilobyte. Both
+// calibration formats are text.
+func looksBinary(b []byte) bool {
+	head := b[:min(len(b), 1024)]
+	if bytes.ContainsFunc(head, func(r rune) bool { return r < 0x20 && !strings.ContainsRune("\t\n\v\f\r", r) }) {
+		return true
+	}
+	// A multi-byte rune cut at 1024 is still text.
+	for len(head) > 0 {
+		r, n := utf8.DecodeRune(head)
+		if r == utf8.RuneError && n == 1 && len(head) >= utf8.UTFMax {
+			return true
+		}
+		head = head[n:]
+	}
+	return false
 }
 
 // IsNNIEFile says whether path holds an NNIE calibration, from its content
@@ -76,6 +104,42 @@ func (c *Calibration) Chip() Chip {
 		return NNIE
 	}
 	return SVP
+}
+
+// Bits is the file's precision: 8 or 16 when its quantized data records
+// are (nearly all, four to one or more) of that width, 0 when it mixes
+// them more evenly or quantizes nothing. An ATC 16-bit file keeps a few
+// 8-bit records (the image input), and an 8-bit file with a few layers
+// spliced in from the 16-bit one is still an 8-bit file. What a command
+// checks a file's role against: the 8-bit file of a search is no 16-bit
+// one.
+func (c *Calibration) Bits() int {
+	if c.NNIE != nil {
+		for _, l := range c.NNIE.Layers {
+			if l.Bits != 0 && l.Bits != c.NNIE.Bits {
+				return 0
+			}
+		}
+		return c.NNIE.Bits
+	}
+	var n8, n16 int
+	for _, l := range c.SVP.Layers() {
+		for _, in := range l.Inputs {
+			switch in.DataType {
+			case calib.S8, calib.U8:
+				n8++
+			case calib.S16, calib.U16:
+				n16++
+			}
+		}
+	}
+	switch {
+	case n8 > 0 && n8 >= 4*n16:
+		return 8
+	case n16 > 0 && n16 >= 4*n8:
+		return 16
+	}
+	return 0
 }
 
 // Simulator is one calibration simulated on one model, for either chip:

@@ -109,9 +109,14 @@ func TestOpenErrorsNameTheFile(t *testing.T) {
 	if err := os.WriteFile(broken, []byte(`{"format": "nniescope-nnie-calibration", "version": 1, "bits": 3}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{model, broken, filepath.Join(dir, "missing.txt")} {
-		if _, err := quant.Open(p); err == nil || !strings.Contains(err.Error(), filepath.Base(p)) {
-			t.Errorf("Open(%s): %v, want an error naming the file", filepath.Base(p), err)
+	for _, tc := range []struct{ path, want string }{
+		// An ONNX named as a calibration file was ":1:1: unexpected character '\b'".
+		{model, "not a calibration file: binary content (an ONNX model?)"},
+		{broken, "broken.json"},
+		{filepath.Join(dir, "missing.txt"), "missing.txt"},
+	} {
+		if _, err := quant.Open(tc.path); err == nil || !strings.Contains(err.Error(), filepath.Base(tc.path)) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Open(%s): %v, want an error naming the file and saying %q", filepath.Base(tc.path), err, tc.want)
 		}
 	}
 }

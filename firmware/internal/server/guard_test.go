@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"image/png"
@@ -375,5 +376,38 @@ func TestOffersDeflate(t *testing.T) {
 		if got := offersDeflate(h); got != tc.want {
 			t.Errorf("%q: %v, want %v", tc.header, got, tc.want)
 		}
+	}
+}
+
+// TestBackoffKeysOnTheConnection: the token back-off keys on the
+// connection's address, never on X-Forwarded-For or X-Real-IP: rotating
+// those headers gives no extra guesses (it gave unlimited ones), and
+// naming another client in them cannot lock that client out (it could).
+func TestBackoffKeysOnTheConnection(t *testing.T) {
+	s := New(Config{Token: "s3cret", Info: func() any { return map[string]int{} }})
+	h := s.Handler()
+	from := func(remote, auth string, hdr map[string]string) int {
+		req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/api/info", nil)
+		req.RemoteAddr = remote
+		req.Header.Set("Authorization", auth)
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	// An attacker at 10.0.0.9 names a new address in each guess, and
+	// names the real client 127.0.0.1 too.
+	codes := map[int]int{}
+	for i := range 3 * maxFailures {
+		hdr := map[string]string{"X-Forwarded-For": fmt.Sprintf("192.0.2.%d", i), "X-Real-IP": "127.0.0.1"}
+		codes[from("10.0.0.9:40000", "Bearer guess", hdr)]++
+	}
+	if codes[http.StatusTooManyRequests] == 0 || codes[http.StatusUnauthorized] > maxFailures {
+		t.Errorf("rotating X-Forwarded-For: %v, want at most %d wrong guesses answered before 429", codes, maxFailures)
+	}
+	if c := from("127.0.0.1:50000", "Bearer s3cret", nil); c != http.StatusOK {
+		t.Errorf("the real 127.0.0.1 client with the right token: %d, want 200 (another client named it in a header)", c)
 	}
 }

@@ -145,6 +145,14 @@ func New(cfg Config) *Server {
 	return s
 }
 
+// remoteHost is the host part of a connection's address ("ip:port").
+func remoteHost(addr string) string {
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		return h
+	}
+	return addr
+}
+
 func sizeString(n int64) string { return strconv.FormatInt(n, 10) + "B" }
 
 // auth requires the token (Authorization: Bearer T, or ?token=T for
@@ -155,7 +163,11 @@ func (s *Server) auth(next echo.HandlerFunc) echo.HandlerFunc {
 		if s.cfg.Token == "" {
 			return next(c)
 		}
-		addr := c.RealIP()
+		// The connection's address, never a header: echo's RealIP trusts
+		// X-Forwarded-For / X-Real-IP, which any client sets — rotating
+		// it gave unlimited guesses, and naming another client locked
+		// that client out.
+		addr := remoteHost(c.Request().RemoteAddr)
 		if wait := s.failed.blocked(addr); wait > 0 {
 			c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+1)))
 			return echo.NewHTTPError(http.StatusTooManyRequests, "too many wrong tokens from "+addr+": retry in "+wait.Round(time.Second).String())

@@ -138,8 +138,18 @@ func Decode(b []byte) (*File, error) {
 	if _, err := ParseLayerSet(string(f.LayerSet)); err != nil {
 		return nil, fmt.Errorf("nnie calibration: %w", err)
 	}
+	seen := make(map[string]bool, len(f.Layers))
 	for i := range f.Layers {
 		l := &f.Layers[i]
+		if seen[l.Name] {
+			return nil, fmt.Errorf("nnie calibration: layer %q is listed twice (which one holds?)", l.Name)
+		}
+		seen[l.Name] = true
+		for k, idx := range l.Index {
+			if idx < 0 || slices.Contains(l.Index[:k], idx) {
+				return nil, fmt.Errorf("nnie calibration: layer %q: input_index %v: want distinct node input numbers from 0", l.Name, l.Index)
+			}
+		}
 		if l.Bits != 0 && l.Bits != 8 && l.Bits != 16 {
 			return nil, fmt.Errorf("nnie calibration: layer %q: bits %d, want 8 or 16", l.Name, l.Bits)
 		}
@@ -529,7 +539,7 @@ func NewSim(m *onnx.Model, f *File, threads int, stopAt []string) (*Sim, error) 
 			}
 		}
 		for k, i := range l.Index {
-			if i >= len(n.Inputs) {
+			if i < 0 || i >= len(n.Inputs) {
 				return nil, fmt.Errorf("nnie: layer %q: input %d: the node has %d inputs", n.Name, i, len(n.Inputs))
 			}
 			shape, ok := base.Shape(n.Inputs[i])

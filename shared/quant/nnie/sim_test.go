@@ -167,6 +167,12 @@ func TestFileMistakes(t *testing.T) {
 		{"bits", `"bits": 8`, `"bits": 4`, "bits 4, want 8 or 16"},
 		{"16-bit reading", `"format16": "gfpq16"`, `"format16": "1.5.7"`, `16-bit format "1.5.7"`},
 		{"negative magnitude", `"weight_max_abs": `, `"weight_max_abs": -`, "want a finite number ≥ 0"},
+		// It panicked in eval and at board start-up (index out of range [-1]).
+		{"negative input index", `"input_index": [
+    0
+   ]`, `"input_index": [
+    -1
+   ]`, "input_index [-1]: want distinct node input numbers from 0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ind, _ := json.MarshalIndent(f, "", " ")
@@ -178,6 +184,13 @@ func TestFileMistakes(t *testing.T) {
 				t.Fatalf("error %v, want %q", err, tc.want)
 			}
 		})
+	}
+	// Two records for one layer: the later silently won.
+	twice := *f
+	twice.Layers = append(append([]Layer(nil), f.Layers...), f.Layers[0])
+	b2, _ := json.Marshal(&twice)
+	if _, err := Decode(b2); err == nil || !strings.Contains(err.Error(), "is listed twice") {
+		t.Fatalf("a layer listed twice: %v", err)
 	}
 	other := *f
 	other.Layers = append(append([]Layer(nil), f.Layers...), Layer{Name: "/elsewhere/Conv", Op: "Conv"})

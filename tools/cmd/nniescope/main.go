@@ -13,7 +13,14 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Main(ctx, cli.Env{Stdout: os.Stdout, Stderr: os.Stderr}, os.Args[1:])
+	code := cli.Main(ctx, cli.Env{Stdout: os.Stdout, Stderr: os.Stderr, Terminal: isTerminal(os.Stderr)}, os.Args[1:])
 	stop()
 	os.Exit(code)
+}
+
+// isTerminal says f is a character device (a terminal): progress bars
+// redraw their line there and print plain lines elsewhere.
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -49,6 +49,9 @@ func runCalib(ctx context.Context, env Env, args []string) error {
 	if err := require(fs, "model", "images", "o"); err != nil {
 		return err
 	}
+	if err := checkOutputs(fs, "o", "gfpq-params"); err != nil {
+		return err
+	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	switch *chip {
@@ -155,6 +158,9 @@ func runSplice(env Env, args []string) error {
 		return err
 	}
 	if err := require(fs, "base", "from", "layer", "o"); err != nil {
+		return err
+	}
+	if err := checkOutputs(fs, "o"); err != nil {
 		return err
 	}
 	b, err := loadATC("calib splice", *base)

@@ -9,6 +9,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -19,6 +21,10 @@ import (
 type Env struct {
 	Stdout io.Writer
 	Stderr io.Writer
+	// Terminal says Stderr is a terminal: progress bars redraw one line
+	// there; elsewhere (a file, a CI log) they print a plain line now and
+	// then instead of carriage returns.
+	Terminal bool
 }
 
 // command is one subcommand: its one-line summary and its entry point.
@@ -26,6 +32,10 @@ type command struct {
 	summary string
 	run     func(ctx context.Context, env Env, args []string) error
 }
+
+// ExitInterrupted is the exit code of a command stopped by Ctrl-C or
+// SIGTERM (128 + SIGINT, as shells report it).
+const ExitInterrupted = 130
 
 // errUsage marks an error already explained by the flag package's usage text.
 var errUsage = errors.New("usage")
@@ -66,7 +76,7 @@ func Main(ctx context.Context, env Env, args []string) int {
 	}
 	// A progress bar leaves its line open; whatever is printed next (an
 	// error, say) starts on a line of its own.
-	lt := &lineTracker{w: env.Stderr}
+	lt := &lineTracker{w: env.Stderr, tty: env.Terminal}
 	env.Stderr = lt
 	err := c.run(ctx, env, args[1:])
 	lt.endLine()
@@ -76,6 +86,11 @@ func Main(ctx context.Context, env Env, args []string) int {
 		}
 		if errors.Is(err, errUsage) {
 			return 2
+		}
+		if ctx.Err() != nil {
+			// Interrupted (Ctrl-C, SIGTERM): the shell's convention, 128+SIGINT.
+			fmt.Fprintf(env.Stderr, "nniescope %s: interrupted\n", args[0])
+			return ExitInterrupted
 		}
 		// Package errors carry their package's name ("calib: ..."); where
 		// that is the command's name too, say it once.
@@ -90,6 +105,13 @@ func Main(ctx context.Context, env Env, args []string) int {
 type lineTracker struct {
 	w    io.Writer
 	open bool
+	tty  bool // w is a terminal (Env.Terminal)
+}
+
+// terminal reports whether w is a terminal, as Env.Terminal said.
+func terminal(w io.Writer) bool {
+	lt, ok := w.(*lineTracker)
+	return ok && lt.tty
 }
 
 func (l *lineTracker) Write(p []byte) (int, error) {
@@ -133,24 +155,38 @@ func newFlagSet(env Env, name, synopsis string) *flag.FlagSet {
 	return fs
 }
 
-// parse parses args and maps a flag error to errUsage (already printed).
+// parse parses args. --help prints the usage text; a flag error is one
+// line naming the flag and pointing at --help (the usage text after every
+// mistake was 20-40 lines to scroll past), mapped to errUsage.
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
+	out, usage := fs.Output(), fs.Usage
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	fs.Usage = usage
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.Usage()
+		return err
+	case err != nil:
+		fmt.Fprintf(out, "nniescope %s: %v %s\n", fs.Name(), err, helpHint(fs))
 		return errUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "unexpected arguments: %q\n", fs.Args())
+	case fs.NArg() > 0:
+		fmt.Fprintf(out, "nniescope %s: unexpected arguments %q %s\n", fs.Name(), fs.Args(), helpHint(fs))
 		return errUsage
 	}
 	return nil
 }
 
+// helpHint points at the command's flag list.
+func helpHint(fs *flag.FlagSet) string {
+	return fmt.Sprintf("(nniescope %s --help lists the flags)", fs.Name())
+}
+
 // require checks that each named flag was given a value; for the first
-// that was not, it prints which flag is missing and what it is for above
-// the usage text, and returns errUsage.
+// that was not, it prints one line saying which flag is missing and what
+// it is for, and returns errUsage.
 func require(fs *flag.FlagSet, names ...string) error {
 	for _, name := range names {
 		f := fs.Lookup(name)
@@ -166,11 +202,18 @@ func require(fs *flag.FlagSet, names ...string) error {
 		if set {
 			what = "a non-empty value"
 		}
-		fmt.Fprintf(fs.Output(), "nniescope %s: missing --%s (%s): it needs %s\n\n", fs.Name(), name, f.Usage, what)
-		fs.Usage()
+		fmt.Fprintf(fs.Output(), "nniescope %s: missing %s (%s): it needs %s %s\n", fs.Name(), flagName(name), f.Usage, what, helpHint(fs))
 		return errUsage
 	}
 	return nil
+}
+
+// flagName is a flag as its usage text writes it: -o, --model.
+func flagName(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
 }
 
 func runVersion(_ context.Context, env Env, args []string) error {
@@ -180,4 +223,46 @@ func runVersion(_ context.Context, env Env, args []string) error {
 	}
 	fmt.Fprintln(env.Stdout, "nniescope", version.Version)
 	return nil
+}
+
+// checkOutputs checks, before any work, that each named flag's output file
+// can be written: its folder exists and takes a new file, and the path is
+// not a folder. ("" and "-", stdout, pass.) A calibration that ran for
+// minutes must not fail on its output path at the end.
+func checkOutputs(fs *flag.FlagSet, names ...string) error {
+	for _, name := range names {
+		f := fs.Lookup(name)
+		if f == nil {
+			panic("checkOutputs: no flag --" + name) // a programming error
+		}
+		path := f.Value.String()
+		if path == "" || path == "-" {
+			continue
+		}
+		if err := writable(path); err != nil {
+			return fmt.Errorf("%s %s: %w", flagName(name), path, err)
+		}
+	}
+	return nil
+}
+
+// writable says why a file cannot be written at path (nil if it can).
+func writable(path string) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return errors.New("is a folder: want a file name")
+	}
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("cannot write there: the folder %s does not exist", dir)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("cannot write there: %s is not a folder", dir)
+	}
+	probe, err := os.CreateTemp(dir, ".nniescope-write-check-*")
+	if err != nil {
+		return fmt.Errorf("cannot write in %s: %w", dir, errors.Unwrap(err))
+	}
+	probe.Close()
+	return os.Remove(probe.Name())
 }

@@ -112,6 +112,9 @@ func runEval(ctx context.Context, env Env, args []string) error {
 	if err := require(fs, "model", "data", "variant"); err != nil {
 		return err
 	}
+	if err := checkOutputs(fs, "json", "html", "shard-out"); err != nil {
+		return err
+	}
 	pl, err := quant.ParsePlacement(*placement)
 	if err != nil {
 		return err

@@ -18,8 +18,8 @@ import (
 // runFq prints what a chip's data format does to given numbers: a user's
 // first sanity check of a quantizer, and the surface of our goldens.
 func runFq(_ context.Context, env Env, args []string) error {
-	fs := newFlagSet(env, "fq", "fq --chip nnie|svp --bits 8|16 [--clip C | --scale S --offset O] VALUES...")
-	chip := fs.String("chip", "nnie", "nnie (logarithmic, per layer) or svp (uniform, scale and offset)")
+	fs := newFlagSet(env, "fq", "fq --chip svp|nnie --bits 8|16 [--scale S --offset O | --clip C] VALUES...")
+	chip := fs.String("chip", "svp", "svp (uniform, scale and offset; the default, as for every command) or nnie (logarithmic, per layer)")
 	bits := fs.Int("bits", 8, "8 or 16")
 	clip := fs.Float64("clip", 0, "nnie: the layer's clip (default: GFPQ's clip for the values' largest magnitude)")
 	scale := fs.Float64("scale", 0, "svp: the record's scale, 1/step (default: symmetric, the type's largest code over the values' largest magnitude)")

@@ -37,6 +37,9 @@ func runLayers(ctx context.Context, env Env, args []string) error {
 	if err := require(fs, "model", "calib", "images"); err != nil {
 		return err
 	}
+	if err := checkOutputs(fs, "json"); err != nil {
+		return err
+	}
 	pl, err := quant.ParsePlacement(*placement)
 	if err != nil {
 		return err

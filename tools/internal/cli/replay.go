@@ -140,6 +140,9 @@ func runReplay(ctx context.Context, env Env, args []string) error {
 	if err := require(fs, "recording"); err != nil {
 		return err
 	}
+	if err := checkOutputs(fs, "json"); err != nil {
+		return err
+	}
 	frames, err := openRecording(*rec)
 	if err != nil {
 		return err

@@ -37,6 +37,9 @@ func runSearch(ctx context.Context, env Env, args []string) error {
 	if err := require(fs, "model", "calib8", "data", "o"); err != nil {
 		return err
 	}
+	if err := checkOutputs(fs, "o", "json"); err != nil {
+		return err
+	}
 	if *vs != "int16" && *vs != "float" {
 		return fmt.Errorf("--vs %q: want int16 or float", *vs)
 	}
@@ -71,6 +74,14 @@ func runSearch(ctx context.Context, env Env, args []string) error {
 		}
 	} else if cal8.Chip() == quant.SVP {
 		if err := require(fs, "calib16"); err != nil { // ATC's: the records the search splices in
+			return err
+		}
+	}
+	if err := checkRole("--calib8", cal8, 8, "--calib16"); err != nil {
+		return err
+	}
+	if cal16 != nil {
+		if err := checkRole("--calib16", cal16, 16, "--calib8"); err != nil {
 			return err
 		}
 	}
@@ -195,4 +206,15 @@ func searchCosts(m *onnx.Model, perfFile string) (costs []mixed.LayerCost, sourc
 		unmatched = append(unmatched, r.Name)
 	}
 	return pc.Costs, pc.Source(perfFile), unmatched, nil
+}
+
+// checkRole refuses a calibration file whose records are of the other
+// precision than its flag says (a mixed file passes: a spliced 8-bit file
+// is a fine start): the search would otherwise run with the roles
+// swapped and report the 8-bit file's AP as the 16-bit reference.
+func checkRole(flag string, c *quant.Calibration, want int, other string) error {
+	if got := c.Bits(); got != 0 && got != want {
+		return fmt.Errorf("%s %s is a %d-bit calibration (its records are %d-bit), not %s %d-bit one: are %s and %s swapped?", flag, c.Path, got, got, map[int]string{8: "an", 16: "a"}[want], want, flag, other)
+	}
+	return nil
 }

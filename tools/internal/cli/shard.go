@@ -160,6 +160,9 @@ func runEvalMerge(ctx context.Context, env Env, args []string) error {
 	if err := require(fs, "model", "data"); err != nil {
 		return err
 	}
+	if err := checkOutputs(fs, "json", "html"); err != nil {
+		return err
+	}
 	if len(files) == 0 {
 		fmt.Fprintln(env.Stderr, "no shard files given")
 		fs.Usage()
