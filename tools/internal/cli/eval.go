@@ -316,6 +316,10 @@ func (s *scorer) begin(name, calib string) (*variantScore, error) {
 	}
 	v := &variantScore{s: s, sc: sc, name: name, isRef: isRef}
 	if s.resultsDir != "" {
+		if err := resultsName(name); err != nil {
+			v.abandon()
+			return nil, err
+		}
 		if v.results, err = coco.NewResultsWriter(filepath.Join(s.resultsDir, name+".json")); err != nil {
 			v.abandon()
 			return nil, err
@@ -353,6 +357,21 @@ func newScorer(set *dataset.Set, resultsDir string) (*scorer, error) {
 		}
 	}
 	return &scorer{set: set, resultsDir: resultsDir}, nil
+}
+
+// resultsName checks that a variant's name can name its file in --results
+// DIR: one plain file name, and not the ground truth's. A name comes from
+// the command line or from a shard file someone sent: "../../x" wrote
+// outside DIR.
+func resultsName(name string) error {
+	ok := name != "" && name != "gt" && name != "." && name != ".." && len(name) <= 128
+	for _, r := range name {
+		ok = ok && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-' || r == '+' || r == '=')
+	}
+	if !ok {
+		return fmt.Errorf("variant name %q cannot name a file in --results: want up to 128 letters, digits and . _ - + = (and not \"gt\", the ground truth's)", name)
+	}
+	return nil
 }
 
 // close removes the reference's temporary file.

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -89,11 +90,30 @@ func TestShardsMergeToOneRun(t *testing.T) {
 	otherModel := filepath.Join(dir, "other.onnx")
 	b0, _ := os.ReadFile(model)
 	os.WriteFile(otherModel, append(b0, 0), 0o644)
+	// Shards whose variant is named "../escaped": the merge wrote
+	// DIR/../escaped.json, outside --results.
+	var evil []string
+	for i, sh := range shards {
+		b, err := os.ReadFile(sh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), `"int8"`) {
+			t.Fatalf("%s does not name the int8 variant as expected", sh)
+		}
+		p := filepath.Join(dir, fmt.Sprintf("evil%d.json", i))
+		if err := os.WriteFile(p, []byte(strings.ReplaceAll(string(b), `"int8"`, `"../escaped"`)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		evil = append(evil, p)
+	}
+	evilRes := filepath.Join(dir, "evil", "results")
 	for _, tc := range []struct {
 		name string
 		args []string
 		want string
 	}{
+		{"a variant name that escapes --results", append(append(mergeArgs, evil...), "--results", evilRes), `variant name "../escaped" cannot name a file in --results`},
 		{"a shard missing", append(mergeArgs, shards[:2]...), "shards 1 of 3 are missing"},
 		{"a shard twice", append(mergeArgs, shards[0], shards[1], shards[2], shards[0]), "are both shard 2/3"},
 		{"another model", []string{"eval", "merge", "--model", otherModel, "--data", data, shards[0], shards[1], shards[2]}, "is not the model the shards ran"},
@@ -109,6 +129,9 @@ func TestShardsMergeToOneRun(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want one line with %q", code, stderr, tc.want)
 			}
 		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "evil", "escaped.json")); err == nil {
+		t.Error("the merge wrote evil/escaped.json, outside --results")
 	}
 }
 
