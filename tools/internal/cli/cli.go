@@ -227,23 +227,59 @@ func runVersion(_ context.Context, env Env, args []string) error {
 
 // checkOutputs checks, before any work, that each named flag's output file
 // can be written: its folder exists and takes a new file, and the path is
-// not a folder. ("" and "-", stdout, pass.) A calibration that ran for
-// minutes must not fail on its output path at the end.
+// not a folder ("" and "-", stdout, pass). A calibration that ran for
+// minutes must not fail on its output path at the end. It also refuses an
+// output that is one of the command's input files (every flag of the
+// set that names an existing file, through symlinks too) or another
+// output: --json pointing at the model overwrote it.
 func checkOutputs(fs *flag.FlagSet, names ...string) error {
+	type named struct{ flag, path string }
+	var outs []named
+	isOut := map[string]bool{}
 	for _, name := range names {
 		f := fs.Lookup(name)
 		if f == nil {
 			panic("checkOutputs: no flag --" + name) // a programming error
 		}
-		path := f.Value.String()
-		if path == "" || path == "-" {
-			continue
+		isOut[name] = true
+		if path := f.Value.String(); path != "" && path != "-" {
+			outs = append(outs, named{name, path})
 		}
-		if err := writable(path); err != nil {
-			return fmt.Errorf("%s %s: %w", flagName(name), path, err)
+	}
+	for i, o := range outs {
+		if err := writable(o.path); err != nil {
+			return fmt.Errorf("%s %s: %w", flagName(o.flag), o.path, err)
+		}
+		for _, p := range outs[:i] {
+			if sameFile(p.path, o.path) {
+				return fmt.Errorf("%s and %s both name %s: give each output its own file", flagName(p.flag), flagName(o.flag), o.path)
+			}
+		}
+		var clash error
+		fs.Visit(func(f *flag.Flag) {
+			if clash == nil && !isOut[f.Name] && sameFile(f.Value.String(), o.path) {
+				clash = fmt.Errorf("%s %s is the input %s: refusing to overwrite an input", flagName(o.flag), o.path, flagName(f.Name))
+			}
+		})
+		if clash != nil {
+			return clash
 		}
 	}
 	return nil
+}
+
+// sameFile says whether two paths name one file: the same path, or one
+// existing file reached both ways (a symlink, another spelling).
+func sameFile(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	if filepath.Clean(a) == filepath.Clean(b) {
+		return true
+	}
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
 }
 
 // writable says why a file cannot be written at path (nil if it can).

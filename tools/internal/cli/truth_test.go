@@ -25,13 +25,17 @@ type truthFixture struct {
 	model, data, noLabels  string
 	c8, c16, partial, trun string
 	dir                    string
+	modelLink              string // a symlink to model
 }
 
 func newTruthFixture(t *testing.T) truthFixture {
 	t.Helper()
 	model, data := demoData(t, 3)
 	dir := t.TempDir()
-	fx := truthFixture{model: model, data: data, dir: dir}
+	fx := truthFixture{model: model, data: data, dir: dir, modelLink: filepath.Join(dir, "link.txt")}
+	if err := os.Symlink(model, fx.modelLink); err != nil {
+		t.Fatal(err)
+	}
 	fx.noLabels = filepath.Join(dir, "nolabels")
 	os.MkdirAll(filepath.Join(fx.noLabels, "images"), 0o755)
 	b, _ := os.ReadFile(filepath.Join(data, "images", "000000.png"))
@@ -130,6 +134,10 @@ func TestCommandMistakes(t *testing.T) {
 		{"calib to a folder that does not exist", []string{"calib", "--model", fx.model, "--images", fx.data, "-o", filepath.Join(fx.dir, "nope", "int8.txt")}, 1, []string{"-o " + filepath.Join(fx.dir, "nope", "int8.txt") + ": cannot write there: the folder " + filepath.Join(fx.dir, "nope") + " does not exist"}, []string{"calib  ", "done:"}},
 		{"eval --html to a folder that does not exist", []string{"eval", "--model", fx.model, "--data", fx.data, "--variant", "float", "--html", filepath.Join(fx.dir, "nope", "r.html")}, 1, []string{"--html " + filepath.Join(fx.dir, "nope", "r.html") + ": cannot write there"}, []string{"done:"}},
 		{"search -o onto a folder", []string{"search", "--model", fx.model, "--calib8", fx.c8, "--calib16", fx.c16, "--data", fx.data, "-o", fx.dir}, 1, []string{"-o " + fx.dir + ": is a folder: want a file name"}, []string{"reference int16 AP"}},
+		// An output must not overwrite an input or another output.
+		{"search --json onto the model", []string{"search", "--model", fx.model, "--calib8", fx.c8, "--calib16", fx.c16, "--data", fx.data, "-o", filepath.Join(fx.dir, "m.txt"), "--json", fx.model}, 1, []string{"--json " + fx.model + " is the input --model: refusing to overwrite an input"}, nil},
+		{"eval --json and --html on one file", []string{"eval", "--model", fx.model, "--data", fx.data, "--variant", "float", "--json", filepath.Join(fx.dir, "r.out"), "--html", filepath.Join(fx.dir, "r.out")}, 1, []string{"--json and --html both name"}, nil},
+		{"calib -o through a symlink to the model", []string{"calib", "--model", fx.model, "--images", fx.data, "-o", fx.modelLink}, 1, []string{"is the input --model"}, nil},
 		{"calib without -o names -o", []string{"calib", "--model", fx.model, "--images", fx.data}, 2, []string{"missing -o ("}, []string{"missing --o"}},
 		{"search whose target all 8-bit meets lists no proxy", []string{"search", "--model", fx.model, "--calib8", fx.c8, "--calib16", fx.c16, "--data", fx.data, "--max-drop", "100", "-o", filepath.Join(fx.dir, "m.txt")}, 0, []string{"all 8-bit already reaches the target: no layer needs 16-bit"}, []string{"top of the sensitivity proxy"}},
 		{"replay of a cut-off recording", []string{"replay", "--recording", fx.trun}, 0, []string{"cut.nsw: no index", "kept the 1 complete message(s), dropped bytes"}, nil},
