@@ -2,8 +2,11 @@ package recording
 
 import (
 	"bytes"
+	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/nniescope/nniescope/shared/wire"
@@ -90,4 +93,53 @@ func FuzzOpen(f *testing.F) {
 			t.Fatalf("%d message bytes from a %d-byte file", total, len(b))
 		}
 	})
+}
+
+// An index whose entries do not walk the messages one after another —
+// many entries at one message (a 182 KB file replayed one result 20,000
+// times, out of memory), entries out of order, a message running past the
+// index — is an error naming the file and the entry, not a replay.
+func TestIndexMustWalkTheMessages(t *testing.T) {
+	good, err := os.ReadFile(filepath.Join("testdata", "two-messages.nsw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The index: NSWI, u32 count, count u64 offsets, u64 index offset, NSWE.
+	idx := int(binary.LittleEndian.Uint64(good[len(good)-12:]))
+	second := binary.LittleEndian.Uint64(good[idx+16:])
+	rewrite := func(entries ...uint64) []byte {
+		b := append([]byte(nil), good[:idx]...)
+		b = append(b, "NSWI"...)
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(entries)))
+		for _, e := range entries {
+			b = binary.LittleEndian.AppendUint64(b, e)
+		}
+		b = binary.LittleEndian.AppendUint64(b, uint64(idx))
+		return append(b, "NSWE"...)
+	}
+	for _, tc := range []struct {
+		name string
+		b    []byte
+		want string
+	}{
+		{"one message many times", rewrite(0, 0, 0, 0, 0, 0, 0, 0), "entry 1 points at byte 0"},
+		{"out of order", rewrite(second, 0), "entry 0 points at byte " + fmt.Sprint(second)},
+		{"a message left out", rewrite(0), "1 messages end at byte"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "bad.nsw")
+			if err := os.WriteFile(path, tc.b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r, err := Open(path)
+			if err == nil {
+				n := r.Len()
+				r.Close()
+				t.Fatalf("opened with %d messages", n)
+			}
+			if !strings.Contains(err.Error(), "bad.nsw") || !strings.Contains(err.Error(), "corrupt index") || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one naming the file and saying %q", err, tc.want)
+			}
+		})
+	}
 }

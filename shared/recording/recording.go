@@ -7,6 +7,8 @@ package recording
 import (
 	"bufio"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 
@@ -47,7 +49,6 @@ func (r *Recorder) Write(msg []byte) error {
 	if len(msg) > MaxMessage {
 		return errfmt.Errorf("recording: message of %d bytes exceeds %d", len(msg), MaxMessage)
 	}
-	r.offsets = append(r.offsets, r.off)
 	var n [4]byte
 	binary.LittleEndian.PutUint32(n[:], uint32(len(msg)))
 	if _, err := r.w.Write(n[:]); err != nil {
@@ -56,6 +57,9 @@ func (r *Recorder) Write(msg []byte) error {
 	if _, err := r.w.Write(msg); err != nil {
 		return errfmt.Errorf("recording: %w", err)
 	}
+	// Indexed only once written whole: the index lists exactly the
+	// messages before it (Open refuses one that does not).
+	r.offsets = append(r.offsets, r.off)
 	r.off += int64(4 + len(msg))
 	return nil
 }
@@ -111,6 +115,12 @@ func Open(path string) (*Recording, error) {
 	}
 	r := &Recording{f: f, name: path, DroppedFrom: -1, Size: st.Size()}
 	if err := r.readIndex(st.Size()); err != nil {
+		var bad *indexError
+		if errors.As(err, &bad) {
+			f.Close()
+			return nil, errfmt.Errorf("recording: %s: %w", path, err)
+		}
+		r.offsets = nil
 		if err := r.scan(st.Size()); err != nil {
 			f.Close()
 			return nil, err
@@ -147,16 +157,39 @@ func (r *Recording) readIndex(size int64) error {
 	if _, err := r.f.ReadAt(buf, idx+8); err != nil {
 		return err
 	}
+	// The entries must be the messages as the recorder wrote them: one
+	// after another from byte 0 up to the index, each once. An index that
+	// points many entries at one message replayed it thousands of times
+	// (a 182 KB file ran replay out of memory); it is an error, not a
+	// reason to scan.
+	var next int64
+	var l [4]byte
 	for i := range n {
 		o := int64(binary.LittleEndian.Uint64(buf[8*i:]))
-		if o < 0 || o+4 > idx {
-			return io.ErrUnexpectedEOF
+		if o != next || o+4 > idx {
+			return &indexError{fmt.Sprintf("entry %d points at byte %d, where message %d should start at byte %d", i, o, i, next)}
+		}
+		if _, err := r.f.ReadAt(l[:], o); err != nil {
+			return err
+		}
+		next = o + 4 + int64(binary.LittleEndian.Uint32(l[:]))
+		if next > idx {
+			return &indexError{fmt.Sprintf("message %d at byte %d runs to byte %d, past the index at %d", i, o, next, idx)}
 		}
 		r.offsets = append(r.offsets, o)
+	}
+	if next != idx {
+		return &indexError{fmt.Sprintf("%d messages end at byte %d, the index starts at %d", n, next, idx)}
 	}
 	r.end = idx
 	return nil
 }
+
+// indexError is an index that is present (its trailer and magic are
+// there) but does not describe the messages: the file was altered.
+type indexError struct{ why string }
+
+func (e *indexError) Error() string { return "corrupt index: " + e.why }
 
 // scan walks length-prefixed messages from the start; a message cut off
 // at the end (a recorder killed mid-write) ends the recording, anything
