@@ -71,9 +71,21 @@ func inflate(gz []byte) ([]byte, error) {
 // Handler serves ui (FS, or a test's tree): files as they are, and
 // /nniescope.wasm from its gzipped copy, as stored to clients that accept
 // gzip and inflated for the others.
+// ContentSecurityPolicy is sent with the page and its files: scripts only
+// from the page's own origin (no inline script, no handler attributes: a
+// name in a crafted recording or report that slips past escaping cannot
+// run), WebAssembly compiled from them ('wasm-unsafe-eval': the
+// post-process module), inline styles (the page sets colours per
+// variant), images from the origin and the frames it decodes, nothing
+// framed or posted elsewhere.
+const ContentSecurityPolicy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; " +
+	"img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
 func Handler(ui fs.FS) http.Handler {
 	files := http.FileServer(http.FS(ui))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", ContentSecurityPolicy)
+		w.Header().Set("X-Content-Type-Options", "nosniff")
 		if r.URL.Path != "/"+ModuleName {
 			files.ServeHTTP(w, r)
 			return

@@ -295,14 +295,15 @@ function renderDiff(cur) {
       hists += drawHists(name, state.heat[name]);
     }
     const meanIoU = d.matched.length ? d.matched.reduce((s, m) => s + m.iou, 0) / d.matched.length : 0;
-    rows.push(`<tr><td>${name}</td><td data-testid="matched-${name}">${d.matched.length}</td><td data-testid="missed-${name}">${d.missed.length}</td><td data-testid="extra-${name}">${d.extra.length}</td><td>${meanIoU.toFixed(3)}</td></tr>`);
+    const en = esc(name);
+    rows.push(`<tr><td>${en}</td><td data-testid="matched-${en}">${d.matched.length}</td><td data-testid="missed-${en}">${d.missed.length}</td><td data-testid="extra-${en}">${d.extra.length}</td><td>${meanIoU.toFixed(3)}</td></tr>`);
     // Box by box: the worst-placed matches first, then what is missing.
     const other = cur.dets[name];
     const where = (x) => `${esc(label(x.class_id))} @ ${x.box.map((v) => v.toFixed(0)).join(',')}`;
     const pairs = [...d.matched].sort((a, b) => a.iou - b.iou).slice(0, 8)
-      .map((m) => `<tr><td>${name}</td><td>matched</td><td style="text-align:left">${where(ref[m.ref])}</td><td>IoU ${m.iou.toFixed(3)}</td><td>Δscore ${m.score_delta >= 0 ? '+' : ''}${m.score_delta.toFixed(3)}</td></tr>`)
-      .concat(d.missed.map((i) => `<tr><td>${name}</td><td>missed</td><td style="text-align:left">${where(ref[i])}</td><td></td><td>score ${ref[i].score.toFixed(3)}</td></tr>`))
-      .concat(d.extra.map((i) => `<tr><td>${name}</td><td>extra</td><td style="text-align:left">${where(other[i])}</td><td></td><td>score ${other[i].score.toFixed(3)}</td></tr>`));
+      .map((m) => `<tr><td>${en}</td><td>matched</td><td style="text-align:left">${where(ref[m.ref])}</td><td>IoU ${m.iou.toFixed(3)}</td><td>Δscore ${m.score_delta >= 0 ? '+' : ''}${m.score_delta.toFixed(3)}</td></tr>`)
+      .concat(d.missed.map((i) => `<tr><td>${en}</td><td>missed</td><td style="text-align:left">${where(ref[i])}</td><td></td><td>score ${ref[i].score.toFixed(3)}</td></tr>`))
+      .concat(d.extra.map((i) => `<tr><td>${en}</td><td>extra</td><td style="text-align:left">${where(other[i])}</td><td></td><td>score ${other[i].score.toFixed(3)}</td></tr>`));
     details.push(...pairs);
   }
   $('diffBody').innerHTML = rows.length

@@ -123,11 +123,11 @@ function details(name, report, search) {
 }
 
 function recordHTML(r) {
-  const f = (x) => `${esc(x.type)} scale ${x.scale.map((v) => v.toPrecision(5)).join(', ')} (step ${x.step.map((v) => v.toPrecision(4)).join(', ')}), offset ${x.offset.join(', ')}`;
+  const f = (x) => `${esc(x.type)} scale ${x.scale.map((v) => v.toPrecision(5)).join(', ')} (step ${x.step.map((v) => v.toPrecision(4)).join(', ')}), offset ${esc(x.offset.join(', '))}`;
   const parts = [];
   if (r.calc) parts.push(`computes in ${esc(r.calc)}`);
   (r.inputs || []).forEach((x, i) => parts.push(`input ${i}: ${f(x)}`));
-  if (r.weight) parts.push(`weights ${esc(r.weight.type)}, ${r.weight.channels} channel scales, step ${r.weight.min_step.toPrecision(3)}…${r.weight.max_step.toPrecision(3)}`);
+  if (r.weight) parts.push(`weights ${esc(r.weight.type)}, ${esc(r.weight.channels)} channel scales, step ${r.weight.min_step.toPrecision(3)}…${r.weight.max_step.toPrecision(3)}`);
   (r.outputs || []).forEach((x, i) => parts.push(`output ${i}: ${f(x)}`));
   return `<ul>${parts.map((p) => `<li>${p}</li>`).join('')}</ul>`;
 }

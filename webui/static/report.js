@@ -6,15 +6,15 @@
 // so the page and the self-contained `eval --html` file show the same.
 const COLORS = ['#e53935', '#1e88e5', '#43a047', '#fb8c00', '#8e24aa', '#00897b'];
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const f3 = (v) => (v == null || v < 0 ? '–' : v.toFixed(3));
+const f3 = (v) => (typeof v !== 'number' || v < 0 ? '–' : v.toFixed(3));
 const nameOf = (r, c) => (r.names && c < r.names.length ? r.names[c] : String(c));
 
 // renderEval is the whole evaluation report.
 export function renderEval(r) {
   const s = r.settings || {};
-  const head = `<p>${esc(r.model)} on ${esc(r.data)} (${r.images} images), placement ${esc(r.placement)}. ` +
-    `As Ultralytics val: conf ${s.conf ?? 0.001}, NMS IoU ${s.iou ?? 0.7}, at most ${s.max_det ?? 300} detections per image; ` +
-    `AP by pycocotools' method (101 recall points, IoU .50:.95); confusion matrix at conf ${s.confusion_conf ?? 0.25}, IoU ${s.confusion_iou ?? 0.45}.</p>`;
+  const head = `<p>${esc(r.model)} on ${esc(r.data)} (${esc(r.images)} images), placement ${esc(r.placement)}. ` +
+    `As Ultralytics val: conf ${esc(s.conf ?? 0.001)}, NMS IoU ${esc(s.iou ?? 0.7)}, at most ${esc(s.max_det ?? 300)} detections per image; ` +
+    `AP by pycocotools' method (101 recall points, IoU .50:.95); confusion matrix at conf ${esc(s.confusion_conf ?? 0.25)}, IoU ${esc(s.confusion_iou ?? 0.45)}.</p>`;
   const rows = r.variants.map((v, i) => `<tr><td style="text-align:left"><i class="sw" style="background:${COLORS[i % COLORS.length]}"></i>${esc(v.name)}</td><td data-testid="ap-${esc(v.name)}-all">${f3(v.ap)}</td><td>${f3(v.ap50)}</td><td>${f3(v.ap75)}</td><td>${v.box_shift_px == null ? '–' : v.box_shift_px.toFixed(2)}</td></tr>`);
   const summary = `<table data-testid="eval-table"><tr><th>variant</th><th>AP</th><th>AP50</th><th>AP75</th><th>box shift vs float (px)</th></tr>${rows.join('')}</table>`;
   return head + summary + classTable(r) + `<div class="plots">${prCurves(r)}${r.variants.map((v, i) => confusionMatrix(r, v, i)).join('')}</div>`;
@@ -29,8 +29,8 @@ function classTable(r) {
   const order = base.map((c, i) => i).filter((i) => base[i].ap >= 0)
     .sort((a, b) => (vs.at(-1).classes[a].ap - base[a].ap) - (vs.at(-1).classes[b].ap - base[b].ap));
   const cols = vs.map((v) => `<th>${esc(v.name)} AP</th><th>AP50</th>`).join('');
-  const body = order.map((i) => `<tr><td style="text-align:left">${esc(nameOf(r, base[i].class_id))}</td><td>${base[i].instances}</td>` +
-    vs.map((v) => `<td data-testid="class-ap-${esc(v.name)}-${base[i].class_id}">${f3(v.classes[i].ap)}</td><td data-testid="class-ap50-${esc(v.name)}-${base[i].class_id}">${f3(v.classes[i].ap50)}</td>`).join('') + '</tr>').join('');
+  const body = order.map((i) => `<tr><td style="text-align:left">${esc(nameOf(r, base[i].class_id))}</td><td>${esc(base[i].instances)}</td>` +
+    vs.map((v) => `<td data-testid="class-ap-${esc(v.name)}-${esc(base[i].class_id)}">${f3(v.classes[i].ap)}</td><td data-testid="class-ap50-${esc(v.name)}-${esc(base[i].class_id)}">${f3(v.classes[i].ap50)}</td>`).join('') + '</tr>').join('');
   return `<h3>AP per class (largest drop in ${esc(vs.at(-1).name)} first)</h3><table data-testid="class-table"><tr><th>class</th><th>instances</th>${cols}</tr>${body}</table>`;
 }
 
@@ -65,7 +65,7 @@ function confusionMatrix(r, v, vi) {
     for (let t = 0; t < n; t++) {
       const c = m[p][t], a = colSum[t] ? c / colSum[t] : 0;
       cells += `<rect x="${L + t * cell}" y="${T + p * cell}" width="${cell}" height="${cell}" fill="rgba(21,101,192,${(0.08 + 0.9 * a).toFixed(3)})" stroke="#fff"/>`;
-      if (c && cell >= 16) cells += `<text x="${L + t * cell + cell / 2}" y="${T + p * cell + cell / 2 + 3}" font-size="9" text-anchor="middle" fill="${a > 0.5 ? '#fff' : '#000'}" data-testid="cm-${esc(v.name)}-${p}-${t}">${c}</text>`;
+      if (c && cell >= 16) cells += `<text x="${L + t * cell + cell / 2}" y="${T + p * cell + cell / 2 + 3}" font-size="9" text-anchor="middle" fill="${a > 0.5 ? '#fff' : '#000'}" data-testid="cm-${esc(v.name)}-${p}-${t}">${esc(c)}</text>`;
     }
   }
   const show = n <= 24; // axis names only where they fit
@@ -88,7 +88,7 @@ export function renderSearch(s) {
   const x0 = Math.min(...ms), x1 = Math.max(...ms) || 1, y0 = Math.min(...aps), y1 = Math.max(...aps);
   const x = (v) => L + (x1 > x0 ? (v - x0) / (x1 - x0) : 0.5) * (W - L - R), y = (v) => T + (y1 > y0 ? (1 - (v - y0) / (y1 - y0)) : 0.5) * (H - T - B);
   const chosen = (e) => e.layers.join('|') === (s.layers || []).join('|');
-  const dots = ev.map((e) => `<circle data-testid="search-point" data-ap="${e.ap}" data-ms="${e.latency_ms}" cx="${x(e.latency_ms).toFixed(1)}" cy="${y(e.ap).toFixed(1)}" r="${chosen(e) ? 6 : 3.5}" fill="${chosen(e) ? 'none' : '#1e88e5'}" stroke="${chosen(e) ? '#e53935' : 'none'}" stroke-width="2"><title>${esc(e.layers.length ? e.layers.join(', ') : 'all 8-bit')}: AP ${f3(e.ap)}, ${e.latency_ms.toFixed(2)} ms</title></circle>`).join('');
+  const dots = ev.map((e) => `<circle data-testid="search-point" data-ap="${esc(e.ap)}" data-ms="${esc(e.latency_ms)}" cx="${x(e.latency_ms).toFixed(1)}" cy="${y(e.ap).toFixed(1)}" r="${chosen(e) ? 6 : 3.5}" fill="${chosen(e) ? 'none' : '#1e88e5'}" stroke="${chosen(e) ? '#e53935' : 'none'}" stroke-width="2"><title>${esc(e.layers.length ? e.layers.join(', ') : 'all 8-bit')}: AP ${f3(e.ap)}, ${e.latency_ms.toFixed(2)} ms</title></circle>`).join('');
   const target = s.target_ap != null ? `<line x1="${L}" x2="${W - R}" y1="${y(s.target_ap)}" y2="${y(s.target_ap)}" stroke="#43a047" stroke-dasharray="4 3"/><text x="${W - R}" y="${y(s.target_ap) - 3}" font-size="10" text-anchor="end" fill="#43a047">target ${f3(s.target_ap)}</text>` : '';
   const ticks = `<text x="${L}" y="${H - B + 14}" font-size="10">${x0.toFixed(2)}</text><text x="${W - R}" y="${H - B + 14}" font-size="10" text-anchor="end">${x1.toFixed(2)}</text>` +
     `<text x="${L - 4}" y="${T + 8}" font-size="10" text-anchor="end">${y1.toFixed(3)}</text><text x="${L - 4}" y="${H - B}" font-size="10" text-anchor="end">${y0.toFixed(3)}</text>`;
