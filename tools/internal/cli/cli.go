@@ -87,14 +87,16 @@ func Main(ctx context.Context, env Env, args []string) int {
 		if errors.Is(err, errUsage) {
 			return 2
 		}
-		if ctx.Err() != nil {
-			// Interrupted (Ctrl-C, SIGTERM): the shell's convention, 128+SIGINT.
-			fmt.Fprintf(env.Stderr, "nniescope %s: interrupted\n", args[0])
-			return ExitInterrupted
-		}
 		// Package errors carry their package's name ("calib: ..."); where
 		// that is the command's name too, say it once.
-		fmt.Fprintf(env.Stderr, "nniescope %s: %s\n", args[0], strings.TrimPrefix(err.Error(), args[0]+": "))
+		msg := strings.TrimPrefix(err.Error(), args[0]+": ")
+		if ctx.Err() != nil {
+			// Interrupted (Ctrl-C, SIGTERM): say where it stopped, and exit
+			// as shells report an interrupted program (128 + SIGINT).
+			fmt.Fprintf(env.Stderr, "nniescope %s: %s (interrupted)\n", args[0], msg)
+			return ExitInterrupted
+		}
+		fmt.Fprintf(env.Stderr, "nniescope %s: %s\n", args[0], msg)
 		return 1
 	}
 	return 0

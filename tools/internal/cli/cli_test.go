@@ -52,7 +52,7 @@ func TestInterruptedExits130(t *testing.T) {
 	cancel()
 	var out, errb bytes.Buffer
 	code := Main(ctx, Env{Stdout: &out, Stderr: &errb}, []string{"eval", "--model", model, "--data", data, "--variant", "float"})
-	if code != ExitInterrupted || !strings.Contains(errb.String(), "nniescope eval: interrupted") {
+	if code != ExitInterrupted || !strings.Contains(errb.String(), "(interrupted)") || !strings.HasPrefix(errb.String(), "nniescope eval: ") {
 		t.Fatalf("exit %d, stderr %q: want %d and a line saying it was interrupted", code, errb.String(), ExitInterrupted)
 	}
 }

@@ -57,11 +57,11 @@ func (p *progress) update(done int) {
 func (p *progress) plain(done int, now time.Time) {
 	switch {
 	case done >= p.total:
-		fmt.Fprintf(p.w, "%s done: %d in %s\n", p.label, p.total, now.Sub(p.start).Round(100*time.Millisecond))
+		fmt.Fprintf(p.w, "%-18s done: %d in %s\n", p.label, p.total, now.Sub(p.start).Round(100*time.Millisecond))
 	case now.Sub(p.last) >= plainEvery && done > 0:
 		p.last = now
 		left := time.Duration(float64(now.Sub(p.start)) / float64(done) * float64(p.total-done))
-		fmt.Fprintf(p.w, "%s %d/%d, ETA %s\n", p.label, done, p.total, left.Round(time.Second))
+		fmt.Fprintf(p.w, "%-18s %d/%d, ETA %s\n", p.label, done, p.total, left.Round(time.Second))
 	case p.last.IsZero():
 		p.last = now
 	}
