@@ -26,12 +26,14 @@ func TestParseAnchors(t *testing.T) {
 		{"empty level", "10,13;", "", "w,h pairs"},
 		{"unclosed", "[[10,13]", "", "want"},
 		{"too many levels", strings.Repeat("1,1;", 8) + "1,1", "", "levels"},
+		// A 12 MB value was echoed whole into the error line.
+		{"a huge value is quoted cut short", "[" + strings.Repeat("x", 1<<20), "", "… (1048577 bytes)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a, err := detect.ParseAnchors(tc.in)
 			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("detect.ParseAnchors(%q) = %v, %v; want an error mentioning %q", tc.in, a, err, tc.err)
+				if err == nil || !strings.Contains(err.Error(), tc.err) || len(err.Error()) > 400 {
+					t.Fatalf("detect.ParseAnchors(%.100q) = %v, %.400v; want an error of at most 400 bytes mentioning %q", tc.in, a, err, tc.err)
 				}
 				return
 			}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/nniescope/nniescope/shared/engine"
 	"github.com/nniescope/nniescope/shared/onnx"
@@ -208,11 +209,13 @@ const (
 // number of anchors per level.
 func ParseAnchors(s string) (yolo.Anchors, error) {
 	s = strings.TrimSpace(s)
+	// Errors quote the value cut short: a 12 MB value was echoed whole.
+	q := clipQuote(s)
 	var levels []string
 	if strings.HasPrefix(s, "[") {
 		inner := strings.TrimSpace(s[1:])
 		if !strings.HasPrefix(inner, "[") || !strings.HasSuffix(s, "]") || strings.Count(s, "[") != strings.Count(s, "]") {
-			return nil, fmt.Errorf("anchors %q: want [[w,h, …], …] or w,h,…;w,h,… (the yaml's nested lists, or levels separated by semicolons)", s)
+			return nil, fmt.Errorf("anchors %s: want [[w,h, …], …] or w,h,…;w,h,… (the yaml's nested lists, or levels separated by semicolons)", q)
 		}
 		for _, part := range strings.Split(strings.TrimSuffix(inner, "]"), "]") {
 			part = strings.Trim(strings.TrimSpace(part), ",[ ")
@@ -224,30 +227,44 @@ func ParseAnchors(s string) (yolo.Anchors, error) {
 		levels = strings.Split(s, ";")
 	}
 	if len(levels) == 0 || len(levels) > maxAnchorLevels {
-		return nil, fmt.Errorf("anchors %q: %d levels, want 1..%d", s, len(levels), maxAnchorLevels)
+		return nil, fmt.Errorf("anchors %s: %d levels, want 1..%d", q, len(levels), maxAnchorLevels)
 	}
 	a := make(yolo.Anchors, len(levels))
 	for li, lv := range levels {
 		fields := strings.FieldsFunc(lv, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
 		if len(fields) == 0 || len(fields)%2 != 0 || len(fields) > 2*maxAnchorsPerCell {
-			return nil, fmt.Errorf("anchors %q: level %d has %d numbers, want w,h pairs (1..%d anchors)", s, li, len(fields), maxAnchorsPerCell)
+			return nil, fmt.Errorf("anchors %s: level %d has %d numbers, want w,h pairs (1..%d anchors)", q, li, len(fields), maxAnchorsPerCell)
 		}
 		for k := 0; k < len(fields); k += 2 {
 			var wh [2]float32
 			for j := range 2 {
 				v, err := strconv.ParseFloat(fields[k+j], 32)
 				if err != nil || !(v > 0) || math.IsInf(v, 0) {
-					return nil, fmt.Errorf("anchors %q: level %d: %q is not a positive number of pixels", s, li, fields[k+j])
+					return nil, fmt.Errorf("anchors %s: level %d: %s is not a positive number of pixels", q, li, clipQuote(fields[k+j]))
 				}
 				wh[j] = float32(v)
 			}
 			a[li] = append(a[li], wh)
 		}
 		if len(a[li]) != len(a[0]) {
-			return nil, fmt.Errorf("anchors %q: level %d has %d anchors, level 0 has %d: every level needs the same number", s, li, len(a[li]), len(a[0]))
+			return nil, fmt.Errorf("anchors %s: level %d has %d anchors, level 0 has %d: every level needs the same number", q, li, len(a[li]), len(a[0]))
 		}
 	}
 	return a, nil
+}
+
+// clipQuote quotes s for an error message, cut to its first 80 bytes
+// (and how long it was) when longer.
+func clipQuote(s string) string {
+	const keep = 80
+	if len(s) <= keep {
+		return strconv.Quote(s)
+	}
+	cut := keep
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strconv.Quote(s[:cut]) + fmt.Sprintf("… (%d bytes)", len(s))
 }
 
 // WithAnchors returns m with anchors (yolo.ParseAnchors' forms: what

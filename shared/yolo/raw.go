@@ -140,7 +140,9 @@ func DecodeRPN(count []float32, boxes []float32, stride int) ([]Detection, error
 	}
 	// Compare as floats before converting: int(+Inf) or int(1e30) is
 	// undefined (negative on amd64), which made the capacity below panic.
-	if stride < 0 || total > float64(stride) || len(boxes) < 6*stride {
+	// stride > len(boxes)/6, not len(boxes) < 6*stride: the product
+	// overflows a 32-bit int (the arm board) for a huge stride.
+	if stride < 0 || total > float64(stride) || stride > len(boxes)/6 {
 		return nil, errfmt.Errorf("%w: %v RPN boxes need 6 rows of at least as many floats, have row stride %d and %d floats", ErrTensor, total, stride, len(boxes))
 	}
 	n := int(total)

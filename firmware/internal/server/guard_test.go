@@ -10,6 +10,7 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -409,5 +410,43 @@ func TestBackoffKeysOnTheConnection(t *testing.T) {
 	}
 	if c := from("127.0.0.1:50000", "Bearer s3cret", nil); c != http.StatusOK {
 		t.Errorf("the real 127.0.0.1 client with the right token: %d, want 200 (another client named it in a header)", c)
+	}
+}
+
+// An Origin of the same host with another scheme is another origin (the
+// check compared hosts only).
+func TestSameOriginChecksTheScheme(t *testing.T) {
+	for _, tc := range []struct {
+		origin string
+		want   bool
+	}{
+		{"", true}, // tools send none
+		{"http://127.0.0.1:8080", true},
+		{"https://127.0.0.1:8080", false},
+		{"ws://127.0.0.1:8080", false},
+		{"http://evil.example:8080", false},
+		{"null", false},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:8080/ws", nil)
+		if tc.origin != "" {
+			r.Header.Set("Origin", tc.origin)
+		}
+		if got := sameOrigin(r); got != tc.want {
+			t.Errorf("Origin %q to http://127.0.0.1:8080: same origin %v, want %v", tc.origin, got, tc.want)
+		}
+	}
+}
+
+// A frame of more messages than the header's 16-bit numbering holds is
+// dropped as a frame error; it wrapped into malformed frames.
+func TestFrameOfTooManyMessages(t *testing.T) {
+	s := New(Config{Info: func() any { return map[string]int{} }})
+	msgs := make([][]byte, math.MaxUint16+1)
+	s.Broadcast(msgs) // never stamped: nothing to write into
+	s.errMu.Lock()
+	last := s.lastError
+	s.errMu.Unlock()
+	if !strings.Contains(last, "a frame of 65536 messages") {
+		t.Fatalf("last frame error %q, want the oversized frame named", last)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	_ "image/png"
 	"io"
 	"io/fs"
+	"math"
 	"net"
 	"net/http"
 	"strconv"
@@ -364,6 +365,12 @@ func (s *Server) Broadcast(msgs [][]byte) {
 func (s *Server) Send(msg []byte) { s.send([][]byte{msg}) }
 
 func (s *Server) send(msgs [][]byte) {
+	if len(msgs) > math.MaxUint16 {
+		// The header numbers a frame's messages in 16 bits: more would
+		// wrap into malformed frames (a crafted recording replayed).
+		s.FrameError(fmt.Errorf("a frame of %d messages: at most %d fit the stream's numbering; dropped", len(msgs), math.MaxUint16))
+		return
+	}
 	now := time.Now().UnixNano()
 	for i, m := range msgs {
 		wire.StampSent(m, now)
