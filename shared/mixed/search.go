@@ -2,6 +2,7 @@ package mixed
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -325,13 +326,32 @@ func (s *searcher) sensitivity(float *engine.Program) ([]Sensitivity, error) {
 	if err != nil {
 		return nil, err
 	}
-	outs := float.Outputs()
-	if len(outs) != 1 || len(outs[0].Shape) != 3 {
-		return nil, fmt.Errorf("mixed: the search's box proxy needs a single output0 [1,4+nc,A] model")
-	}
 	imgs := s.set.Images
 	if len(imgs) > s.o.ProxyImages {
 		imgs = imgs[:s.o.ProxyImages]
+	}
+	paths := make([]string, len(imgs))
+	for i, im := range imgs {
+		paths[i] = im.Path
+	}
+	return Sensitivities(s.ctx, float, layers, only, paths, func(done, total int) { s.progress("sensitivity", done, total) })
+}
+
+// Sensitivities is the search's proxy, which `layers` ranks by too: each
+// layer's quantization alone on the float program (only(layer): the
+// simulation's one-layer hooks), scored by the damage to the decoded
+// boxes against float (boxDamage) averaged over the images; the most
+// damaging first. It needs a model with one output0 [1, 4+nc, A].
+func Sensitivities(ctx context.Context, float *engine.Program, layers []string, only func(string) *engine.Hooks, images []string, progress func(done, total int)) ([]Sensitivity, error) {
+	if progress == nil {
+		progress = func(int, int) {}
+	}
+	outs := float.Outputs()
+	if len(outs) != 1 || len(outs[0].Shape) != 3 {
+		return nil, fmt.Errorf("mixed: the box proxy needs a single output0 [1,4+nc,A] model")
+	}
+	if len(images) == 0 {
+		return nil, errors.New("mixed: the box proxy needs images")
 	}
 	nodes := map[string]*onnx.Node{}
 	for _, n := range float.Nodes() {
@@ -339,6 +359,9 @@ func (s *searcher) sensitivity(float *engine.Program) ([]Sensitivity, error) {
 	}
 	hooks := make([]*engine.Hooks, len(layers))
 	for i, l := range layers {
+		if nodes[l] == nil {
+			return nil, fmt.Errorf("mixed: layer %q is not a node of the model", l)
+		}
 		hooks[i] = only(l)
 	}
 	sess := float.NewSession()
@@ -351,27 +374,27 @@ func (s *searcher) sensitivity(float *engine.Program) ([]Sensitivity, error) {
 	record := engine.Recorder(captured)
 	lookup := func(name string) *tensor.Tensor { return captured[name] }
 	damage := make([]float64, len(layers))
-	for i, im := range imgs {
-		if _, err := preprocess.File(im.Path, in.Shape[3], in.Shape[2], x.F); err != nil {
+	for i, path := range images {
+		if _, err := preprocess.File(path, in.Shape[3], in.Shape[2], x.F); err != nil {
 			return nil, err
 		}
-		out, err := sess.Run(s.ctx, []*tensor.Tensor{x}, record)
+		out, err := sess.Run(ctx, []*tensor.Tensor{x}, record)
 		if err != nil {
 			return nil, err
 		}
 		ref := append([]float32(nil), out[0].F...)
 		for li, l := range layers {
-			got, err := sess.RunFrom(s.ctx, nodes[l], lookup, hooks[li])
+			got, err := sess.RunFrom(ctx, nodes[l], lookup, hooks[li])
 			if err != nil {
 				return nil, err
 			}
 			damage[li] += boxDamage(ref, got[0].F, outs[0].Shape[1], outs[0].Shape[2])
-			s.progress("sensitivity", i*len(layers)+li+1, len(imgs)*len(layers))
+			progress(i*len(layers)+li+1, len(images)*len(layers))
 		}
 	}
 	res := make([]Sensitivity, len(layers))
 	for li, l := range layers {
-		res[li] = Sensitivity{Layer: l, Damage: damage[li] / float64(len(imgs))}
+		res[li] = Sensitivity{Layer: l, Damage: damage[li] / float64(len(images))}
 	}
 	sort.SliceStable(res, func(i, j int) bool { return res[i].Damage > res[j].Damage })
 	return res, nil

@@ -22,6 +22,10 @@ type LayerReport struct {
 	// Isolated: this layer alone quantized (its inputs and weights), fed
 	// float inputs.
 	Isolated tensordiff.Stats `json:"isolated"`
+	// Damage is the decoded-box damage of this layer alone quantized (the
+	// search's proxy, mixed.Sensitivities): mean (1 − IoU) + |Δscore| over
+	// float's confident boxes; absent where it was not measured.
+	Damage *float64 `json:"damage,omitempty"`
 }
 
 // LayersResult is the per-layer analysis.
@@ -29,7 +33,11 @@ type LayersResult struct {
 	Images    int                         `json:"images"`
 	Placement string                      `json:"placement"`
 	Coverage  string                      `json:"coverage,omitempty"` // of the calibration file (Report.Coverage)
-	Layers    []LayerReport               `json:"layers"`             // worst isolated SQNR first
+	Layers    []LayerReport               `json:"layers"`             // ranked (Ranking)
+	// Ranking says the order of Layers: "damage" (the decoded-box damage,
+	// most first; layers it did not measure after) or "sqnr" (worst
+	// isolated SQNR first).
+	Ranking string `json:"ranking,omitempty"`
 	Head      map[string]tensordiff.Stats `json:"head"`               // cumulative, at "box" (stride Mul output) and "cls" (class scores)
 }
 

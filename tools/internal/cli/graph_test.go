@@ -138,7 +138,14 @@ func TestGraphView(t *testing.T) {
 			}
 			// Colour by the report: the worst isolated layer is the reddest,
 			// the colours vary, and the cumulative mode colours differently.
-			worst := rep.Layers[0].Name // the report is sorted worst first
+			// (The report is ranked by box damage; the colours are SQNR.)
+			worstLayer := rep.Layers[0]
+			for _, l := range rep.Layers {
+				if l.Isolated.SQNRdB < worstLayer.Isolated.SQNRdB {
+					worstLayer = l
+				}
+			}
+			worst := worstLayer.Name
 			fills, byName := map[string]bool{}, map[string]string{}
 			for _, n := range res.Nodes {
 				fills[n.Fill] = true

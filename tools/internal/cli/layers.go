@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 	"strconv"
 
 	"github.com/nniescope/nniescope/shared/calib"
@@ -29,6 +30,8 @@ func runLayers(ctx context.Context, env Env, args []string) error {
 	placement := fs.String("placement", string(quant.DefaultPlacement), "where the chip quantizes (docs/QUANT.md); an NNIE calibration has its own arithmetic")
 	chip := fs.String("chip", "", "svp or nnie: check that --calib is for this generation (default: as its content says)")
 	threads := fs.Int("threads", 0, "engine threads (0: all cores)")
+	rank := fs.String("rank", "damage", "order of the table: damage (the decoded-box damage of each layer alone, the search's proxy: what costs AP) or sqnr (worst isolated SQNR first)")
+	proxyImages := fs.Int("proxy-images", 4, "images the damage is measured on (the first of --images)")
 	loader := addModelFlags(fs)
 	records := addRecordFlags(fs)
 	if err := parse(fs, args); err != nil {
@@ -39,6 +42,9 @@ func runLayers(ctx context.Context, env Env, args []string) error {
 	}
 	if err := checkOutputs(fs, "json"); err != nil {
 		return err
+	}
+	if *rank != "damage" && *rank != "sqnr" {
+		return fmt.Errorf("--rank %q: want damage or sqnr", *rank)
 	}
 	pl, err := quant.ParsePlacement(*placement)
 	if err != nil {
@@ -72,7 +78,12 @@ func runLayers(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	sum := sim.Summary()
-	res.Placement, res.Coverage = sum.Placement, sum.Coverage
+	res.Placement, res.Coverage, res.Ranking = sum.Placement, sum.Coverage, "sqnr"
+	if *rank == "damage" {
+		if err := rankByDamage(ctx, env, m, sim, res, files[:min(len(files), max(*proxyImages, 1))], *threads); err != nil {
+			return err
+		}
+	}
 	if *jsonOut != "" {
 		out := layersOutput{LayersResult: res, Model: *model, Graph: graphOf(m), Records: map[string]map[string]recordJSON{"calib": recordsOfEither(cal)}}
 		if out.Board, out.CostSource, err = boardTimes(m, *atcPerf, cal.Chip() == quant.NNIE); err != nil {
@@ -92,13 +103,24 @@ func runLayers(ctx context.Context, env Env, args []string) error {
 			return nil
 		}
 	}
-	fmt.Fprintf(env.Stdout, "%d layers over %d images, placement %s, calibration %s: %s; worst isolated SQNR first\n", len(res.Layers), res.Images, res.Placement, *calibPath, res.Coverage)
-	fmt.Fprintf(env.Stdout, "%-44s %-8s %-8s %9s %9s %9s %10s\n", "layer", "op", "branch", "iso cos", "iso dB", "cum dB", "cum maxabs")
+	order := "worst isolated SQNR first"
+	if res.Ranking == "damage" {
+		order = fmt.Sprintf("most decoded-box damage first (each layer alone, over %d images: the search's proxy)", *proxyImages)
+	}
+	fmt.Fprintf(env.Stdout, "%d layers over %d images, placement %s, calibration %s: %s; %s\n", len(res.Layers), res.Images, res.Placement, *calibPath, res.Coverage, order)
+	fmt.Fprintf(env.Stdout, "%-44s %-8s %-8s %9s %9s %9s %9s %10s\n", "layer", "op", "branch", "damage", "iso cos", "iso dB", "cum dB", "cum maxabs")
 	for i, l := range res.Layers {
 		if i == *top {
 			break
 		}
-		fmt.Fprintf(env.Stdout, "%-44s %-8s %-8s %9.5f %9.1f %9.1f %10.3g\n", l.Name, l.Op, l.Branch, l.Isolated.Cosine, l.Isolated.SQNRdB, l.Cumulative.SQNRdB, l.Cumulative.MaxAbs)
+		dmg := "–"
+		if l.Damage != nil {
+			dmg = fmt.Sprintf("%.4f", *l.Damage)
+		}
+		fmt.Fprintf(env.Stdout, "%-44s %-8s %-8s %9s %9.5f %9.1f %9.1f %10.3g\n", l.Name, l.Op, l.Branch, dmg, l.Isolated.Cosine, l.Isolated.SQNRdB, l.Cumulative.SQNRdB, l.Cumulative.MaxAbs)
+	}
+	if res.Ranking == "damage" {
+		fmt.Fprintln(env.Stdout, "damage: mean (1 − IoU) + |Δscore| of float's confident boxes with this layer alone quantized; `nniescope search` confirms with AP which of the top layers to keep in 16-bit (--rank sqnr: the old order)")
 	}
 	for _, k := range []string{"box", "cls"} {
 		if h, ok := res.Head[k]; ok {
@@ -264,4 +286,46 @@ func recordsOfEither(c *quant.Calibration) map[string]recordJSON {
 		out[l.Name] = r
 	}
 	return out
+}
+
+// rankByDamage measures each layer's decoded-box damage alone (the
+// search's proxy) and orders the report by it, the most damaging first;
+// layers it cannot measure keep their SQNR order after. A model whose
+// output is not one output0 (raw heads) keeps the SQNR order, said on
+// stderr.
+func rankByDamage(ctx context.Context, env Env, m *onnx.Model, sim quant.Simulator, res *quant.LayersResult, images []string, threads int) error {
+	float, err := engine.Compile(m, engine.Options{Threads: threads})
+	if err != nil {
+		return err
+	}
+	bar := newProgress(env.Stderr, "box damage", 0)
+	sens, err := mixed.Sensitivities(ctx, float, sim.Layers(), sim.OnlyHooks, images, func(done, total int) { bar.total = total; bar.update(done) })
+	if err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "nniescope layers: %v: ranked by isolated SQNR instead\n", err)
+		return nil
+	}
+	at := make(map[string]int, len(sens))
+	for i, s := range sens {
+		at[s.Layer] = i
+	}
+	for i := range res.Layers {
+		if k, ok := at[res.Layers[i].Name]; ok {
+			d := sens[k].Damage
+			res.Layers[i].Damage = &d
+		}
+	}
+	sort.SliceStable(res.Layers, func(i, j int) bool {
+		a, b := res.Layers[i].Damage, res.Layers[j].Damage
+		switch {
+		case a != nil && b != nil:
+			return *a > *b
+		default:
+			return a != nil && b == nil
+		}
+	})
+	res.Ranking = "damage"
+	return nil
 }
