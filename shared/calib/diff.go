@@ -8,7 +8,7 @@ import (
 // Difference is one way two files disagree about a layer.
 type Difference struct {
 	Layer string
-	What  string // "only in a", "only in b", "calc_data_type", "input 1", "weight", "output 1"
+	What  string // "only in a", "only in b", "calc_data_type", "input 0" (numbered from 0, as ONNX), "weight", "output 0"
 	A, B  string
 }
 
@@ -33,7 +33,7 @@ func Diff(a, b *File) []Difference {
 		}
 		for i := 0; i < max(len(la.Inputs), len(lb.Inputs)); i++ {
 			if d, ok := factorDiff(la.Inputs, lb.Inputs, i); ok {
-				out = append(out, Difference{la.Name, fmt.Sprintf("input %d", i+1), d[0], d[1]})
+				out = append(out, Difference{la.Name, fmt.Sprintf("input %d", i), d[0], d[1]})
 			}
 		}
 		wa, wb := []Factor{}, []Factor{}
@@ -48,7 +48,7 @@ func Diff(a, b *File) []Difference {
 		}
 		for i := 0; i < max(len(la.Outputs), len(lb.Outputs)); i++ {
 			if d, ok := factorDiff(la.Outputs, lb.Outputs, i); ok {
-				out = append(out, Difference{la.Name, fmt.Sprintf("output %d", i+1), d[0], d[1]})
+				out = append(out, Difference{la.Name, fmt.Sprintf("output %d", i), d[0], d[1]})
 			}
 		}
 	}

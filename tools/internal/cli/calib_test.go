@@ -55,7 +55,7 @@ func TestSpliceAndDiffCLI(t *testing.T) {
 		t.Fatalf("spliced file:\n%s", m.Format())
 	}
 	code, stdout, _ := run(t, "calib", "diff", f8, out)
-	if code != 0 || !strings.Contains(stdout, "/model.22/Mul_2: input 1: S8 scale 3.2 offset 0 (step 0.3125) -> S16 scale 800") || !strings.Contains(stdout, "1 layer(s) differ") {
+	if code != 0 || !strings.Contains(stdout, "/model.22/Mul_2: input 0: S8 scale 3.2 offset 0 (step 0.3125) -> S16 scale 800") || !strings.Contains(stdout, "1 layer(s) differ") {
 		t.Fatalf("diff output:\n%s", stdout)
 	}
 	// Bad input: each a one-line error naming what is wrong.

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"sort"
@@ -86,7 +87,7 @@ func runLayers(ctx context.Context, env Env, args []string) error {
 	}
 	if *jsonOut != "" {
 		out := layersOutput{LayersResult: res, Model: *model, Graph: graphOf(m), Records: map[string]map[string]recordJSON{"calib": recordsOfEither(cal)}}
-		if out.Board, out.CostSource, err = boardTimes(m, *atcPerf, cal.Chip() == quant.NNIE); err != nil {
+		if out.Board, out.CostSource, err = boardTimes(m, *atcPerf, cal.Chip() == quant.NNIE, env.Stderr); err != nil {
 			return err
 		}
 		if *calib16 != "" {
@@ -153,11 +154,11 @@ type boardTime struct {
 // boardTimes prices every layer as the search does: ATC's per-layer
 // figures with --atc-perf, else the rule-based counts; NNIE's model for
 // an NNIE calibration (which has no atc_perf.csv).
-func boardTimes(m *onnx.Model, perfFile string, isNNIE bool) (map[string]boardTime, string, error) {
+func boardTimes(m *onnx.Model, perfFile string, isNNIE bool, warn io.Writer) (map[string]boardTime, string, error) {
 	if isNNIE && perfFile != "" {
 		return nil, "", fmt.Errorf("--atc-perf is ATC's (SVP ACL) per-layer profile; an NNIE calibration has none: drop it")
 	}
-	costs, source, _, err := searchCosts(m, perfFile)
+	costs, source, _, err := searchCosts(m, perfFile, warn, "layers")
 	if err != nil {
 		return nil, "", err
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -101,7 +102,7 @@ func runSearch(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	costs, source, unmatched, err := searchCosts(m, *atcPerf)
+	costs, source, unmatched, err := searchCosts(m, *atcPerf, env.Stderr, "search")
 	if err != nil {
 		return err
 	}
@@ -181,7 +182,10 @@ func runSearch(ctx context.Context, env Env, args []string) error {
 
 // searchCosts is the board-time source: the records of an atc_perf.csv
 // mapped onto the model, or (no file) the rule-based model.
-func searchCosts(m *onnx.Model, perfFile string) (costs []mixed.LayerCost, source string, unmatched []string, err error) {
+// searchCosts reads --atc-perf for cmd; a profile that matches under 90%
+// of its records to the model is used, and said on warn (it passed
+// silently, visible only in the JSON).
+func searchCosts(m *onnx.Model, perfFile string, warn io.Writer, cmd string) (costs []mixed.LayerCost, source string, unmatched []string, err error) {
 	if perfFile == "" {
 		return nil, "the rule-based model by op type (docs/QUANT.md; --atc-perf uses ATC's per-layer figures)", nil, nil
 	}
@@ -204,6 +208,9 @@ func searchCosts(m *onnx.Model, perfFile string) (costs []mixed.LayerCost, sourc
 	}
 	for _, r := range pc.Unmatched {
 		unmatched = append(unmatched, r.Name)
+	}
+	if total := pc.Matched + len(unmatched); warn != nil && pc.Matched*10 < total*9 {
+		fmt.Fprintf(warn, "nniescope %s: --atc-perf %s: only %d of its %d layer records name a node of this model (a profile of another model or export?): the board times it gives are partial\n", cmd, perfFile, pc.Matched, total)
 	}
 	return pc.Costs, pc.Source(perfFile), unmatched, nil
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,6 +107,16 @@ func writeCutRecording(t *testing.T, dir string) string {
 // file or field and says what was expected.
 func TestCommandMistakes(t *testing.T) {
 	fx := newTruthFixture(t)
+	// An atc_perf.csv of another model: 1 of its 10 records names a node.
+	otherPerf := filepath.Join(fx.dir, "other_atc_perf.csv")
+	perf := "Net Id, Layer Id,Profile Layer Id,Layer Name,Layer Type,DLD DDR Read(byte),DSTR DDR Write(byte),WLD DDR Read(byte),Original Ops(Times),Core Ops(Times)\nNetNnn0,Total,--,--,--,1,1,1,1,1\n" +
+		"NetNnn0,Layer1,0,/model.0/conv/Conv,Convolution,0,400000,216,100,300000000\n"
+	for i := range 9 {
+		perf += fmt.Sprintf("NetNnn0,Layer%d,0,/elsewhere/conv%d,Convolution,0,4000,216,100,3000000\n", i+2, i)
+	}
+	if err := os.WriteFile(otherPerf, []byte(perf), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -138,6 +149,8 @@ func TestCommandMistakes(t *testing.T) {
 		{"search --json onto the model", []string{"search", "--model", fx.model, "--calib8", fx.c8, "--calib16", fx.c16, "--data", fx.data, "-o", filepath.Join(fx.dir, "m.txt"), "--json", fx.model}, 1, []string{"--json " + fx.model + " is the input --model: refusing to overwrite an input"}, nil},
 		{"eval --json and --html on one file", []string{"eval", "--model", fx.model, "--data", fx.data, "--variant", "float", "--json", filepath.Join(fx.dir, "r.out"), "--html", filepath.Join(fx.dir, "r.out")}, 1, []string{"--json and --html both name"}, nil},
 		{"calib -o through a symlink to the model", []string{"calib", "--model", fx.model, "--images", fx.data, "-o", fx.modelLink}, 1, []string{"is the input --model"}, nil},
+		// It was taken silently, the match count visible only in the JSON.
+		{"layers --atc-perf of another model", []string{"layers", "--model", fx.model, "--calib", fx.c8, "--images", fx.data, "--max-images", "1", "--atc-perf", otherPerf, "--json", filepath.Join(fx.dir, "l.json")}, 0, []string{"only 1 of its 10 layer records name a node of this model"}, nil},
 		{"calib without -o names -o", []string{"calib", "--model", fx.model, "--images", fx.data}, 2, []string{"missing -o ("}, []string{"missing --o"}},
 		{"search whose target all 8-bit meets lists no proxy", []string{"search", "--model", fx.model, "--calib8", fx.c8, "--calib16", fx.c16, "--data", fx.data, "--max-drop", "100", "-o", filepath.Join(fx.dir, "m.txt")}, 0, []string{"all 8-bit already reaches the target: no layer needs 16-bit"}, []string{"top of the sensitivity proxy"}},
 		{"replay of a cut-off recording", []string{"replay", "--recording", fx.trun}, 0, []string{"cut.nsw: no index", "kept the 1 complete message(s), dropped bytes"}, nil},
