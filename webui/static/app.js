@@ -18,8 +18,9 @@ window.nniescope = state; // read by the browser tests
 const pp = await loadPostProcess('/nniescope.wasm').catch((e) => fail('post-process module: ' + e.message));
 // The token may come in the page's URL once (?token=T); it moves to this
 // tab's session storage and out of the address bar, the history and any
-// Referer. The API gets it as a Bearer header; only the WebSocket, which
-// cannot set headers, carries it as a query parameter.
+// Referer. The API gets it as a Bearer header; the WebSocket, which cannot
+// set headers, offers it as a subprotocol ("nniescope.token." + base64url)
+// beside "nniescope": never in a URL, where logs would keep it.
 const TOKEN_KEY = 'nniescope-token';
 {
   const q = new URLSearchParams(location.search);
@@ -30,7 +31,8 @@ const TOKEN_KEY = 'nniescope-token';
   }
 }
 const token = sessionStorage.getItem(TOKEN_KEY) || '';
-const auth = token ? '?token=' + encodeURIComponent(token) : '';
+const b64url = (t) => btoa(String.fromCharCode(...new TextEncoder().encode(t))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+const wsProtocols = token ? ['nniescope', 'nniescope.token.' + b64url(token)] : ['nniescope'];
 const apiHeaders = token ? { Authorization: 'Bearer ' + token } : {};
 
 function fail(msg) { $('error').hidden = false; $('error').textContent = msg; }
@@ -340,7 +342,7 @@ function attachView(c) {
 let backoff = 500;
 function connect() {
   if (state.replaying || offline()) return;
-  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws${auth}`);
+  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`, wsProtocols);
   ws.binaryType = 'arraybuffer';
   ws.onopen = () => { backoff = 500; $('conn').textContent = 'live'; $('conn').className = 'live'; };
   ws.onmessage = (e) => { try { addMessage(new Uint8Array(e.data)); } catch (err) { fail(err.message); } };

@@ -17,7 +17,14 @@ try {
   await page.reload();
   await page.waitForFunction(() => window.nniescope && window.nniescope.info, null, { timeout: 30000 });
   const afterReload = await page.evaluate(() => ({ href: location.href, model: window.nniescope.info.model }));
-  console.log(JSON.stringify({ address, afterReload, prompted }));
+  // The stream, whose WebSocket offers the token as a subprotocol, not in
+  // its URL: frames arrive.
+  const wsURLs = [];
+  page.on('websocket', (ws) => wsURLs.push(ws.url()));
+  await page.reload();
+  await page.waitForFunction(() => window.nniescope && window.nniescope.frames.length > 0, null, { timeout: 30000 });
+  const streamed = await page.evaluate(() => window.nniescope.frames.length > 0);
+  console.log(JSON.stringify({ address, afterReload, prompted, streamed, wsURLs }));
 } finally {
   await browser.close();
 }

@@ -190,12 +190,18 @@ func TestTokenLeavesTheURL(t *testing.T) {
 		Address     string
 		AfterReload struct{ Href, Model string }
 		Prompted    bool
+		Streamed    bool
+		WsURLs      []string
 	}
 	if err := json.Unmarshal(out, &res); err != nil {
 		t.Fatalf("%q: %v", out, err)
 	}
 	if strings.Contains(res.Address, "s3cret") || strings.Contains(res.AfterReload.Href, "s3cret") {
 		t.Errorf("the token stays in the address: %q, after reload %q", res.Address, res.AfterReload.Href)
+	}
+	// The stream authenticates by a WebSocket subprotocol, not ?token=.
+	if !res.Streamed || len(res.WsURLs) == 0 || strings.Contains(strings.Join(res.WsURLs, " "), "token") {
+		t.Errorf("stream: frames %v, WebSocket URLs %q: want frames, and no token in the URL", res.Streamed, res.WsURLs)
 	}
 	if res.AfterReload.Model != "demo.onnx" || res.Prompted {
 		t.Errorf("after a reload the page read /api/info as %q and prompted=%v: want the model without a prompt", res.AfterReload.Model, res.Prompted)

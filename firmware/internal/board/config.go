@@ -73,7 +73,7 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.Var((*variantFlag)(&c.Variants), "variant", "NAME[=CALIB_FILE], repeatable; \"float\" is unquantized (engine sim)")
 	fs.StringVar(&c.Source, "source", "synthetic", "dir:PATH | nv12:PATH:WxH | vpss:GROUP:CHANNEL (camera; build tag vpss) | synthetic | upload")
 	fs.StringVar(&c.Recording, "recording", "", "recording file to play (engine replay)")
-	fs.StringVar(&c.Token, "token", "", "require this token on the API and the stream (header Authorization: Bearer T or ?token=T)")
+	fs.StringVar(&c.Token, "token", "", "require this token on the API and the stream (header Authorization: Bearer T; browsers: the WebSocket subprotocol nniescope.token.BASE64URL(T); never a query parameter)")
 	fs.StringVar(&c.RecordDir, "record-dir", ".", "where POST /api/record?action=start writes recordings")
 	placement := fs.String("placement", string(quant.DefaultPlacement), "quantization-point model of the simulator (docs/QUANT.md)")
 	fs.BoolVar(&c.AllowMissing, "allow-missing-records", false, "simulate calibration files that lack records for some conv/matmul layers, leaving those layers float (engine sim); without it such a file is refused")

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"image"
 	"image/png"
 	"net"
@@ -49,15 +50,33 @@ func TestTokenOriginAndLimits(t *testing.T) {
 	if _, resp, err := websocket.DefaultDialer.Dial(ws, nil); err == nil || resp.StatusCode != 401 {
 		t.Errorf("/ws without token: %v", err)
 	}
+	// A browser's WebSocket carries the token as a subprotocol; the
+	// server selects "nniescope". A query parameter is refused: it put the
+	// token into URLs and logs.
+	browser := &websocket.Dialer{Subprotocols: []string{StreamProtocol, TokenProtocolPrefix + base64.RawURLEncoding.EncodeToString([]byte("s3cret"))}}
 	hdr := http.Header{"Origin": {"http://evil.example"}}
-	if _, resp, err := websocket.DefaultDialer.Dial(ws+"?token=s3cret", hdr); err == nil || resp.StatusCode != 403 {
+	if _, resp, err := browser.Dial(ws, hdr); err == nil || resp.StatusCode != 403 {
 		t.Errorf("/ws from another origin: %v", err)
 	}
-	c, _, err := websocket.DefaultDialer.Dial(ws+"?token=s3cret", http.Header{"Origin": {srv.URL}})
+	c, resp, err := browser.Dial(ws, http.Header{"Origin": {srv.URL}})
 	if err != nil {
-		t.Fatalf("/ws with token and same origin: %v", err)
+		t.Fatalf("/ws with the token protocol and same origin: %v", err)
+	}
+	if got := resp.Header.Get("Sec-WebSocket-Protocol"); got != StreamProtocol {
+		t.Errorf("selected subprotocol %q, want %q (a browser drops a connection that selects none)", got, StreamProtocol)
 	}
 	c.Close()
+	if c, _, err := websocket.DefaultDialer.Dial(ws, http.Header{"Origin": {srv.URL}, "Authorization": {"Bearer s3cret"}}); err != nil {
+		t.Errorf("/ws with the Authorization header: %v", err)
+	} else {
+		c.Close()
+	}
+	if _, resp, err := websocket.DefaultDialer.Dial(ws+"?token=s3cret", http.Header{"Origin": {srv.URL}}); err == nil || resp.StatusCode != 401 {
+		t.Errorf("/ws with ?token=: %v, want 401", err)
+	}
+	if c := get("/api/info?token=s3cret", ""); c != 401 {
+		t.Errorf("/api/info?token=: %d, want 401", c)
+	}
 	// Uploads: too large → 413; not an image → 400; a PNG → 202. The
 	// server keeps serving after each.
 	post := func(body []byte) int {

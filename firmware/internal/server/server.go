@@ -8,6 +8,7 @@ import (
 	"compress/flate"
 	"context"
 	"crypto/subtle"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"image"
@@ -114,7 +115,7 @@ func New(cfg Config) *Server {
 		cfg.IdleTimeout = 60 * time.Second
 	}
 	s := &Server{cfg: cfg, clients: map[*client]struct{}{}, started: time.Now(), closing: make(chan struct{}), failed: newFailures()}
-	s.upgrader = websocket.Upgrader{CheckOrigin: sameOrigin, EnableCompression: true}
+	s.upgrader = websocket.Upgrader{CheckOrigin: sameOrigin, EnableCompression: true, Subprotocols: []string{StreamProtocol}}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.Use(s.checkHost)
@@ -146,6 +147,28 @@ func New(cfg Config) *Server {
 	return s
 }
 
+// StreamProtocol is the WebSocket subprotocol of the stream; a browser
+// offers it with the token protocol, and the server selects it.
+const StreamProtocol = "nniescope"
+
+// TokenProtocolPrefix starts the subprotocol that carries the token:
+// "nniescope.token." + the token in unpadded base64url (subprotocol names
+// are HTTP tokens: base64url's alphabet is one).
+const TokenProtocolPrefix = "nniescope.token."
+
+// tokenFromProtocols is the token a WebSocket handshake offers as a
+// subprotocol ("" when none).
+func tokenFromProtocols(r *http.Request) string {
+	for _, p := range websocket.Subprotocols(r) {
+		if enc, ok := strings.CutPrefix(p, TokenProtocolPrefix); ok {
+			if b, err := base64.RawURLEncoding.DecodeString(enc); err == nil {
+				return string(b)
+			}
+		}
+	}
+	return ""
+}
+
 // remoteHost is the host part of a connection's address ("ip:port").
 func remoteHost(addr string) string {
 	if h, _, err := net.SplitHostPort(addr); err == nil {
@@ -156,9 +179,12 @@ func remoteHost(addr string) string {
 
 func sizeString(n int64) string { return strconv.FormatInt(n, 10) + "B" }
 
-// auth requires the token (Authorization: Bearer T, or ?token=T for
-// WebSocket clients that cannot set headers) when one is configured.
-// Repeated wrong tokens from one address are refused for a growing time.
+// auth requires the token when one is configured: Authorization: Bearer
+// T, or — on /ws only, for browsers, whose WebSocket cannot set headers —
+// a WebSocket subprotocol TokenProtocolPrefix + base64url(T) offered
+// beside "nniescope". Never a query parameter: a token in a URL lands in
+// logs, history and Referer headers. Repeated wrong tokens from one
+// address are refused for a growing time.
 func (s *Server) auth(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if s.cfg.Token == "" {
@@ -181,8 +207,8 @@ func (s *Server) auth(next echo.HandlerFunc) echo.HandlerFunc {
 				return echo.NewHTTPError(http.StatusUnauthorized, "Authorization must be \"Bearer TOKEN\"")
 			}
 			got = t
-		} else {
-			got = c.QueryParam("token")
+		} else if c.Path() == "/ws" {
+			got = tokenFromProtocols(c.Request())
 		}
 		if subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.Token)) != 1 {
 			s.failed.fail(addr)
