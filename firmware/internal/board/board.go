@@ -60,7 +60,7 @@ func Run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 	}
 	c.tuneMemory()
 	rec := &recorder{dir: c.RecordDir, maxBytes: c.RecordMaxBytes}
-	cfg := server.Config{Listen: c.Listen, Token: c.Token, Record: rec.toggle, Status: rec.state, UI: webui.FS(), MaxPixels: c.MaxPixels, AllowedHosts: c.AllowHosts}
+	cfg := server.Config{Listen: c.Listen, Token: c.Token, Record: rec.toggle, Status: rec.state, UI: webui.FS(), MaxPixels: c.MaxPixels, AllowedHosts: c.AllowHosts, MaxConnsPerAddr: c.MaxConnsPerAddr}
 	eng, err := c.openEngine(&cfg, stderr)
 	if err != nil {
 		return err

@@ -19,6 +19,8 @@ type Config struct {
 	Listen, Token string
 	AllowHosts    []string
 	MaxPixels     int
+	// MaxConnsPerAddr caps the connections one address may hold.
+	MaxConnsPerAddr int
 
 	Engine string // sim, replay, svp, nnie
 	// sim
@@ -86,6 +88,7 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	input := fs.String("input", "512x288", "model input WxH (engine svp)")
 	fs.StringVar(&c.SVPInput, "svp-input", "rgb", "the .om's input as ATC's AIPP config made it (engine svp): rgb (planar RGB888 u8; frames are letterboxed into it) or yuv420sp (camera frames of --input's size, fed as they are: VPSS frames without a copy)")
 	recordMax := fs.Int("record-max-mb", 1024, "stop a recording when it reaches this size (0: no limit); GET /metrics shows its size and why it stopped")
+	fs.IntVar(&c.MaxConnsPerAddr, "max-conns-per-addr", 16, "connections one address may hold open at once (page, API and viewers; the board takes 64 in all): a neighbour on the network cannot fill them")
 	fs.IntVar(&c.MaxPixels, "max-pixels", 16<<20, "largest image (width × height) an upload or a file source may have; checked from the header before decoding")
 	fs.Var((*listFlag)(&c.AllowHosts), "allow-host", "a host name the board may be reached by (besides IP addresses and localhost; repeatable): requests naming another are refused (DNS rebinding)")
 	fs.IntVar(&c.MemLimitMB, "mem-limit-mb", 56, "soft memory limit for the Go heap in MiB (a board has a few hundred MB for Linux); 0: none")

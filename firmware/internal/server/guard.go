@@ -31,7 +31,7 @@ func (s *Server) checkHost(next echo.HandlerFunc) echo.HandlerFunc {
 				return next(c)
 			}
 		}
-		return echo.NewHTTPError(http.StatusMisdirectedRequest, "Host "+host+" is not this board's: use its IP address or localhost, or start the board with --allow-host "+host)
+		return refuse(c, http.StatusMisdirectedRequest, "Host "+host+" is not this board's: use its IP address or localhost, or start the board with --allow-host "+host)
 	}
 }
 
@@ -42,13 +42,13 @@ func sameSite(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		if !sameOrigin(r) {
-			return echo.NewHTTPError(http.StatusForbidden, "cross-site request refused (Origin "+r.Header.Get("Origin")+")")
+			return refuse(c, http.StatusForbidden, "cross-site request refused (Origin "+r.Header.Get("Origin")+")")
 		}
 		if r.Header.Get("Origin") == "" {
 			switch site := r.Header.Get("Sec-Fetch-Site"); site {
 			case "", "same-origin", "none":
 			default:
-				return echo.NewHTTPError(http.StatusForbidden, "cross-site request refused (Sec-Fetch-Site "+site+")")
+				return refuse(c, http.StatusForbidden, "cross-site request refused (Sec-Fetch-Site "+site+")")
 			}
 		}
 		return next(c)
@@ -150,9 +150,16 @@ func (f *failures) evict(now time.Time) {
 // limitListener closes connections beyond max at once instead of letting
 // them hold file descriptors: with idle or trickling clients, the board
 // keeps its descriptors and recovers when their header timeout ends them.
+// limitListener caps the connections open at once, in all and per remote
+// address: one neighbour holding connections open (idle, or as viewers)
+// fills at most its own share, and the board stays reachable for others.
+// A connection over either cap is closed at once.
 type limitListener struct {
 	net.Listener
-	slots chan struct{}
+	slots   chan struct{}
+	perAddr int
+	mu      sync.Mutex
+	byAddr  map[string]int
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
@@ -161,13 +168,42 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
+		addr := remoteHost(c.RemoteAddr().String())
+		l.mu.Lock()
+		ok := l.byAddr[addr] < l.perAddr
+		if ok {
+			l.byAddr[addr]++
+		}
+		l.mu.Unlock()
+		if !ok {
+			c.Close()
+			continue
+		}
 		select {
 		case l.slots <- struct{}{}:
-			return &limitConn{Conn: c, release: func() { <-l.slots }}, nil
+			return &limitConn{Conn: c, release: func() { <-l.slots; l.leave(addr) }}, nil
 		default:
+			l.leave(addr)
 			c.Close()
 		}
 	}
+}
+
+// leave gives back one of addr's connections.
+func (l *limitListener) leave(addr string) {
+	l.mu.Lock()
+	if l.byAddr[addr]--; l.byAddr[addr] <= 0 {
+		delete(l.byAddr, addr)
+	}
+	l.mu.Unlock()
+}
+
+// refuse answers a request the board will not serve and closes its
+// connection after the answer: a refused client (no token, a foreign
+// Host, another site) holds no connection slot while idle.
+func refuse(c echo.Context, code int, msg string) error {
+	c.Response().Header().Set("Connection", "close")
+	return echo.NewHTTPError(code, msg)
 }
 
 type limitConn struct {

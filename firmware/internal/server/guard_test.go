@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -448,5 +449,83 @@ func TestFrameOfTooManyMessages(t *testing.T) {
 	s.errMu.Unlock()
 	if !strings.Contains(last, "a frame of 65536 messages") {
 		t.Fatalf("last frame error %q, want the oversized frame named", last)
+	}
+}
+
+// TestANeighbourCannotFillTheSlots: one address holding connections —
+// 64 that each sent one refused request (no token) and sit idle, or 64
+// viewers — holds at most its share (MaxConnsPerAddr), and a refused
+// request's connection is closed after the answer; /healthz with the
+// token and a new viewer from another address are answered. Before, the
+// 64 idle refused connections filled the board's 64 slots for the whole
+// idle timeout and everyone else got connection resets.
+func TestANeighbourCannotFillTheSlots(t *testing.T) {
+	from := func(ip string) *net.Dialer {
+		return &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 10 * time.Second}
+	}
+	if c, err := from("127.0.0.2").Dial("tcp", "127.0.0.1:1"); err != nil && strings.Contains(err.Error(), "assign requested address") {
+		t.Skip("this machine's loopback has no 127.0.0.2")
+	} else if c != nil {
+		c.Close()
+	}
+	for _, tc := range []struct {
+		name  string
+		token string
+	}{{"refused requests", "s3cret"}, {"viewers", ""}} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := New(Config{Listen: "127.0.0.1:0", Token: tc.token, Info: func() any { return map[string]int{} }})
+			addr := startServer(t, s)
+			// The neighbour at 127.0.0.2.
+			held := 0
+			for range 64 {
+				if tc.token != "" {
+					c, err := from("127.0.0.2").Dial("tcp", addr)
+					if err != nil {
+						continue
+					}
+					defer c.Close()
+					fmt.Fprintf(c, "GET /api/info HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+					c.SetReadDeadline(time.Now().Add(10 * time.Second))
+					resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+					if err != nil {
+						continue // closed at accept: over the address's share
+					}
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusTooManyRequests {
+						t.Fatalf("a request without the token: %d, want 401 (429 after five)", resp.StatusCode)
+					}
+					if !resp.Close { // the server keeps it open, idle
+						held++
+					}
+					continue
+				}
+				d := websocket.Dialer{NetDial: from("127.0.0.2").Dial, HandshakeTimeout: 10 * time.Second}
+				if c, _, err := d.Dial("ws://"+addr+"/ws", nil); err == nil {
+					defer c.Close()
+					held++
+				}
+			}
+			if held > 16 {
+				t.Errorf("one address holds %d connections, want at most 16", held)
+			}
+			// Everyone else, at 127.0.0.1.
+			client := &http.Client{Timeout: 10 * time.Second}
+			req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/healthz", nil)
+			req.Header.Set("Authorization", "Bearer "+tc.token)
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatalf("/healthz while the neighbour holds its connections: %v", err)
+			}
+			resp.Body.Close()
+			h := http.Header{}
+			if tc.token != "" {
+				h.Set("Authorization", "Bearer "+tc.token)
+			}
+			c, _, err := (&websocket.Dialer{HandshakeTimeout: 10 * time.Second}).Dial("ws://"+addr+"/ws", h)
+			if err != nil {
+				t.Fatalf("a new viewer while the neighbour holds its connections: %v", err)
+			}
+			c.Close()
+		})
 	}
 }

@@ -55,10 +55,13 @@ type Config struct {
 	// MaxPixels bounds an uploaded image's width × height, checked from
 	// its header before decoding (default 16 MP).
 	MaxPixels int
-	// MaxConns caps concurrent connections (default 64); HeaderTimeout and
-	// IdleTimeout end connections that send no request (defaults 5 s and
-	// 60 s). WebSocket connections, once upgraded, are exempt.
-	MaxConns                   int
+	// MaxConns caps concurrent connections (default 64), and
+	// MaxConnsPerAddr those from one address (default 16: a neighbour on
+	// the network cannot fill the cap; loopback counts like any address);
+	// HeaderTimeout and IdleTimeout end connections that send no request
+	// (defaults 5 s and 60 s). WebSocket connections, once upgraded, are
+	// exempt from the timeouts, not from the caps.
+	MaxConns, MaxConnsPerAddr  int
 	HeaderTimeout, IdleTimeout time.Duration
 	// Status adds fields to GET /metrics (the recording's state).
 	Status func() map[string]any
@@ -107,6 +110,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.MaxConns <= 0 {
 		cfg.MaxConns = 64
+	}
+	if cfg.MaxConnsPerAddr <= 0 {
+		cfg.MaxConnsPerAddr = 16
 	}
 	if cfg.HeaderTimeout <= 0 {
 		cfg.HeaderTimeout = 5 * time.Second
@@ -197,14 +203,14 @@ func (s *Server) auth(next echo.HandlerFunc) echo.HandlerFunc {
 		addr := remoteHost(c.Request().RemoteAddr)
 		if wait := s.failed.blocked(addr); wait > 0 {
 			c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+1)))
-			return echo.NewHTTPError(http.StatusTooManyRequests, "too many wrong tokens from "+addr+": retry in "+wait.Round(time.Second).String())
+			return refuse(c, http.StatusTooManyRequests, "too many wrong tokens from "+addr+": retry in "+wait.Round(time.Second).String())
 		}
 		var got string
 		if h := c.Request().Header.Get("Authorization"); h != "" {
 			t, ok := strings.CutPrefix(h, "Bearer ")
 			if !ok {
 				s.failed.fail(addr)
-				return echo.NewHTTPError(http.StatusUnauthorized, "Authorization must be \"Bearer TOKEN\"")
+				return refuse(c, http.StatusUnauthorized, "Authorization must be \"Bearer TOKEN\"")
 			}
 			got = t
 		} else if c.Path() == "/ws" {
@@ -212,7 +218,7 @@ func (s *Server) auth(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.Token)) != 1 {
 			s.failed.fail(addr)
-			return echo.NewHTTPError(http.StatusUnauthorized, "missing or wrong token")
+			return refuse(c, http.StatusUnauthorized, "missing or wrong token")
 		}
 		s.failed.succeed(addr)
 		return next(c)
@@ -471,7 +477,7 @@ func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) error {
 	if err != nil {
 		return err
 	}
-	ln := &limitListener{Listener: raw, slots: make(chan struct{}, s.cfg.MaxConns)}
+	ln := &limitListener{Listener: raw, slots: make(chan struct{}, s.cfg.MaxConns), perAddr: s.cfg.MaxConnsPerAddr, byAddr: map[string]int{}}
 	if ready != nil {
 		ready(ln.Addr())
 	}

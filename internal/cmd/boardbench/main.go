@@ -103,10 +103,11 @@ func run(bin, model, src string, sp spec) result {
 	port := freePort()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	args := []string{"--listen", "127.0.0.1:" + strconv.Itoa(port), "--engine", "sim", "--model", model, "--variant", "float", "--source", src, "--threads", strconv.Itoa(sp.threads)}
+	// Every viewer of the bench comes from this one address.
+	args := []string{"--listen", "127.0.0.1:" + strconv.Itoa(port), "--max-conns-per-addr", "64", "--engine", "sim", "--model", model, "--variant", "float", "--source", src, "--threads", strconv.Itoa(sp.threads)}
 	engine := "sim"
 	if sp.replay != "" {
-		args, engine = []string{"--listen", "127.0.0.1:" + strconv.Itoa(port), "--engine", "replay", "--recording", sp.replay}, "replay of the recorded stream"
+		args, engine = []string{"--listen", "127.0.0.1:" + strconv.Itoa(port), "--max-conns-per-addr", "64", "--engine", "replay", "--recording", sp.replay}, "replay of the recorded stream"
 	}
 	if sp.recordDir != "" {
 		args = append(args, "--record-dir", sp.recordDir)
