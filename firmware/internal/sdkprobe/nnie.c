@@ -1,22 +1,15 @@
 /* The facts firmware/internal/nnie and its test double take from the
  * SDK's NNIE and MPP headers (see svp.c beside it for how
  * TestFallbackHeadersMatchTheSDK uses this table). */
-#include <stddef.h>
 #include "hi_type.h"
 #include "hi_comm_svp.h"
 #include "hi_nnie.h"
 #include "mpi_nnie.h"
 #include "mpi_sys.h"
 
-#ifdef NNIESCOPE_FALLBACK_HEADERS
-#define NNIESCOPE_PROBE_FALLBACK 1
-#else
-#define NNIESCOPE_PROBE_FALLBACK 0
-#endif
+#include "probe.h"
 
-#define P(x) {#x, (long long)(x)},
-const struct { char name[96]; long long value; } nniescope_probe[] = {
-    P(NNIESCOPE_PROBE_FALLBACK) /* which headers it was built on */
+PROBE_TABLE
     P(HI_SUCCESS)
     P(HI_TRUE)
     P(HI_FALSE)
@@ -72,4 +65,4 @@ const struct { char name[96]; long long value; } nniescope_probe[] = {
     P(offsetof(SVP_NNIE_FORWARD_CTRL_S, enNnieId))
     P(offsetof(SVP_NNIE_FORWARD_CTRL_S, stTmpBuf))
     P(offsetof(SVP_NNIE_FORWARD_CTRL_S, stTskBuf))
-};
+PROBE_END

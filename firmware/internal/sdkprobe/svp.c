@@ -1,28 +1,17 @@
 /* The facts firmware/internal/svp (and its test double) take from the SDK's
  * SVP ACL headers: every constant and every size and offset the code
  * touches. TestFallbackHeadersMatchTheSDK compiles this file once against
- * the SDK's headers and once against the fallback headers beside it, for
- * each SDK and ABI, and compares the table (read from the object file, so
- * nothing has to run on the target). Add a line here for every new name
- * the binding or the double uses.
- *
- * The probes live here, apart from the fallback headers: a quoted
- * #include looks in the including file's own folder first, so a probe
- * beside the fallback headers would read them even when compiled "against
- * the SDK" (which hid a wrong NNIE error code until they moved). */
-#include <stddef.h>
+ * the SDK's headers and once against the fallback headers in
+ * firmware/internal/svp/testdouble, for each SDK and ABI, and compares the
+ * table (read from the object file, so nothing has to run on the target;
+ * probe.h says why the probes live apart from the fallback headers). Add
+ * a line here for every new name the binding or the double uses. */
 #include "svp_acl.h"
 #include "svp_acl_mdl.h"
 
-#ifdef NNIESCOPE_FALLBACK_HEADERS
-#define NNIESCOPE_PROBE_FALLBACK 1
-#else
-#define NNIESCOPE_PROBE_FALLBACK 0
-#endif
+#include "probe.h"
 
-#define P(x) {#x, (long long)(x)},
-const struct { char name[96]; long long value; } nniescope_probe[] = {
-    P(NNIESCOPE_PROBE_FALLBACK) /* which headers it was built on */
+PROBE_TABLE
     P(sizeof(svp_acl_error))
     P(SVP_ACL_SUCCESS)
     P(SVP_ACL_ERROR_INVALID_PARAM)
@@ -49,4 +38,4 @@ const struct { char name[96]; long long value; } nniescope_probe[] = {
     P(offsetof(svp_acl_mdl_io_dims, dim_count))
     P(offsetof(svp_acl_mdl_io_dims, dims))
     P(sizeof(((svp_acl_mdl_io_dims *)0)->dims[0]))
-};
+PROBE_END

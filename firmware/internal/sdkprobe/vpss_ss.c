@@ -1,20 +1,13 @@
 /* The facts the SVP ACL-era VPSS shim (shim_ss.c) and its test double take
  * from the SDK's headers (see svp.c beside it for how
  * TestFallbackHeadersMatchTheSDK uses this table). */
-#include <stddef.h>
 #include "ot_common_video.h"
 #include "ss_mpi_vpss.h"
 #include "ss_mpi_sys_mem.h"
 
-#ifdef NNIESCOPE_FALLBACK_HEADERS
-#define NNIESCOPE_PROBE_FALLBACK 1
-#else
-#define NNIESCOPE_PROBE_FALLBACK 0
-#endif
+#include "probe.h"
 
-#define P(x) {#x, (long long)(x)},
-const struct { char name[96]; long long value; } nniescope_probe[] = {
-    P(NNIESCOPE_PROBE_FALLBACK) /* which headers it was built on */
+PROBE_TABLE
     P(TD_SUCCESS)
     P(OT_ERR_VPSS_BUF_EMPTY)
     P(sizeof(td_phys_addr_t))
@@ -33,4 +26,4 @@ const struct { char name[96]; long long value; } nniescope_probe[] = {
     P(sizeof(((ot_video_frame_info *)0)->video_frame.phys_addr))
     P(offsetof(ot_video_frame_info, pool_id))
     P(offsetof(ot_video_frame_info, mod_id))
-};
+PROBE_END
