@@ -87,6 +87,27 @@ func Model(t testing.TB) *onnx.Model {
 // Scene is synthetic scene i.
 func Scene(i int) (*image.RGBA, []synth.Object) { return synth.Scene(Seed, i, SrcW, SrcH) }
 
+// CalibrationImages writes n synthetic scenes (seed 11, not the
+// evaluation seed) as PNG files into a temporary folder and returns their
+// paths: images to calibrate the demo model on in a test.
+func CalibrationImages(t testing.TB, n int) []string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := synth.WriteDataset(dir, 11, 0, n, SrcW, SrcH); err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for i := range n {
+		files = append(files, filepath.Join(dir, "images", fmt.Sprintf("%06d.png", i)))
+	}
+	for _, f := range files {
+		if _, err := os.Stat(f); err != nil {
+			t.Fatalf("synthetic scene: %v", err)
+		}
+	}
+	return files
+}
+
 // Input is scene i letterboxed into the model's input.
 func Input(t testing.TB, i int) (*tensor.Tensor, letterbox.Geometry) {
 	t.Helper()

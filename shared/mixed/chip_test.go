@@ -7,10 +7,8 @@ import (
 	"testing"
 
 	"github.com/nniescope/nniescope/internal/demoframes"
-	"github.com/nniescope/nniescope/shared/dataset"
 	"github.com/nniescope/nniescope/shared/quant"
 	"github.com/nniescope/nniescope/shared/quant/nnie"
-	"github.com/nniescope/nniescope/shared/synth"
 )
 
 // NewChip takes two calibrations of one generation (the NNIE 16-bit one
@@ -21,14 +19,7 @@ func TestNewChip(t *testing.T) {
 		t.Skip("calibrates the demo model")
 	}
 	m := demoframes.Model(t)
-	dir := t.TempDir()
-	if err := synth.WriteDataset(dir, 11, 0, 2, demoframes.SrcW, demoframes.SrcH); err != nil {
-		t.Fatal(err)
-	}
-	files, err := dataset.ImageFiles(filepath.Join(dir, "images"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	files := demoframes.CalibrationImages(t, 2)
 	ctx := context.Background()
 	atc := map[int]*quant.Calibration{}
 	for _, bits := range []int{8, 16} {

@@ -30,15 +30,15 @@ type LayerReport struct {
 
 // LayersResult is the per-layer analysis.
 type LayersResult struct {
-	Images    int                         `json:"images"`
-	Placement string                      `json:"placement"`
-	Coverage  string                      `json:"coverage,omitempty"` // of the calibration file (Report.Coverage)
-	Layers    []LayerReport               `json:"layers"`             // ranked (Ranking)
+	Images    int           `json:"images"`
+	Placement string        `json:"placement"`
+	Coverage  string        `json:"coverage,omitempty"` // of the calibration file (Report.Coverage)
+	Layers    []LayerReport `json:"layers"`             // ranked (Ranking)
 	// Ranking says the order of Layers: "damage" (the decoded-box damage,
 	// most first; layers it did not measure after) or "sqnr" (worst
 	// isolated SQNR first).
-	Ranking string `json:"ranking,omitempty"`
-	Head      map[string]tensordiff.Stats `json:"head"`               // cumulative, at "box" (stride Mul output) and "cls" (class scores)
+	Ranking string                      `json:"ranking,omitempty"`
+	Head    map[string]tensordiff.Stats `json:"head"` // cumulative, at "box" (stride Mul output) and "cls" (class scores)
 }
 
 // AnalyseLayers compares the quantized simulation with float layer by layer

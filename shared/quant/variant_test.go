@@ -8,10 +8,8 @@ import (
 	"testing"
 
 	"github.com/nniescope/nniescope/internal/demoframes"
-	"github.com/nniescope/nniescope/shared/dataset"
 	"github.com/nniescope/nniescope/shared/quant"
 	"github.com/nniescope/nniescope/shared/quant/nnie"
-	"github.com/nniescope/nniescope/shared/synth"
 )
 
 // calibrations writes an ATC-format 8-bit file and an NNIE 8-bit file for
@@ -20,13 +18,7 @@ func calibrations(t *testing.T) (svp8, nnie8 string) {
 	t.Helper()
 	m := demoframes.Model(t)
 	dir := t.TempDir()
-	if err := synth.WriteDataset(dir, 11, 0, 2, demoframes.SrcW, demoframes.SrcH); err != nil {
-		t.Fatal(err)
-	}
-	files, err := dataset.ImageFiles(filepath.Join(dir, "images"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	files := demoframes.CalibrationImages(t, 2)
 	f, err := quant.Calibrate(context.Background(), m, files, quant.CalibOptions{Bits: 8, Threads: 1}, nil)
 	if err != nil {
 		t.Fatal(err)
