@@ -337,6 +337,10 @@ func (s *searcher) sensitivity(float *engine.Program) ([]Sensitivity, error) {
 	return Sensitivities(s.ctx, float, layers, only, paths, func(done, total int) { s.progress("sensitivity", done, total) })
 }
 
+// ErrNotOutput0 is a model the box proxy cannot score: it decodes one
+// output0 [1, 4+nc, A] (raw heads and YOLOv5's layouts it does not).
+var ErrNotOutput0 = errors.New("mixed: the box proxy needs a single output0 [1,4+nc,A] model")
+
 // Sensitivities is the search's proxy, which `layers` ranks by too: each
 // layer's quantization alone on the float program (only(layer): the
 // simulation's one-layer hooks), scored by the damage to the decoded
@@ -348,7 +352,7 @@ func Sensitivities(ctx context.Context, float *engine.Program, layers []string, 
 	}
 	outs := float.Outputs()
 	if len(outs) != 1 || len(outs[0].Shape) != 3 {
-		return nil, fmt.Errorf("mixed: the box proxy needs a single output0 [1,4+nc,A] model")
+		return nil, ErrNotOutput0
 	}
 	if len(images) == 0 {
 		return nil, errors.New("mixed: the box proxy needs images")

@@ -441,8 +441,9 @@ async function openLayers(file) {
 
 // showLayers draws a layers report: the graph (when the report has it)
 // and the table — the search's 16-bit layers first when a search report
-// is loaded, then the worst isolated SQNR; bars scaled over the report's
-// range, so the worst stand out.
+// is loaded, then in the report's order (the decoded-box damage, or the
+// worst isolated SQNR for older reports); the bars show SQNR, scaled over
+// the report's range.
 function showLayers() {
   const r = state.layersReport, s = state.searchReport;
   const chosen = new Set(s?.layers || []);
@@ -451,10 +452,12 @@ function showLayers() {
   const hi = Math.max(...v), lo = Math.min(...v);
   const rows = ordered.slice(0, 40).map((l) => {
     const t = Number.isFinite(l.isolated.sqnr_db) ? (hi - l.isolated.sqnr_db) / (hi - lo || 1) : 0;
-    return `<tr${chosen.has(l.name) ? ' class="chosen"' : ''}><td style="text-align:left">${esc(l.name)}${chosen.has(l.name) ? ' <b>(16-bit in the search\'s answer)</b>' : ''}</td><td>${esc(l.op)}</td><td>${esc(l.branch)}</td><td>${l.isolated.sqnr_db.toFixed(1)}</td><td>${l.cumulative.sqnr_db.toFixed(1)}</td><td>${l.isolated.max_abs.toPrecision(3)}</td><td style="text-align:left"><span class="bar ${l.branch === 'box' ? 'box' : ''}" style="width:${Math.max(2, 300 * t).toFixed(0)}px"></span></td></tr>`;
+    const dmg = typeof l.damage === 'number' ? l.damage.toFixed(4) : '–';
+    return `<tr${chosen.has(l.name) ? ' class="chosen"' : ''}><td style="text-align:left">${esc(l.name)}${chosen.has(l.name) ? ' <b>(16-bit in the search\'s answer)</b>' : ''}</td><td>${esc(l.op)}</td><td>${esc(l.branch)}</td><td data-testid="damage">${dmg}</td><td>${l.isolated.sqnr_db.toFixed(1)}</td><td>${l.cumulative.sqnr_db.toFixed(1)}</td><td>${l.isolated.max_abs.toPrecision(3)}</td><td style="text-align:left"><span class="bar ${l.branch === 'box' ? 'box' : ''}" style="width:${Math.max(2, 300 * t).toFixed(0)}px"></span></td></tr>`;
   });
-  showReport(`Per-layer error (nniescope layers)${chosen.size ? ': the search\'s 16-bit layers, then' : ':'} worst isolated SQNR first`,
-    `<table data-testid="layers-table"><tr><th>layer</th><th>op</th><th>branch</th><th>isolated dB</th><th>cumulative dB</th><th>isolated max abs</th><th>worse → (box path red)</th></tr>${rows.join('')}</table>`);
+  const order = r.ranking === 'damage' ? 'most decoded-box damage first (each layer alone: the search\'s proxy)' : 'worst isolated SQNR first';
+  showReport(`Per-layer error (nniescope layers)${chosen.size ? ': the search\'s 16-bit layers, then' : ':'} ${order}`,
+    `<table data-testid="layers-table"><tr><th>layer</th><th>op</th><th>branch</th><th>box damage</th><th>isolated dB</th><th>cumulative dB</th><th>isolated max abs</th><th>worse → (box path red)</th></tr>${rows.join('')}</table>`);
   if (!r.graph) return;
   $('graphSec').hidden = false;
   const el = $('graph');

@@ -147,9 +147,6 @@ func (f *failures) evict(now time.Time) {
 	}
 }
 
-// limitListener closes connections beyond max at once instead of letting
-// them hold file descriptors: with idle or trickling clients, the board
-// keeps its descriptors and recovers when their header timeout ends them.
 // limitListener caps the connections open at once, in all and per remote
 // address: one neighbour holding connections open (idle, or as viewers)
 // fills at most its own share, and the board stays reachable for others.

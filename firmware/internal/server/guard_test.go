@@ -529,3 +529,19 @@ func TestANeighbourCannotFillTheSlots(t *testing.T) {
 		})
 	}
 }
+
+// Requests that present no token are refused but are no guesses: any page
+// the user visits can make the user's browser send them (an <img> of
+// /api/info), and five of them locked the user out with 429s.
+func TestRequestsWithoutATokenLockNobodyOut(t *testing.T) {
+	s := New(Config{Token: "s3cret", Info: func() any { return map[string]int{} }})
+	h := s.Handler()
+	for i := range 3 * maxFailures {
+		if c := do(t, h, http.MethodGet, "http://127.0.0.1/api/info", nil, nil).Code; c != http.StatusUnauthorized {
+			t.Fatalf("request %d without a token: %d, want 401", i, c)
+		}
+	}
+	if c := do(t, h, http.MethodGet, "http://127.0.0.1/api/info", map[string]string{"Authorization": "Bearer s3cret"}, nil).Code; c != http.StatusOK {
+		t.Fatalf("the right token after requests without one: %d, want 200", c)
+	}
+}

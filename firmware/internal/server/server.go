@@ -217,7 +217,12 @@ func (s *Server) auth(next echo.HandlerFunc) echo.HandlerFunc {
 			got = tokenFromProtocols(c.Request())
 		}
 		if subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.Token)) != 1 {
-			s.failed.fail(addr)
+			// Only a token presented counts as a guess: a request with
+			// none (any page the user visits can make one, <img
+			// src=http://board/api/info>) must not lock the user out.
+			if got != "" {
+				s.failed.fail(addr)
+			}
 			return refuse(c, http.StatusUnauthorized, "missing or wrong token")
 		}
 		s.failed.succeed(addr)

@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -184,15 +183,11 @@ func runSplice(env Env, args []string) error {
 
 func runDiff(env Env, args []string) error {
 	fs := newFlagSet(env, "calib diff", "calib diff a.txt b.txt")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() != 2 {
-		fmt.Fprintf(fs.Output(), "nniescope calib diff: want two calibration files, have %d argument(s)\n\n", fs.NArg())
-		fs.Usage()
+		fmt.Fprintf(fs.Output(), "nniescope calib diff: want two calibration files, have %d argument(s) %s\n", fs.NArg(), helpHint(fs))
 		return errUsage
 	}
 	a, err := loadATC("calib diff", fs.Arg(0))

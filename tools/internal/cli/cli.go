@@ -161,6 +161,19 @@ func newFlagSet(env Env, name, synopsis string) *flag.FlagSet {
 // line naming the flag and pointing at --help (the usage text after every
 // mistake was 20-40 lines to scroll past), mapped to errUsage.
 func parse(fs *flag.FlagSet, args []string) error {
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "nniescope %s: unexpected arguments %q %s\n", fs.Name(), fs.Args(), helpHint(fs))
+		return errUsage
+	}
+	return nil
+}
+
+// parseFlags is parse for a command that takes arguments after its flags
+// (calib diff's files, eval merge's shards): fs.Args() holds them.
+func parseFlags(fs *flag.FlagSet, args []string) error {
 	out, usage := fs.Output(), fs.Usage
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
@@ -173,9 +186,6 @@ func parse(fs *flag.FlagSet, args []string) error {
 		return err
 	case err != nil:
 		fmt.Fprintf(out, "nniescope %s: %v %s\n", fs.Name(), err, helpHint(fs))
-		return errUsage
-	case fs.NArg() > 0:
-		fmt.Fprintf(out, "nniescope %s: unexpected arguments %q %s\n", fs.Name(), fs.Args(), helpHint(fs))
 		return errUsage
 	}
 	return nil
@@ -235,6 +245,14 @@ func runVersion(_ context.Context, env Env, args []string) error {
 // set that names an existing file, through symlinks too) or another
 // output: --json pointing at the model overwrote it.
 func checkOutputs(fs *flag.FlagSet, names ...string) error {
+	return checkOutputsAgainst(fs, names, nil)
+}
+
+// checkOutputsAgainst is checkOutputs for a command whose inputs are not
+// all single-file flags (eval's --variant NAME=FILE list, eval merge's
+// shard arguments): inputs lists those files, by the flag or role that
+// names them.
+func checkOutputsAgainst(fs *flag.FlagSet, names []string, inputs map[string]string) error {
 	type named struct{ flag, path string }
 	var outs []named
 	isOut := map[string]bool{}
@@ -266,6 +284,11 @@ func checkOutputs(fs *flag.FlagSet, names ...string) error {
 		if clash != nil {
 			return clash
 		}
+		for path, role := range inputs {
+			if sameFile(path, o.path) {
+				return fmt.Errorf("%s %s is the input %s: refusing to overwrite an input", flagName(o.flag), o.path, role)
+			}
+		}
 	}
 	return nil
 }
@@ -284,10 +307,19 @@ func sameFile(a, b string) bool {
 	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
 }
 
-// writable says why a file cannot be written at path (nil if it can).
+// writable says why a file cannot be written at path (nil if it can). An
+// existing file is opened for writing, untruncated (/dev/null, a file in
+// a read-only folder); otherwise a new file is tried in its folder.
 func writable(path string) error {
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return errors.New("is a folder: want a file name")
+	if st, err := os.Stat(path); err == nil {
+		if st.IsDir() {
+			return errors.New("is a folder: want a file name")
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return fmt.Errorf("cannot write it: %w", errors.Unwrap(err))
+		}
+		return f.Close()
 	}
 	dir := filepath.Dir(path)
 	st, err := os.Stat(dir)

@@ -112,7 +112,21 @@ func runEval(ctx context.Context, env Env, args []string) error {
 	if err := require(fs, "model", "data", "variant"); err != nil {
 		return err
 	}
-	if err := checkOutputs(fs, "json", "html", "shard-out"); err != nil {
+	inputs := map[string]string{}
+	for _, v := range variants {
+		name, file := variantSpec(v)
+		if file != "" {
+			inputs[file] = "--variant " + v
+		}
+		// --results names a file after each variant: checked now, not
+		// after the variants before it have run.
+		if *resultsDir != "" {
+			if err := resultsName(name); err != nil {
+				return err
+			}
+		}
+	}
+	if err := checkOutputsAgainst(fs, []string{"json", "html", "shard-out"}, inputs); err != nil {
 		return err
 	}
 	pl, err := quant.ParsePlacement(*placement)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -80,8 +81,9 @@ func runLayers(ctx context.Context, env Env, args []string) error {
 	}
 	sum := sim.Summary()
 	res.Placement, res.Coverage, res.Ranking = sum.Placement, sum.Coverage, "sqnr"
+	proxyFiles := files[:min(len(files), max(*proxyImages, 1))]
 	if *rank == "damage" {
-		if err := rankByDamage(ctx, env, m, sim, res, files[:min(len(files), max(*proxyImages, 1))], *threads); err != nil {
+		if err := rankByDamage(ctx, env, m, sim, res, proxyFiles, *threads); err != nil {
 			return err
 		}
 	}
@@ -106,7 +108,7 @@ func runLayers(ctx context.Context, env Env, args []string) error {
 	}
 	order := "worst isolated SQNR first"
 	if res.Ranking == "damage" {
-		order = fmt.Sprintf("most decoded-box damage first (each layer alone, over %d images: the search's proxy)", *proxyImages)
+		order = fmt.Sprintf("most decoded-box damage first (each layer alone, over %d images: the search's proxy)", len(proxyFiles))
 	}
 	fmt.Fprintf(env.Stdout, "%d layers over %d images, placement %s, calibration %s: %s; %s\n", len(res.Layers), res.Images, res.Placement, *calibPath, res.Coverage, order)
 	fmt.Fprintf(env.Stdout, "%-44s %-8s %-8s %9s %9s %9s %9s %10s\n", "layer", "op", "branch", "damage", "iso cos", "iso dB", "cum dB", "cum maxabs")
@@ -301,12 +303,12 @@ func rankByDamage(ctx context.Context, env Env, m *onnx.Model, sim quant.Simulat
 	}
 	bar := newProgress(env.Stderr, "box damage", 0)
 	sens, err := mixed.Sensitivities(ctx, float, sim.Layers(), sim.OnlyHooks, images, func(done, total int) { bar.total = total; bar.update(done) })
-	if err != nil {
-		if ctx.Err() != nil {
-			return err
-		}
+	if errors.Is(err, mixed.ErrNotOutput0) {
 		fmt.Fprintf(env.Stderr, "nniescope layers: %v: ranked by isolated SQNR instead\n", err)
 		return nil
+	}
+	if err != nil {
+		return err
 	}
 	at := make(map[string]int, len(sens))
 	for i, s := range sens {

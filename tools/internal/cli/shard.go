@@ -5,8 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -146,11 +144,8 @@ func runEvalMerge(ctx context.Context, env Env, args []string) error {
 	var files []string
 	rest := args
 	for len(rest) > 0 { // flags and shard files in any order
-		if err := fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return err
-			}
-			return errUsage
+		if err := parseFlags(fs, rest); err != nil {
+			return err
 		}
 		if fs.NArg() == 0 {
 			break
@@ -160,7 +155,11 @@ func runEvalMerge(ctx context.Context, env Env, args []string) error {
 	if err := require(fs, "model", "data"); err != nil {
 		return err
 	}
-	if err := checkOutputs(fs, "json", "html"); err != nil {
+	inputs := map[string]string{}
+	for _, f := range files {
+		inputs[f] = "shard " + f
+	}
+	if err := checkOutputsAgainst(fs, []string{"json", "html"}, inputs); err != nil {
 		return err
 	}
 	if len(files) == 0 {
@@ -173,6 +172,13 @@ func runEvalMerge(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	first := shards[0].file
+	if *resultsDir != "" {
+		for _, v := range first.Variants {
+			if err := resultsName(v.Name); err != nil {
+				return err
+			}
+		}
+	}
 	if sum, err := fileSHA256(*model); err != nil {
 		return err
 	} else if sum != first.ModelSHA256 {
