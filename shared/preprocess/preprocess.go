@@ -45,11 +45,35 @@ func OpenLimit(path string, maxPixels int) (image.Image, error) {
 	case cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > int64(maxPixels):
 		return nil, fmt.Errorf("preprocess: %s: %dx%d image: want at most %d pixels", path, cfg.Width, cfg.Height, maxPixels)
 	}
+	if err := CheckDecodedSize(cfg, maxPixels); err != nil {
+		return nil, fmt.Errorf("preprocess: %s: %w", path, err)
+	}
 	img, err := imaging.Open(path, imaging.AutoOrientation(true))
 	if err != nil {
 		return nil, fmt.Errorf("preprocess: %s: cannot decode image: %w", path, err)
 	}
 	return img, nil
+}
+
+// CheckDecodedSize bounds the memory an image takes once decoded, from its
+// header: at most maxPixels × 4 bytes (what an 8-bit RGBA picture of the
+// allowed pixels takes). A pixel limit alone let a 16-bit PNG of 130 KB,
+// 4096x4096 and under the limit, decode to 128 MB (8 bytes a pixel).
+func CheckDecodedSize(cfg image.Config, maxPixels int) error {
+	px := int64(cfg.Width) * int64(cfg.Height)
+	bpp := int64(4)
+	switch cfg.ColorModel {
+	case color.RGBA64Model, color.NRGBA64Model:
+		bpp = 8
+	case color.Gray16Model:
+		bpp = 2
+	case color.GrayModel:
+		bpp = 1
+	}
+	if px*bpp > int64(maxPixels)*4 {
+		return fmt.Errorf("%dx%d image of %d bytes a pixel decodes to %d MB: want at most %d MB (%d pixels of 4 bytes)", cfg.Width, cfg.Height, bpp, px*bpp>>20, int64(maxPixels)*4>>20, maxPixels)
+	}
+	return nil
 }
 
 // File opens path and letterboxes it into dst, as Image does.

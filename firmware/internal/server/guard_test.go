@@ -165,6 +165,15 @@ func TestUploadPixelLimit(t *testing.T) {
 	if rec := do(t, h, http.MethodPost, "http://127.0.0.1/api/frame", nil, encodePNG(t, 1024, 1024)); rec.Code != 202 {
 		t.Fatalf("a 1 MP image: %d %s", rec.Code, rec.Body)
 	}
+	// A 16-bit PNG within the pixels but not the bytes (8 a pixel): a
+	// 130 KB 4096x4096 one decoded to 128 MB.
+	var deep bytes.Buffer
+	if err := pngEncode(&deep, image.NewRGBA64(image.Rect(0, 0, 1024, 768))); err != nil {
+		t.Fatal(err)
+	}
+	if rec := do(t, h, http.MethodPost, "http://127.0.0.1/api/frame", nil, deep.Bytes()); rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), "8 bytes a pixel") {
+		t.Fatalf("a 16-bit 1024x768 PNG under a 1 MP limit: %d %s, want 413 naming its decoded size", rec.Code, rec.Body)
+	}
 	if uploads != 1 {
 		t.Fatalf("%d uploads reached the source, want 1", uploads)
 	}

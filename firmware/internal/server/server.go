@@ -29,6 +29,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/nniescope/nniescope/shared/preprocess"
 	"github.com/nniescope/nniescope/shared/version"
 	"github.com/nniescope/nniescope/shared/wire"
 	"github.com/nniescope/nniescope/webui"
@@ -282,6 +283,9 @@ func (s *Server) frame(c echo.Context) error {
 	}
 	if px := int64(cfg.Width) * int64(cfg.Height); cfg.Width <= 0 || cfg.Height <= 0 || px > int64(s.cfg.MaxPixels) {
 		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("image is %dx%d: the board accepts at most %d pixels (--max-pixels)", cfg.Width, cfg.Height, s.cfg.MaxPixels))
+	}
+	if err := preprocess.CheckDecodedSize(cfg, s.cfg.MaxPixels); err != nil {
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, err.Error()+" (--max-pixels)")
 	}
 	img, _, err := image.Decode(io.MultiReader(&head, c.Request().Body))
 	if err != nil {
