@@ -257,7 +257,7 @@ function showHeatScale() {
   if (!$('heat').value || !h) { $('heatScale').hidden = true; return; }
   $('heatScale').hidden = false;
   const stops = [0, 0.25, 0.5, 0.75, 1].map((a) => heatColor(a)).join(',');
-  $('heatScale').innerHTML = `<span>${h.branch === 'box' ? 'box' : 'class'} branch |Δ|, stride ${h.stride}: 0</span><i style="background:linear-gradient(90deg,${stops})"></i><span data-testid="heat-max">${h.top.toPrecision(3)}</span>`;
+  $('heatScale').innerHTML = `<span>${h.branch === 'box' ? 'box' : 'class'} branch |Δ|, stride ${Number(h.stride)}: 0</span><i style="background:linear-gradient(90deg,${stops})"></i><span data-testid="heat-max">${Number(h.top).toPrecision(3)}</span>`;
 }
 
 // drawHists: one histogram per tensor of (variant − reference), bins over

@@ -74,7 +74,8 @@ export function renderGraph(el, report, search, onSelect) {
       (l ? `<text x="${NW - 4}" y="11" font-size="9" fill="#fff" text-anchor="end">${Number.isFinite(l[mode]?.sqnr_db) ? l[mode].sqnr_db.toFixed(1) + ' dB' : ''}</text>` : '') +
       `<text x="8" y="30" font-size="9" fill="#222">${esc(short)}</text><title>${esc(n.name)}</title></g>`;
   }
-  el.innerHTML = `<svg width="${width}" height="${height}" data-testid="graph"><defs><marker id="arrow" viewBox="0 0 6 6" refX="6" refY="3" markerWidth="6" markerHeight="6" orient="auto"><path d="M0,0 L6,3 L0,6 z" fill="#888"/></marker></defs>${edges}${nodes}</svg>`;
+  // Everything below is numbers (layout, formatted) or escaped names.
+  el.innerHTML = `<svg width="${Number(width).toFixed(0)}" height="${Number(height).toFixed(0)}" data-testid="graph"><defs><marker id="arrow" viewBox="0 0 6 6" refX="6" refY="3" markerWidth="6" markerHeight="6" orient="auto"><path d="M0,0 L6,3 L0,6 z" fill="#888"/></marker></defs>${edges}${nodes}</svg>`;
   const handle = {
     scale: sc,
     select(name) {

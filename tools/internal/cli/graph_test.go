@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/nniescope/nniescope/internal/testassets"
-	"github.com/nniescope/nniescope/internal/wasmbuild"
 	"github.com/nniescope/nniescope/shared/quant"
 )
 
@@ -27,11 +26,7 @@ func TestGraphView(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the model and Chromium")
 	}
-	wasmbuild.Embedded(t)
-	repo, _ := filepath.Abs(filepath.Join("..", "..", ".."))
-	node := testassets.Tool(t, "node", "nodejs")
-	testassets.NodeModule(t, filepath.Join(repo, "webui", "test"), "playwright-core")
-	testassets.Chromium(t)
+	repo, node := browserPrereqs(t)
 	url := startServe(t)
 	for _, tc := range []struct {
 		name   string

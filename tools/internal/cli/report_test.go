@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nniescope/nniescope/internal/testassets"
-	"github.com/nniescope/nniescope/internal/wasmbuild"
 	"github.com/nniescope/nniescope/shared/mixed"
 )
 
@@ -62,11 +60,7 @@ func TestEvalViews(t *testing.T) {
 	}
 
 	url := startServe(t)
-	wasmbuild.Embedded(t)
-	repo, _ := filepath.Abs(filepath.Join("..", "..", ".."))
-	node := testassets.Tool(t, "node", "nodejs")
-	testassets.NodeModule(t, filepath.Join(repo, "webui", "test"), "playwright-core")
-	testassets.Chromium(t)
+	repo, node := browserPrereqs(t)
 	shots := filepath.Join(repo, "out", "screenshots", "reports")
 	os.MkdirAll(shots, 0o755)
 	ctx, stop := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -23,6 +23,22 @@ import (
 	"github.com/nniescope/nniescope/shared/yolo"
 )
 
+// browserPrereqs checks what a browser test of the page needs (the
+// module embedded in the page, node, playwright-core, Chromium) and
+// returns the repository root and node's path.
+func browserPrereqs(t *testing.T) (repo, node string) {
+	t.Helper()
+	wasmbuild.Embedded(t)
+	repo, err := filepath.Abs(filepath.Join("..", "..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	node = testassets.Tool(t, "node", "nodejs")
+	testassets.NodeModule(t, filepath.Join(repo, "webui", "test"), "playwright-core")
+	testassets.Chromium(t)
+	return repo, node
+}
+
 // payload runs script wherever it becomes HTML.
 const payload = `<img src=x onerror="window.__pwned=(window.__pwned||0)+1">`
 
@@ -36,11 +52,7 @@ func TestPageRunsNoScriptFromFiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs Chromium")
 	}
-	wasmbuild.Embedded(t)
-	repo, _ := filepath.Abs(filepath.Join("..", "..", ".."))
-	node := testassets.Tool(t, "node", "nodejs")
-	testassets.NodeModule(t, filepath.Join(repo, "webui", "test"), "playwright-core")
-	testassets.Chromium(t)
+	repo, node := browserPrereqs(t)
 	dir := t.TempDir()
 
 	report := map[string]any{
